@@ -1,0 +1,3 @@
+"""Docent: an offline desktop document assistant."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,357 @@
+"""The headless commands, over the same core the window uses.
+
+    docent                      open the desktop window
+    docent index PATH...        add files and folders (recursively) and bring the index up to date
+    docent ask "QUESTION"       answer from the indexed documents, with citations
+    docent search "QUERY"       the best matching passages
+    docent status               what is indexed, skipped or failed, and why
+    docent remove PATH...       forget files or folders
+    docent models               the chat models and embedder Docent can use
+
+`--json` output is a stable contract relied on by scripts: fields are only ever added.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any, Sequence
+
+from docent import __version__, paths
+from docent.errors import DocentError
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="docent", description="Ask questions about your documents, offline.")
+    p.add_argument("--data-dir", help=f"library folder (default: ${paths.ENV_DATA_DIR} or the user data folder)")
+    p.add_argument("-v", "--verbose", action="store_true", help="log more detail to stderr")
+    p.add_argument("--version", action="version", version=f"docent {__version__}")
+    sub = p.add_subparsers(dest="command")
+
+    ix = sub.add_parser("index", help="index files and folders (recursively); unchanged files are skipped")
+    ix.add_argument("paths", nargs="+", type=Path)
+    ix.add_argument("--force", action="store_true", help="re-read every file even if unchanged")
+    ix.add_argument("--rebuild", action="store_true", help="drop all vectors first (e.g. after switching embedder)")
+    ix.add_argument("--json", action="store_true", help="print a JSON summary instead of text")
+
+    ask = sub.add_parser("ask", help="answer a question from the indexed documents")
+    ask.add_argument("question")
+    ask.add_argument("--model", help="a .gguf chat model file (or a packaged model name)")
+    ask.add_argument("--scope", action="append", default=[], help="only these files or folders (repeatable)")
+    ask.add_argument("--sources", type=int, help="number of passages to give the model")
+    ask.add_argument("--gpu-layers", type=int, help="layers to offload to the GPU (-1: all)")
+    ask.add_argument("--ctx", type=int, help="context size in tokens")
+    ask.add_argument("--json", action="store_true")
+
+    se = sub.add_parser("search", help="show the passages that best match a query")
+    se.add_argument("query")
+    se.add_argument("--top-k", type=int, default=5)
+    se.add_argument("--mode", choices=["hybrid", "vector", "keyword"], default="hybrid")
+    se.add_argument("--scope", action="append", default=[])
+    se.add_argument("--json", action="store_true")
+
+    st = sub.add_parser("status", help="list the documents in the library")
+    st.add_argument("--json", action="store_true")
+
+    rm = sub.add_parser("remove", help="forget files or folders (the files themselves are not touched)")
+    rm.add_argument("paths", nargs="+", type=Path)
+    rm.add_argument("--json", action="store_true")
+
+    mo = sub.add_parser("models", help="list the chat models and the embedder")
+    mo.add_argument("--json", action="store_true")
+    return p
+
+
+def _open(args: argparse.Namespace) -> Any:
+    from docent.core.library import Library
+
+    return Library(paths.data_dir(args.data_dir))
+
+
+def _emit(obj: Any) -> None:
+    sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
+    sys.stdout.flush()
+
+
+# ---- index ---------------------------------------------------------------------------------------
+class _Progress:
+    """One updating line on a terminal; occasional plain lines otherwise."""
+
+    def __init__(self, quiet: bool) -> None:
+        self.quiet = quiet
+        self.tty = sys.stderr.isatty()
+        self.last = 0.0
+        self.started = time.monotonic()
+
+    def line(self, text: str, force: bool = False) -> None:
+        if self.quiet:
+            return
+        now = time.monotonic()
+        if self.tty:
+            if force or now - self.last > 0.1:
+                sys.stderr.write("\r\033[K" + text[: max(20, _width() - 1)])
+                sys.stderr.flush()
+                self.last = now
+        elif force or now - self.last > 5:
+            sys.stderr.write(text + "\n")
+            self.last = now
+
+    def done(self) -> None:
+        if self.tty and not self.quiet:
+            sys.stderr.write("\r\033[K")
+
+
+def _width() -> int:
+    try:
+        return os.get_terminal_size(sys.stderr.fileno()).columns
+    except OSError:
+        return 100
+
+
+def cmd_index(args: argparse.Namespace) -> int:
+    from docent.core.cancel import CancelToken
+    from docent.core.types import FileDone, FileProgress, FileStarted, ScanDone, SyncDone
+
+    missing = [str(p) for p in args.paths if not Path(p).expanduser().exists()]
+    for m in missing:
+        sys.stderr.write(f"docent: not found: {m}\n")
+    roots = [Path(p).expanduser() for p in args.paths if Path(p).expanduser().exists()]
+    cancel = CancelToken()
+    progress = _Progress(quiet=args.json)
+    problems: list[tuple[str, str, str]] = []
+    summary: SyncDone | None = None
+    with _open(args) as lib:
+        if args.rebuild:
+            lib.rebuild()
+        progress.line("Loading the embedding model…", force=True)
+        try:
+            for ev in lib.index(roots, cancel, force=args.force):
+                if isinstance(ev, ScanDone):
+                    progress.line(
+                        f"{ev.total_files} files: {ev.to_index} to index, {ev.unchanged} unchanged", force=True
+                    )
+                elif isinstance(ev, FileStarted):
+                    progress.line(f"[{ev.index}/{ev.total}] {Path(ev.path).name}")
+                elif isinstance(ev, FileProgress):
+                    pages = f"page {ev.pages_done}/{ev.pages_total}, " if ev.pages_total else ""
+                    progress.line(f"  {Path(ev.path).name}: {pages}{ev.chunks_done} chunks")
+                elif isinstance(ev, FileDone):
+                    if ev.status != "indexed":
+                        problems.append((ev.path, ev.status, ev.reason))
+                elif isinstance(ev, SyncDone):
+                    summary = ev
+        except KeyboardInterrupt:
+            cancel.cancel()
+            progress.done()
+            sys.stderr.write("docent: indexing interrupted; finished documents are kept, run again to resume\n")
+            return 130
+        progress.done()
+    assert summary is not None
+    if args.json:
+        _emit({
+            "indexed": summary.indexed, "skipped": summary.skipped, "failed": summary.failed,
+            "unchanged": summary.unchanged, "removed": summary.removed, "renamed": summary.renamed,
+            "pages": summary.pages, "chunks": summary.chunks, "seconds": round(summary.seconds, 3),
+            "problems": [{"path": p, "status": s, "reason": r} for p, s, r in problems],
+            "missing": missing,
+        })
+        return 0
+    for path, status, reason in problems:
+        sys.stderr.write(f"  {status}: {path}: {reason}\n")
+    rate = f", {summary.pages / summary.seconds:.1f} pages/s" if summary.pages and summary.seconds > 0 else ""
+    print(
+        f"Indexed {summary.indexed} files ({summary.pages} pages, {summary.chunks} chunks) in {summary.seconds:.1f} s{rate}; "
+        f"{summary.skipped} skipped, {summary.failed} failed, {summary.unchanged} unchanged, "
+        f"{summary.removed} removed, {summary.renamed} moved."
+    )
+    return 0
+
+
+# ---- ask / search --------------------------------------------------------------------------------
+def cmd_ask(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from docent.core.cancel import CancelToken
+    from docent.core.types import AnswerDone, Sources, Token
+
+    cancel = CancelToken()
+    with _open(args) as lib:
+        changes: dict[str, Any] = {}
+        if args.model:
+            changes["chat_model"] = args.model
+        if args.sources:
+            changes["sources"] = args.sources
+        if args.gpu_layers is not None:
+            changes["n_gpu_layers"] = args.gpu_layers
+        if args.ctx:
+            changes["n_ctx"] = args.ctx
+        if changes:
+            lib.settings = replace(lib.settings, **changes)
+        done: AnswerDone | None = None
+        sources: list[Any] = []
+        streamed = ""
+        try:
+            for ev in lib.ask(args.question, scope=args.scope, cancel=cancel):
+                if isinstance(ev, Sources):
+                    sources = ev.hits
+                elif isinstance(ev, Token) and not args.json:
+                    sys.stdout.write(ev.text)
+                    sys.stdout.flush()
+                    streamed += ev.text
+                elif isinstance(ev, AnswerDone):
+                    done = ev
+        except KeyboardInterrupt:
+            cancel.cancel()
+            sys.stdout.write("\n[stopped]\n")
+            return 130
+        assert done is not None
+        if args.json:
+            _emit({
+                "answer": done.answer,
+                "answered": done.answered,
+                "citations": [c.to_json() for c in done.citations],
+                "sources": [h.to_json() for h in sources],
+                "model": lib.chat_model().name if streamed else None,
+                "timings": {k: round(v, 4) for k, v in done.timings.items()},
+            })
+            return 0
+        if not streamed:
+            sys.stdout.write(done.answer)
+        elif done.answer.startswith(streamed.strip()) and len(done.answer) > len(streamed.strip()):
+            sys.stdout.write(done.answer[len(streamed.strip()):])  # a citation added after the stream
+        sys.stdout.write("\n")
+        if done.citations:
+            print("\nSources:")
+            for c in done.citations:
+                print(f"  [{c.n}] {c.path}, {c.location}")
+        elif not done.answered and sources:
+            print("\nNearest passages:")
+            for h in sources[:3]:
+                print(f"  - {h.path}, {h.location}: {h.text[:100]!r}")
+    return 0
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    from docent.core.search import SearchParams
+
+    with _open(args) as lib:
+        hits = lib.search(args.query, args.top_k, args.scope, SearchParams(mode=args.mode))
+    if args.json:
+        _emit({"hits": [h.to_json() for h in hits]})
+        return 0
+    if not hits:
+        print("No matching passages.")
+    for i, h in enumerate(hits, 1):
+        text = " ".join(h.text.split())
+        print(f"{i}. {h.path} — {h.location}  (score {h.score:.4f})\n   {text[:300]}{'…' if len(text) > 300 else ''}")
+    return 0
+
+
+# ---- status / remove / models --------------------------------------------------------------------
+def cmd_status(args: argparse.Namespace) -> int:
+    with _open(args) as lib:
+        docs = lib.documents()
+        notes = {d.id: lib.catalog.notes(d.id) for d in docs}
+    if args.json:
+        _emit({"documents": [dict(d.to_json(), notes=notes[d.id]) for d in docs]})
+        return 0
+    if not docs:
+        print("The library is empty. Add documents with: docent index FOLDER")
+        return 0
+    counts: dict[str, int] = {}
+    for d in docs:
+        counts[d.status] = counts.get(d.status, 0) + 1
+        detail = f"{d.pages} pages, {d.chunks} chunks" if d.status == "indexed" else d.reason
+        extra = f" ({notes[d.id]})" if notes[d.id] else ""
+        print(f"{d.status:8} {d.path}  — {detail}{extra}")
+    print(", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
+    return 0
+
+
+def cmd_remove(args: argparse.Namespace) -> int:
+    removed = 0
+    with _open(args) as lib:
+        for p in args.paths:
+            removed += lib.remove(p)
+    if args.json:
+        _emit({"removed": removed})
+    else:
+        print(f"Removed {removed} document(s) from the library.")
+    return 0
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    from docent.core import models
+    from docent.core.gguf import read_gguf
+    from docent.settings import load
+
+    settings = load(paths.data_dir(args.data_dir) / "settings.json")
+    rows = []
+    for name in models.CHAT_MODELS:
+        try:
+            path = models.chat_model_path(name)
+            info = read_gguf(path)
+            rows.append({
+                "name": name, "path": str(path), "size": info.size, "quantization": info.quantization,
+                "context_length": info.context_length, "architecture": info.architecture,
+                "chat_template": info.chat_template is not None,
+                "default": name == (settings.chat_model or models.DEFAULT_CHAT_MODEL), "error": "",
+            })
+        except DocentError as exc:
+            rows.append({"name": name, "path": "", "error": str(exc), "default": False})
+    embedder = {"id": models.EMBEDDER_ID, "setting": settings.embedder}
+    try:
+        onnx, tok = models.embedder_files()
+        embedder.update({"path": str(onnx), "tokenizer": str(tok), "error": ""})
+    except DocentError as exc:
+        embedder["error"] = str(exc)
+    from docent.core.llm import gpu_offload_supported
+
+    out = {"chat_models": rows, "embedder": embedder, "gpu_offload": gpu_offload_supported()}
+    if args.json:
+        _emit(out)
+        return 0
+    print("Chat models:")
+    for r in rows:
+        if r.get("error"):
+            print(f"  {r['name']}: unavailable — {r['error']}")
+        else:
+            mark = " (default)" if r["default"] else ""
+            print(f"  {r['name']}{mark}: {r['quantization']}, {r['size'] / 1e6:.0f} MB, context {r['context_length']}, {r['path']}")
+    print(f"Embedder: {embedder['id']}" + (f" — {embedder['error']}" if embedder.get("error") else ""))
+    print(f"GPU offload in this llama.cpp build: {'yes' if out['gpu_offload'] else 'no'}")
+    return 0
+
+
+COMMANDS = {
+    "index": cmd_index, "ask": cmd_ask, "search": cmd_search, "status": cmd_status,
+    "remove": cmd_remove, "models": cmd_models,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    if args.command is None:
+        from docent.app import main as app_main
+
+        return app_main(data_dir=args.data_dir)
+    try:
+        return COMMANDS[args.command](args)
+    except DocentError as exc:
+        sys.stderr.write(f"docent: {exc}\n")
+        return 2
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

@@ -1,0 +1,317 @@
+"""The SQLite catalog: every document's state, every chunk's text and provenance, and the FTS5
+keyword index over them. The only module that talks to SQLite.
+
+Crash safety: a document's chunk rows and its final status are written in one transaction; the
+status 'indexing' marks work in flight, so a killed run leaves a trace the next open repairs.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import time
+import unicodedata
+from pathlib import Path
+from typing import Iterable, Iterator, Sequence
+
+from docent.core.types import Chunk, DocumentRecord
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS documents(
+    id INTEGER PRIMARY KEY,
+    path TEXT NOT NULL UNIQUE,
+    size INTEGER NOT NULL DEFAULT 0,
+    mtime REAL NOT NULL DEFAULT 0,
+    sha256 TEXT NOT NULL DEFAULT '',
+    status TEXT NOT NULL,
+    reason TEXT NOT NULL DEFAULT '',
+    notes TEXT NOT NULL DEFAULT '',
+    pages INTEGER NOT NULL DEFAULT 0,
+    chunks INTEGER NOT NULL DEFAULT 0,
+    embedder_id TEXT NOT NULL DEFAULT '',
+    chunker TEXT NOT NULL DEFAULT '',
+    title TEXT NOT NULL DEFAULT '',
+    indexed_at REAL
+);
+CREATE INDEX IF NOT EXISTS documents_sha ON documents(sha256);
+CREATE TABLE IF NOT EXISTS chunks(
+    rowid INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    doc_id INTEGER NOT NULL REFERENCES documents(id),
+    ordinal INTEGER NOT NULL,
+    context TEXT NOT NULL,
+    text TEXT NOT NULL,
+    page INTEGER,
+    page_end INTEGER,
+    location TEXT NOT NULL,
+    heading TEXT NOT NULL,
+    char_start INTEGER NOT NULL,
+    char_end INTEGER NOT NULL,
+    tokens INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id, ordinal);
+CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
+    context, text, content='chunks', content_rowid='rowid',
+    tokenize='porter unicode61 remove_diacritics 2'
+);
+CREATE TRIGGER IF NOT EXISTS chunks_ai AFTER INSERT ON chunks BEGIN
+    INSERT INTO chunks_fts(rowid, context, text) VALUES (new.rowid, new.context, new.text);
+END;
+CREATE TRIGGER IF NOT EXISTS chunks_ad AFTER DELETE ON chunks BEGIN
+    INSERT INTO chunks_fts(chunks_fts, rowid, context, text) VALUES ('delete', old.rowid, old.context, old.text);
+END;
+"""
+
+# Words too common to help a keyword search (English; other languages are kept whole).
+STOPWORDS = frozenset(
+    """a about above after again against all am an and any are as at be because been before being below
+    between both but by can could did do does doing down during each few for from further had has have
+    having he her here hers herself him himself his how i if in into is it its itself just me more most my
+    myself no nor not of off on once only or other our ours ourselves out over own same she should so some
+    such than that the their theirs them themselves then there these they this those through to too under
+    until up very was we were what when where which while who whom why will with would you your yours
+    yourself yourselves what's whats did does many much name named called one also""".split()
+)
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+_DOC_COLS = "id, path, size, mtime, sha256, status, reason, pages, chunks, embedder_id, indexed_at"
+
+
+def _doc(row: sqlite3.Row | tuple) -> DocumentRecord:  # type: ignore[type-arg]
+    return DocumentRecord(*row)
+
+
+def keyword_query(text: str) -> str:
+    """A question → an FTS5 OR-query of its content words, each quoted (no syntax injection)."""
+    words = []
+    seen = set()
+    for w in _WORD.findall(unicodedata.normalize("NFKC", text).lower()):
+        if w in STOPWORDS or w in seen or (len(w) < 2 and not w.isdigit()):
+            continue
+        seen.add(w)
+        words.append('"' + w.replace('"', "") + '"')
+    return " OR ".join(words[:64])
+
+
+class Catalog:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._db = sqlite3.connect(str(path), timeout=30, isolation_level=None, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute("PRAGMA foreign_keys=ON")
+        self._db.executescript(_SCHEMA)
+        if self.get_meta("schema_version") is None:
+            self.set_meta("schema_version", str(SCHEMA_VERSION))
+
+    def close(self) -> None:
+        self._db.close()
+
+    # ---- meta ---------------------------------------------------------------------------------
+    def get_meta(self, key: str) -> str | None:
+        row = self._db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        self._db.execute("INSERT INTO meta(key, value) VALUES(?, ?) ON CONFLICT(key) DO UPDATE SET value=excluded.value", (key, value))
+
+    # ---- documents ----------------------------------------------------------------------------
+    def documents(self, under: str | None = None) -> list[DocumentRecord]:
+        if under:
+            prefix = under.rstrip("/") + "/"
+            rows = self._db.execute(
+                f"SELECT {_DOC_COLS} FROM documents WHERE path = ? OR substr(path, 1, ?) = ? ORDER BY path",
+                (under, len(prefix), prefix),
+            )
+        else:
+            rows = self._db.execute(f"SELECT {_DOC_COLS} FROM documents ORDER BY path")
+        return [_doc(r) for r in rows]
+
+    def document(self, path: str) -> DocumentRecord | None:
+        row = self._db.execute(f"SELECT {_DOC_COLS} FROM documents WHERE path=?", (path,)).fetchone()
+        return _doc(row) if row else None
+
+    def document_by_id(self, doc_id: int) -> DocumentRecord | None:
+        row = self._db.execute(f"SELECT {_DOC_COLS} FROM documents WHERE id=?", (doc_id,)).fetchone()
+        return _doc(row) if row else None
+
+    def notes(self, doc_id: int) -> str:
+        row = self._db.execute("SELECT notes FROM documents WHERE id=?", (doc_id,)).fetchone()
+        return row[0] if row else ""
+
+    def indexed_by_sha(self, sha256: str) -> list[DocumentRecord]:
+        rows = self._db.execute(f"SELECT {_DOC_COLS} FROM documents WHERE sha256=? AND status='indexed'", (sha256,))
+        return [_doc(r) for r in rows]
+
+    def in_status(self, *statuses: str) -> list[DocumentRecord]:
+        marks = ",".join("?" * len(statuses))
+        rows = self._db.execute(f"SELECT {_DOC_COLS} FROM documents WHERE status IN ({marks})", statuses)
+        return [_doc(r) for r in rows]
+
+    def begin_document(self, path: str, size: int, mtime: float, sha256: str) -> int:
+        """Mark a document as being (re)indexed and drop its old chunks, in one transaction.
+        Returns its id (kept across re-indexing so the id stays stable)."""
+        with self._tx():
+            row = self._db.execute("SELECT id FROM documents WHERE path=?", (path,)).fetchone()
+            if row:
+                doc_id = int(row[0])
+                self._db.execute("DELETE FROM chunks WHERE doc_id=?", (doc_id,))
+                self._db.execute(
+                    "UPDATE documents SET size=?, mtime=?, sha256=?, status='indexing', reason='', notes='', "
+                    "pages=0, chunks=0 WHERE id=?",
+                    (size, mtime, sha256, doc_id),
+                )
+            else:
+                cur = self._db.execute(
+                    "INSERT INTO documents(path, size, mtime, sha256, status) VALUES(?,?,?,?, 'indexing')",
+                    (path, size, mtime, sha256),
+                )
+                doc_id = int(cur.lastrowid or 0)
+        return doc_id
+
+    def add_chunks(self, doc_id: int, chunks: Sequence[Chunk], contexts: Sequence[str]) -> None:
+        with self._tx():
+            self._db.executemany(
+                "INSERT OR REPLACE INTO chunks(id, doc_id, ordinal, context, text, page, page_end, location, heading, "
+                "char_start, char_end, tokens) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)",
+                [
+                    (c.id, doc_id, c.ordinal, ctx, c.text, c.page, c.page_end, c.location, c.heading,
+                     c.char_start, c.char_end, c.tokens)
+                    for c, ctx in zip(chunks, contexts)
+                ],
+            )
+
+    def finish_document(self, doc_id: int, *, pages: int, chunks: int, embedder_id: str, chunker: str,
+                        title: str, notes: str = "") -> None:
+        with self._tx():
+            self._db.execute(
+                "UPDATE documents SET status='indexed', reason='', notes=?, pages=?, chunks=?, embedder_id=?, "
+                "chunker=?, title=?, indexed_at=? WHERE id=?",
+                (notes, pages, chunks, embedder_id, chunker, title, time.time(), doc_id),
+            )
+
+    def record_outcome(self, path: str, size: int, mtime: float, sha256: str, status: str, reason: str,
+                       pages: int = 0) -> int:
+        """A document that ends skipped or failed: no chunks, a reason."""
+        with self._tx():
+            row = self._db.execute("SELECT id FROM documents WHERE path=?", (path,)).fetchone()
+            if row:
+                doc_id = int(row[0])
+                self._db.execute("DELETE FROM chunks WHERE doc_id=?", (doc_id,))
+                self._db.execute(
+                    "UPDATE documents SET size=?, mtime=?, sha256=?, status=?, reason=?, notes='', pages=?, chunks=0, "
+                    "indexed_at=? WHERE id=?",
+                    (size, mtime, sha256, status, reason, pages, time.time(), doc_id),
+                )
+            else:
+                cur = self._db.execute(
+                    "INSERT INTO documents(path, size, mtime, sha256, status, reason, pages, indexed_at) "
+                    "VALUES(?,?,?,?,?,?,?,?)",
+                    (path, size, mtime, sha256, status, reason, pages, time.time()),
+                )
+                doc_id = int(cur.lastrowid or 0)
+        return doc_id
+
+    def move_document(self, doc_id: int, new_path: str, mtime: float) -> None:
+        with self._tx():
+            self._db.execute("DELETE FROM documents WHERE path=? AND id<>?", (new_path, doc_id))
+            self._db.execute("UPDATE documents SET path=?, mtime=? WHERE id=?", (new_path, mtime, doc_id))
+
+    def touch(self, doc_id: int, mtime: float) -> None:
+        self._db.execute("UPDATE documents SET mtime=? WHERE id=?", (mtime, doc_id))
+
+    def mark(self, doc_id: int, status: str) -> None:
+        self._db.execute("UPDATE documents SET status=? WHERE id=?", (status, doc_id))
+
+    def delete_document(self, doc_id: int) -> None:
+        with self._tx():
+            self._db.execute("DELETE FROM chunks WHERE doc_id=?", (doc_id,))
+            self._db.execute("DELETE FROM documents WHERE id=?", (doc_id,))
+
+    # ---- chunks -------------------------------------------------------------------------------
+    def chunk_count(self) -> int:
+        return int(self._db.execute("SELECT count(*) FROM chunks").fetchone()[0])
+
+    def chunk_ids(self, doc_id: int | None = None) -> set[str]:
+        if doc_id is None:
+            return {r[0] for r in self._db.execute("SELECT id FROM chunks")}
+        return {r[0] for r in self._db.execute("SELECT id FROM chunks WHERE doc_id=?", (doc_id,))}
+
+    def chunks_by_ids(self, ids: Sequence[str]) -> dict[str, tuple]:  # type: ignore[type-arg]
+        """id → (doc_id, path, ordinal, text, page, location, char_start, char_end), indexed documents only."""
+        out: dict[str, tuple] = {}  # type: ignore[type-arg]
+        for start in range(0, len(ids), 500):
+            part = list(ids[start : start + 500])
+            marks = ",".join("?" * len(part))
+            rows = self._db.execute(
+                "SELECT c.id, c.doc_id, d.path, c.ordinal, c.text, c.page, c.location, c.char_start, c.char_end "
+                f"FROM chunks c JOIN documents d ON d.id=c.doc_id WHERE c.id IN ({marks}) AND d.status='indexed'",
+                part,
+            )
+            for r in rows:
+                out[r[0]] = tuple(r[1:])
+        return out
+
+    def neighbours(self, doc_id: int, ordinals: Iterable[int]) -> dict[int, tuple]:  # type: ignore[type-arg]
+        ords = list(ordinals)
+        if not ords:
+            return {}
+        marks = ",".join("?" * len(ords))
+        rows = self._db.execute(
+            f"SELECT ordinal, id, text, page, location, char_start, char_end FROM chunks WHERE doc_id=? AND ordinal IN ({marks})",
+            [doc_id, *ords],
+        )
+        return {r[0]: tuple(r[1:]) for r in rows}
+
+    def keyword_search(self, query: str, limit: int, doc_ids: Sequence[int] | None = None) -> list[tuple[str, float]]:
+        """BM25 over chunk text (and, weighted lower, its title/heading context). → [(chunk_id, bm25)]"""
+        match = keyword_query(query)
+        if not match:
+            return []
+        sql = (
+            "SELECT c.id, bm25(chunks_fts, 0.5, 1.0) AS score FROM chunks_fts "
+            "JOIN chunks c ON c.rowid = chunks_fts.rowid JOIN documents d ON d.id = c.doc_id "
+            "WHERE chunks_fts MATCH ? AND d.status='indexed'"
+        )
+        params: list[object] = [match]
+        if doc_ids is not None:
+            if not doc_ids:
+                return []
+            sql += f" AND c.doc_id IN ({','.join('?' * len(doc_ids))})"
+            params.extend(doc_ids)
+        sql += " ORDER BY score LIMIT ?"
+        params.append(limit)
+        try:
+            return [(r[0], float(r[1])) for r in self._db.execute(sql, params)]
+        except sqlite3.OperationalError:
+            return []
+
+    # ---- transactions -------------------------------------------------------------------------
+    def _tx(self) -> "_Tx":
+        return _Tx(self._db)
+
+    def integrity_ok(self) -> bool:
+        try:
+            return self._db.execute("PRAGMA quick_check").fetchone()[0] == "ok"
+        except sqlite3.DatabaseError:
+            return False
+
+    def rows(self, sql: str, params: Sequence[object] = ()) -> Iterator[tuple]:  # type: ignore[type-arg]
+        yield from self._db.execute(sql, params)
+
+
+class _Tx:
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+
+    def __enter__(self) -> None:
+        self.db.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        if exc_type is None:
+            self.db.execute("COMMIT")
+        else:
+            self.db.execute("ROLLBACK")

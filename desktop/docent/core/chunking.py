@@ -1,0 +1,205 @@
+"""Structure-aware chunking: pure functions from extracted blocks to chunks.
+
+Blocks are grouped into sections that a chunk never crosses (a PDF page; a DOCX/Markdown heading
+section), packed paragraph by paragraph up to `max_tokens` of the embedder's own tokenizer, and a
+paragraph longer than that is split at sentence (else token) boundaries with `overlap` tokens
+carried over. Every chunk keeps its page or heading path, and character offsets into the
+document's extracted text, i.e. the blocks joined by BLOCK_SEP.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from typing import Callable, Iterable, Sequence
+
+from docent.core.types import Block, Chunk
+
+BLOCK_SEP = "\n\n"
+CHUNKER_VERSION = "c1"
+
+TokenSpans = Callable[[str], list[tuple[int, int]]]
+
+_SENTENCE_END = re.compile(r"(?<=[.!?…。！？])[\"'”’)\]]*\s+")
+
+
+@dataclass(frozen=True)
+class ChunkParams:
+    max_tokens: int = 200
+    overlap: int = 32
+    min_tokens: int = 24
+
+    @property
+    def signature(self) -> str:
+        return f"{CHUNKER_VERSION}:{self.max_tokens}:{self.overlap}:{self.min_tokens}"
+
+
+@dataclass
+class _Piece:
+    text: str
+    start: int  # offset in the document text
+    tokens: int
+    block: Block
+
+
+def block_offsets(blocks: Sequence[Block]) -> list[int]:
+    offsets, pos = [], 0
+    for block in blocks:
+        offsets.append(pos)
+        pos += len(block.text) + len(BLOCK_SEP)
+    return offsets
+
+
+def document_text(blocks: Sequence[Block]) -> str:
+    return BLOCK_SEP.join(b.text for b in blocks)
+
+
+def location_of(block: Block) -> str:
+    if block.page is not None:
+        return f"p. {block.page}" if not block.label else f"p. {block.label} (PDF page {block.page})"
+    parts = [block.heading] if block.heading else []
+    if block.para is not None:
+        parts.append(f"¶{block.para}")
+    return " ".join(parts) if parts else "¶1"
+
+
+def _section_key(block: Block) -> object:
+    return ("page", block.page) if block.page is not None else ("heading", block.heading)
+
+
+def _split_long(text: str, start: int, block: Block, spans: list[tuple[int, int]], params: ChunkParams) -> list[_Piece]:
+    """Split one over-long paragraph into windows of ≤ max_tokens tokens, cut at sentence ends where
+    possible, each window starting `overlap` tokens before the previous one ended."""
+    ends = {m.start() for m in _SENTENCE_END.finditer(text)}
+    pieces: list[_Piece] = []
+    i, n = 0, len(spans)
+    while i < n:
+        j = min(n, i + params.max_tokens)
+        if j < n:
+            # prefer the last sentence end inside the window's second half
+            for k in range(j, i + params.max_tokens // 2, -1):
+                if spans[k - 1][1] in ends:
+                    j = k
+                    break
+        c0 = spans[i][0] if i > 0 else 0
+        c1 = spans[j - 1][1] if j < n else len(text)
+        piece = text[c0:c1].strip()
+        lead = len(text[c0:c1]) - len(text[c0:c1].lstrip())
+        if piece:
+            pieces.append(_Piece(piece, start + c0 + lead, j - i, block))
+        if j >= n:
+            break
+        i = max(i + 1, j - params.overlap)
+    return pieces
+
+
+def _chunk_id(doc_key: str, params: ChunkParams, ordinal: int, text: str) -> str:
+    h = hashlib.sha256(f"{doc_key}|{params.signature}|{ordinal}|{text}".encode("utf-8", "replace"))
+    return h.hexdigest()[:32]
+
+
+def chunk_blocks(
+    blocks: Sequence[Block],
+    token_spans: TokenSpans,
+    params: ChunkParams = ChunkParams(),
+    doc_key: str = "",
+) -> list[Chunk]:
+    """Blocks → chunks. `doc_key` (the file's sha256) makes ids content-derived and deterministic."""
+    offsets = block_offsets(blocks)
+    doc = document_text(blocks)
+    chunks: list[Chunk] = []
+
+    def emit(group: list[_Piece]) -> None:
+        if not group:
+            return
+        first, last = group[0], group[-1]
+        start, end = first.start, last.start + len(last.text)
+        text = doc[start:end]  # the exact source slice, so offsets always map back
+        pages = [p.block.page for p in group if p.block.page is not None]
+        ordinal = len(chunks)
+        chunks.append(
+            Chunk(
+                id=_chunk_id(doc_key, params, ordinal, text),
+                ordinal=ordinal,
+                text=text,
+                page=pages[0] if pages else None,
+                page_end=pages[-1] if pages else None,
+                location=location_of(first.block),
+                heading=first.block.heading,
+                char_start=start,
+                char_end=end,
+                tokens=sum(p.tokens for p in group),
+            )
+        )
+
+    for section in _sections(blocks, offsets):
+        pieces: list[_Piece] = []
+        for block, start in section:
+            spans = token_spans(block.text)
+            if len(spans) > params.max_tokens:
+                pieces.extend(_split_long(block.text, start, block, spans, params))
+            else:
+                pieces.append(_Piece(block.text, start, max(1, len(spans)), block))
+        group: list[_Piece] = []
+        size = 0
+        for piece in pieces:
+            if group and size + piece.tokens > params.max_tokens:
+                emit(group)
+                group, size = [], 0
+            group.append(piece)
+            size += piece.tokens
+        # fold a tiny tail into the previous chunk of the same section when it still fits
+        if group and size < params.min_tokens and chunks and _same_section(chunks[-1], group[0].block):
+            prev = chunks[-1]
+            if prev.tokens + size <= params.max_tokens + params.min_tokens:
+                chunks.pop()
+                merged = [_Piece(prev.text, prev.char_start, prev.tokens, group[0].block)] + group
+                _emit_merged(chunks, merged, prev, params, doc_key, doc)
+                continue
+        emit(group)
+    return chunks
+
+
+def _same_section(chunk: Chunk, block: Block) -> bool:
+    if block.page is not None:
+        return chunk.page_end == block.page
+    return chunk.heading == block.heading
+
+
+def _emit_merged(
+    chunks: list[Chunk], group: list[_Piece], prev: Chunk, params: ChunkParams, doc_key: str, doc: str
+) -> None:
+    last = group[-1]
+    text = doc[prev.char_start : last.start + len(last.text)]
+    ordinal = len(chunks)
+    chunks.append(
+        Chunk(
+            id=_chunk_id(doc_key, params, ordinal, text),
+            ordinal=ordinal,
+            text=text,
+            page=prev.page,
+            page_end=last.block.page if last.block.page is not None else prev.page_end,
+            location=prev.location,
+            heading=prev.heading,
+            char_start=prev.char_start,
+            char_end=last.start + len(last.text),
+            tokens=sum(p.tokens for p in group),
+        )
+    )
+
+
+def _sections(blocks: Sequence[Block], offsets: list[int]) -> Iterable[list[tuple[Block, int]]]:
+    """Consecutive blocks sharing a page (PDF) or heading section (DOCX). A heading block opens its
+    section and travels with the text under it."""
+    current: list[tuple[Block, int]] = []
+    key: object = None
+    for block, start in zip(blocks, offsets):
+        k = _section_key(block)
+        if current and k != key:
+            yield current
+            current = []
+        key = k
+        current.append((block, start))
+    if current:
+        yield current

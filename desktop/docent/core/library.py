@@ -1,0 +1,185 @@
+"""A library: one data folder holding the catalog, the keyword index and the vectors. The facade the
+CLI and the UI drive; it builds the core services lazily so that opening one is cheap."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from pathlib import Path
+from typing import Iterator, Sequence
+
+from docent import paths
+from docent.core.cancel import NEVER, CancelToken
+from docent.core.catalog import Catalog
+from docent.core.chunking import ChunkParams
+from docent.core.embedder import Embedder, load_embedder
+from docent.core.indexer import Indexer
+from docent.core.llm import ChatModel, LLMSettings
+from docent.core.lock import DirLock
+from docent.core.qa import AskParams, ask
+from docent.core.search import Searcher, SearchParams
+from docent.core.store import VectorStore
+from docent.core.types import AskEvent, DocumentRecord, Hit, IndexEvent
+from docent.errors import EmbedderMismatch
+from docent.settings import Settings
+from docent.settings import load as load_settings
+
+log = logging.getLogger(__name__)
+
+CATALOG_FILE = "catalog.sqlite3"
+VECTORS_DIR = "vectors"
+SETTINGS_FILE = "settings.json"
+
+
+class Library:
+    def __init__(self, data_dir: Path, settings: Settings | None = None, embedder: Embedder | None = None) -> None:
+        self.dir = paths.ensure_private_dir(Path(data_dir))
+        self._lock = DirLock(self.dir / "docent.lock")
+        self._lock.acquire()
+        try:
+            self.settings = settings or load_settings(self.dir / SETTINGS_FILE)
+            self.catalog = Catalog(self.dir / CATALOG_FILE)
+        except Exception:
+            self._lock.release()
+            raise
+        self._embedder = embedder
+        self._store: VectorStore | None = None
+        self._model: ChatModel | None = None
+        self._model_key: tuple[object, ...] | None = None
+        self.recovered = 0
+
+    # ---- lazily built services -----------------------------------------------------------------
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            self._embedder = load_embedder(self.settings.embedder)
+        return self._embedder
+
+    @property
+    def store(self) -> VectorStore:
+        if self._store is None:
+            recorded = self.catalog.get_meta("embedder_id")
+            if recorded is None:
+                recorded = self.embedder.id
+                self.catalog.set_meta("embedder_id", recorded)
+                self.catalog.set_meta("embedder_dim", str(self.embedder.dim))
+            dim = int(self.catalog.get_meta("embedder_dim") or 0)
+            self._store = VectorStore(self.dir / VECTORS_DIR, recorded, dim)
+            self.recovered = self._indexer_for_recovery().recover()
+            if self.recovered:
+                log.info("repaired %d documents left half-done by an interrupted run", self.recovered)
+        return self._store
+
+    def _indexer_for_recovery(self) -> Indexer:
+        return Indexer(self.catalog, self._store, self._embedder or _NoEmbedder(), self.chunk_params)  # type: ignore[arg-type]
+
+    def _check_embedder(self) -> None:
+        recorded = self.catalog.get_meta("embedder_id")
+        if recorded and recorded != self.embedder.id:
+            raise EmbedderMismatch(
+                f"this library was built with the embedder '{recorded}' but '{self.embedder.id}' is selected. "
+                "Rebuild the library to switch (docent index --rebuild PATH...)."
+            )
+
+    @property
+    def chunk_params(self) -> ChunkParams:
+        s = self.settings
+        return ChunkParams(max_tokens=s.chunk_tokens, overlap=s.chunk_overlap)
+
+    def chat_model(self) -> ChatModel:
+        from docent.core.models import chat_model_path
+
+        s = self.settings
+        path = chat_model_path(s.chat_model or None)
+        llm_settings = LLMSettings(
+            n_ctx=s.n_ctx, n_gpu_layers=s.n_gpu_layers, n_threads=s.n_threads or None,
+            temperature=s.temperature, max_tokens=s.max_answer_tokens,
+        )
+        key = (str(path), llm_settings)
+        if self._model is None or self._model_key != key:
+            if self._model is not None:
+                self._model.close()
+            self._model = ChatModel(path, llm_settings)
+            self._model_key = key
+        return self._model
+
+    # ---- operations ----------------------------------------------------------------------------
+    def index(self, roots: Sequence[Path], cancel: CancelToken = NEVER, force: bool = False) -> Iterator[IndexEvent]:
+        self._check_embedder()
+        indexer = Indexer(self.catalog, self.store, self.embedder, self.chunk_params)
+        yield from indexer.sync(roots, cancel, force=force)
+
+    def rebuild(self) -> None:
+        """Drop every vector and chunk (e.g. to switch embedders); documents are indexed again by the
+        next index run."""
+        if self._store is not None:
+            self._store.drop()
+            self._store = None
+        shutil.rmtree(self.dir / VECTORS_DIR, ignore_errors=True)
+        for doc in self.catalog.documents():
+            self.catalog.delete_document(doc.id)
+        self.catalog.set_meta("embedder_id", self.embedder.id)
+        self.catalog.set_meta("embedder_dim", str(self.embedder.dim))
+
+    def remove(self, path: Path) -> int:
+        """Forget a file or every file under a folder. Returns how many documents were removed."""
+        target = str(Path(path).expanduser().absolute())
+        docs = self.catalog.documents(under=target)
+        if docs:
+            indexer = Indexer(self.catalog, self.store, self._embedder or _NoEmbedder(), self.chunk_params)  # type: ignore[arg-type]
+            for doc in docs:
+                indexer.remove_document(doc)
+        return len(docs)
+
+    def documents(self) -> list[DocumentRecord]:
+        return self.catalog.documents()
+
+    def scope(self, paths_: Sequence[str]) -> list[int] | None:
+        if not paths_:
+            return None
+        ids: list[int] = []
+        for p in paths_:
+            target = str(Path(p).expanduser().absolute())
+            ids.extend(d.id for d in self.catalog.documents(under=target) if d.status == "indexed")
+        return ids
+
+    def searcher(self) -> Searcher:
+        self._check_embedder()
+        return Searcher(self.catalog, self.store, self.embedder)
+
+    def search(self, query: str, top_k: int = 5, scope: Sequence[str] = (), params: SearchParams = SearchParams()) -> list[Hit]:
+        return self.searcher().search(query, top_k, self.scope(scope), params)
+
+    def ask(self, question: str, scope: Sequence[str] = (), cancel: CancelToken = NEVER,
+            params: AskParams | None = None) -> Iterator[AskEvent]:
+        s = self.settings
+        params = params or AskParams(sources=s.sources, max_answer_tokens=s.max_answer_tokens)
+        yield from ask(question, self.searcher(), self.chat_model, params, self.scope(scope), cancel)
+
+    def close(self) -> None:
+        if self._model is not None:
+            self._model.close()
+            self._model = None
+        self._store = None
+        self.catalog.close()
+        self._lock.release()
+
+    def __enter__(self) -> "Library":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class _NoEmbedder:
+    """Stands in where only deletions happen (recovery, removal): no model is loaded for them."""
+
+    id = ""
+    dim = 0
+    max_tokens = 0
+
+    def embed(self, texts: Sequence[str]) -> object:  # pragma: no cover - never called
+        raise RuntimeError("no embedder needed here")
+
+    embed_query = embed
+    token_spans = embed

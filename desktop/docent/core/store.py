@@ -1,0 +1,120 @@
+"""The vector store: an embedded Chroma PersistentClient. The only module that imports chromadb.
+
+Chroma holds ids, vectors and a `doc_id` per vector; texts live in the catalog. Telemetry is off.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from docent.errors import EmbedderMismatch, StoreError
+
+log = logging.getLogger(__name__)
+
+COLLECTION = "chunks"
+_BATCH = 1000
+
+
+def _quiet_chroma() -> None:
+    # Belt and braces: no telemetry, whatever the user's environment says.
+    os.environ["ANONYMIZED_TELEMETRY"] = "False"
+    os.environ.setdefault("CHROMA_TELEMETRY_IMPL", "none")
+    for name in ("chromadb.telemetry", "chromadb.telemetry.product.posthog"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)
+
+
+class VectorStore:
+    def __init__(self, directory: Path, embedder_id: str, dim: int) -> None:
+        _quiet_chroma()
+        try:
+            import chromadb
+            from chromadb.config import Settings
+        except ImportError as exc:  # pragma: no cover - declared dependency
+            raise StoreError(f"chromadb is not installed ({exc})") from exc
+        self.directory = directory
+        try:
+            self._client = chromadb.PersistentClient(
+                path=str(directory),
+                settings=Settings(anonymized_telemetry=False, allow_reset=True, is_persistent=True),
+            )
+            existing = {c if isinstance(c, str) else c.name for c in self._client.list_collections()}
+            if COLLECTION in existing:
+                self._col = self._client.get_collection(COLLECTION, embedding_function=None)
+                meta = self._col.metadata or {}
+                found = meta.get("embedder")
+                if found and found != embedder_id:
+                    raise EmbedderMismatch(
+                        f"this library was built with the embedder '{found}', not '{embedder_id}'. "
+                        "Rebuild it (docent index --rebuild) to switch embedders."
+                    )
+            else:
+                self._col = self._client.create_collection(
+                    COLLECTION,
+                    metadata={"hnsw:space": "cosine", "embedder": embedder_id, "dim": dim},
+                    embedding_function=None,
+                )
+        except EmbedderMismatch:
+            raise
+        except Exception as exc:
+            raise StoreError(f"cannot open the vector store in {directory}: {exc}") from exc
+
+    def count(self) -> int:
+        return int(self._col.count())
+
+    def add(self, ids: Sequence[str], vectors: np.ndarray, doc_id: int) -> None:
+        for start in range(0, len(ids), _BATCH):
+            self._col.upsert(
+                ids=list(ids[start : start + _BATCH]),
+                embeddings=vectors[start : start + _BATCH].astype(np.float32),
+                metadatas=[{"doc_id": int(doc_id)}] * len(ids[start : start + _BATCH]),
+            )
+
+    def delete_document(self, doc_id: int) -> None:
+        self._col.delete(where={"doc_id": int(doc_id)})
+
+    def delete_ids(self, ids: Sequence[str]) -> None:
+        for start in range(0, len(ids), _BATCH):
+            self._col.delete(ids=list(ids[start : start + _BATCH]))
+
+    def ids_for(self, doc_id: int) -> set[str]:
+        got = self._col.get(where={"doc_id": int(doc_id)}, include=[])
+        return set(got["ids"])
+
+    def all_ids(self) -> set[str]:
+        out: set[str] = set()
+        offset = 0
+        while True:
+            got = self._col.get(include=[], limit=5000, offset=offset)
+            ids = got["ids"]
+            out.update(ids)
+            if len(ids) < 5000:
+                return out
+            offset += len(ids)
+
+    def query(self, vector: np.ndarray, n: int, doc_ids: Sequence[int] | None = None) -> list[tuple[str, float]]:
+        """→ [(chunk_id, cosine similarity)], best first."""
+        total = self.count()
+        if total == 0 or n <= 0:
+            return []
+        where: dict[str, Any] | None = None
+        if doc_ids is not None:
+            if not doc_ids:
+                return []
+            where = {"doc_id": {"$in": [int(d) for d in doc_ids]}} if len(doc_ids) > 1 else {"doc_id": int(doc_ids[0])}
+        res = self._col.query(
+            query_embeddings=[vector.astype(np.float32)],
+            n_results=min(n, total),
+            where=where,
+            include=["distances"],
+        )
+        ids = res["ids"][0]
+        dists = res["distances"][0] if res.get("distances") else [1.0] * len(ids)
+        return [(i, 1.0 - float(d)) for i, d in zip(ids, dists)]
+
+    def drop(self) -> None:
+        self._client.delete_collection(COLLECTION)

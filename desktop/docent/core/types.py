@@ -1,0 +1,207 @@
+"""Frozen values passed between the core's layers, the CLI and the UI."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+
+@dataclass(frozen=True)
+class Block:
+    """A run of extracted text with its provenance.
+
+    For a PDF, one block is one page (`page` is 1-based, `label` the printed page label).
+    For DOCX/TXT/MD, one block is one paragraph, table row group or list item, with its heading path.
+    `offset` is where the block's text starts in the document's extracted text (the concatenation
+    of all blocks joined by "\n\n"), so chunk offsets can be mapped back for highlighting.
+    """
+
+    text: str
+    page: int | None = None
+    label: str | None = None
+    heading: str = ""
+    para: int | None = None
+    kind: Literal["text", "heading", "table", "list"] = "text"
+
+
+@dataclass(frozen=True)
+class Extraction:
+    """What an extractor returns for one file."""
+
+    blocks: list[Block]
+    pages: int = 0
+    empty_pages: list[int] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Chunk:
+    id: str
+    ordinal: int
+    text: str
+    page: int | None
+    page_end: int | None
+    location: str
+    heading: str
+    char_start: int
+    char_end: int
+    tokens: int
+
+
+@dataclass(frozen=True)
+class Hit:
+    chunk_id: str
+    doc_id: int
+    path: str
+    page: int | None
+    location: str
+    text: str
+    score: float
+    ordinal: int = 0
+    char_start: int = 0
+    char_end: int = 0
+    vector_rank: int | None = None
+    keyword_rank: int | None = None
+    similarity: float | None = None
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "path": self.path,
+            "page": self.page,
+            "location": self.location,
+            "text": self.text,
+            "score": round(self.score, 6),
+            "char_start": self.char_start,
+            "char_end": self.char_end,
+        }
+
+
+@dataclass(frozen=True)
+class Citation:
+    n: int
+    path: str
+    page: int | None
+    location: str
+    text: str
+    char_start: int = 0
+    char_end: int = 0
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "n": self.n,
+            "path": self.path,
+            "page": self.page,
+            "location": self.location,
+            "text": self.text,
+            "char_start": self.char_start,
+            "char_end": self.char_end,
+        }
+
+
+DocStatus = Literal["queued", "indexing", "indexed", "skipped", "failed"]
+
+
+@dataclass(frozen=True)
+class DocumentRecord:
+    id: int
+    path: str
+    size: int
+    mtime: float
+    sha256: str
+    status: DocStatus
+    reason: str
+    pages: int
+    chunks: int
+    embedder_id: str
+    indexed_at: float | None
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "path": self.path,
+            "status": self.status,
+            "reason": self.reason,
+            "pages": self.pages,
+            "chunks": self.chunks,
+            "size": self.size,
+            "sha256": self.sha256,
+            "indexed_at": self.indexed_at,
+        }
+
+
+# ---- progress events yielded by long jobs ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ScanDone:
+    total_files: int
+    to_index: int
+    unchanged: int
+    removed: int
+    renamed: int
+
+
+@dataclass(frozen=True)
+class FileStarted:
+    path: str
+    index: int
+    total: int
+
+
+@dataclass(frozen=True)
+class FileProgress:
+    path: str
+    pages_done: int
+    pages_total: int
+    chunks_done: int
+
+
+@dataclass(frozen=True)
+class FileDone:
+    path: str
+    status: DocStatus
+    reason: str
+    pages: int
+    chunks: int
+    index: int
+    total: int
+
+
+@dataclass(frozen=True)
+class SyncDone:
+    indexed: int
+    skipped: int
+    failed: int
+    unchanged: int
+    removed: int
+    renamed: int
+    pages: int
+    chunks: int
+    seconds: float
+    cancelled: bool = False
+
+
+IndexEvent = ScanDone | FileStarted | FileProgress | FileDone | SyncDone
+
+
+@dataclass(frozen=True)
+class Token:
+    text: str
+
+
+@dataclass(frozen=True)
+class Sources:
+    """The passages given to the model, numbered as the prompt numbers them."""
+
+    hits: list[Hit]
+
+
+@dataclass(frozen=True)
+class AnswerDone:
+    answer: str
+    answered: bool
+    citations: list[Citation]
+    cancelled: bool = False
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+AskEvent = Sources | Token | AnswerDone

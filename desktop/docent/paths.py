@@ -1,0 +1,63 @@
+"""Every directory Docent uses, each overridable by an environment variable.
+
+Nothing is created at import time; callers ask for a path and create it when they write.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+APP_NAME = "docent"
+
+ENV_DATA_DIR = "DOCENT_DATA_DIR"
+ENV_MODELS_DIR = "DOCENT_MODELS_DIR"
+ENV_LOG_DIR = "DOCENT_LOG_DIR"
+
+
+def _platform_data_dir() -> Path:
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+
+
+def data_dir(override: str | os.PathLike[str] | None = None) -> Path:
+    """The library folder: catalog, full-text index, vectors, chats."""
+    if override:
+        return Path(override).expanduser().resolve()
+    env = os.environ.get(ENV_DATA_DIR)
+    if env:
+        return Path(env).expanduser().resolve()
+    return _platform_data_dir() / "library"
+
+
+def models_dir() -> Path:
+    """Where model files Docent assembles or imports are kept (shared by all libraries)."""
+    env = os.environ.get(ENV_MODELS_DIR)
+    if env:
+        return Path(env).expanduser().resolve()
+    return _platform_data_dir() / "models"
+
+
+def log_dir() -> Path:
+    env = os.environ.get(ENV_LOG_DIR)
+    if env:
+        return Path(env).expanduser().resolve()
+    import platformdirs
+
+    return Path(platformdirs.user_log_dir(APP_NAME, appauthor=False))
+
+
+def resources_dir() -> Path:
+    """The repository's resources/ folder (samples, prompts, icons)."""
+    return Path(__file__).resolve().parents[2] / "resources"
+
+
+def ensure_private_dir(path: Path) -> Path:
+    """Create `path` (and parents) readable by the user only."""
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:
+        os.chmod(path, 0o700)
+    except OSError:
+        pass
+    return path

@@ -1,0 +1,81 @@
+"""Typed settings with a schema version and ordered migrations, stored as JSON in the data folder."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, fields, replace
+from pathlib import Path
+from typing import Any, Callable
+
+SCHEMA_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Settings:
+    schema_version: int = SCHEMA_VERSION
+    chat_model: str = ""  # "" → the packaged default; a known name or a .gguf path
+    embedder: str = "default"
+    n_gpu_layers: int = 0
+    n_threads: int = 0  # 0 → automatic
+    n_ctx: int = 4096
+    temperature: float = 0.0
+    max_answer_tokens: int = 256
+    sources: int = 5
+    chunk_tokens: int = 200
+    chunk_overlap: int = 32
+
+    def validate(self) -> list[str]:
+        problems = []
+        if not 0 <= self.n_gpu_layers <= 1000 and self.n_gpu_layers != -1:
+            problems.append("GPU layers must be -1 (all), 0 (CPU only) or a positive number")
+        if not 512 <= self.n_ctx <= 131072:
+            problems.append("context size must be between 512 and 131072 tokens")
+        if not 0.0 <= self.temperature <= 2.0:
+            problems.append("temperature must be between 0 and 2")
+        if not 16 <= self.max_answer_tokens <= 4096:
+            problems.append("answer length must be between 16 and 4096 tokens")
+        if not 1 <= self.sources <= 20:
+            problems.append("number of sources must be between 1 and 20")
+        if not 32 <= self.chunk_tokens <= 512:
+            problems.append("chunk size must be between 32 and 512 tokens")
+        if not 0 <= self.chunk_overlap < self.chunk_tokens // 2:
+            problems.append("chunk overlap must be at least 0 and under half the chunk size")
+        if self.n_threads < 0:
+            problems.append("threads must be 0 (automatic) or more")
+        return problems
+
+
+# Ordered migrations: MIGRATIONS[n] turns a version-n dict into version n+1.
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
+
+
+def load(path: Path) -> Settings:
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return Settings()
+    except (OSError, ValueError):
+        return Settings()
+    version = int(raw.get("schema_version", 1))
+    while version < SCHEMA_VERSION:
+        raw = MIGRATIONS[version](raw)
+        version += 1
+    raw["schema_version"] = SCHEMA_VERSION
+    known = {f.name for f in fields(Settings)}
+    settings = Settings(**{k: v for k, v in raw.items() if k in known})
+    return settings if not settings.validate() else Settings()
+
+
+def save(path: Path, settings: Settings) -> None:
+    problems = settings.validate()
+    if problems:
+        raise ValueError("; ".join(problems))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(asdict(settings), indent=2), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def updated(settings: Settings, **changes: Any) -> Settings:
+    return replace(settings, **changes)

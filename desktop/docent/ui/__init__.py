@@ -1,0 +1,1 @@
+"""The Qt layer: drives the core, never the stores directly."""
