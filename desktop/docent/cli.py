@@ -199,10 +199,11 @@ def cmd_ask(args: argparse.Namespace) -> int:
             for ev in lib.ask(args.question, scope=args.scope, cancel=cancel):
                 if isinstance(ev, Sources):
                     sources = ev.hits
-                elif isinstance(ev, Token) and not args.json:
-                    sys.stdout.write(ev.text)
-                    sys.stdout.flush()
+                elif isinstance(ev, Token):
                     streamed += ev.text
+                    if not args.json:
+                        sys.stdout.write(ev.text)
+                        sys.stdout.flush()
                 elif isinstance(ev, AnswerDone):
                     done = ev
         except KeyboardInterrupt:

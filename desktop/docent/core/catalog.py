@@ -241,13 +241,13 @@ class Catalog:
         return {r[0] for r in self._db.execute("SELECT id FROM chunks WHERE doc_id=?", (doc_id,))}
 
     def chunks_by_ids(self, ids: Sequence[str]) -> dict[str, tuple]:  # type: ignore[type-arg]
-        """id → (doc_id, path, ordinal, text, page, location, char_start, char_end), indexed documents only."""
+        """id → (doc_id, path, ordinal, text, page, location, char_start, char_end, heading), indexed documents only."""
         out: dict[str, tuple] = {}  # type: ignore[type-arg]
         for start in range(0, len(ids), 500):
             part = list(ids[start : start + 500])
             marks = ",".join("?" * len(part))
             rows = self._db.execute(
-                "SELECT c.id, c.doc_id, d.path, c.ordinal, c.text, c.page, c.location, c.char_start, c.char_end "
+                "SELECT c.id, c.doc_id, d.path, c.ordinal, c.text, c.page, c.location, c.char_start, c.char_end, c.heading "
                 f"FROM chunks c JOIN documents d ON d.id=c.doc_id WHERE c.id IN ({marks}) AND d.status='indexed'",
                 part,
             )

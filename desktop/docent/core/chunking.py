@@ -18,7 +18,7 @@ from docent.core.types import Block, Chunk
 
 BLOCK_SEP = "\n\n"
 # Bump when extraction or chunking changes what chunks look like: documents are then re-read.
-CHUNKER_VERSION = "c2"
+CHUNKER_VERSION = "c3"
 
 TokenSpans = Callable[[str], list[tuple[int, int]]]
 
@@ -127,6 +127,8 @@ def chunk_blocks(
         if not group:
             return
         first, last = group[0], group[-1]
+        # cite the first passage of body text, not a parent heading that opened the chunk
+        anchor = next((p.block for p in group if p.block.kind != "heading"), last.block)
         start, end = first.start, last.start + len(last.text)
         text = doc[start:end]  # the exact source slice, so offsets always map back
         pages = [p.block.page for p in group if p.block.page is not None]
@@ -138,8 +140,8 @@ def chunk_blocks(
                 text=text,
                 page=pages[0] if pages else None,
                 page_end=pages[-1] if pages else None,
-                location=location_of(first.block),
-                heading=first.block.heading,
+                location=location_of(anchor),
+                heading=anchor.heading,
                 char_start=start,
                 char_end=end,
                 tokens=sum(p.tokens for p in group),
@@ -210,8 +212,12 @@ def _sections(blocks: Sequence[Block], offsets: list[int]) -> Iterable[list[tupl
     for block, start in zip(blocks, offsets):
         k = _section_key(block)
         if current and k != key:
-            yield current
-            current = []
+            # a section of headings only (a title, or "2 Scope" straight before "2.1 Terms") is not
+            # a passage of its own: it opens the next section instead
+            only_headings = all(b.kind == "heading" for b, _ in current) and block.page is None
+            if not only_headings:
+                yield current
+                current = []
         key = k
         current.append((block, start))
     if current:

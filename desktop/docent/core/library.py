@@ -153,7 +153,12 @@ class Library:
     def ask(self, question: str, scope: Sequence[str] = (), cancel: CancelToken = NEVER,
             params: AskParams | None = None) -> Iterator[AskEvent]:
         s = self.settings
-        params = params or AskParams(sources=s.sources, max_answer_tokens=s.max_answer_tokens)
+        if params is None:
+            from docent.core.models import EMBEDDER_ID
+
+            params = AskParams(sources=s.sources, max_answer_tokens=s.max_answer_tokens)
+            if self.embedder.id != EMBEDDER_ID:  # the gate's thresholds were calibrated for the default
+                params = params.lenient()
         yield from ask(question, self.searcher(), self.chat_model, params, self.scope(scope), cancel)
 
     def close(self) -> None:

@@ -68,10 +68,10 @@ class Searcher:
             row = rows.get(cid)
             if row is None:
                 continue
-            doc_id, path, ordinal, text, page, location, c0, c1 = row
+            doc_id, path, ordinal, text, page, location, c0, c1, heading = row
             hits.append(
                 Hit(cid, doc_id, path, page, location, text, scores[cid], ordinal, c0, c1,
-                    vrank.get(cid), krank.get(cid), sim.get(cid))
+                    vrank.get(cid), krank.get(cid), sim.get(cid), heading)
             )
             if len(hits) >= top_k * 3:
                 break
@@ -81,13 +81,13 @@ class Searcher:
         return hits[:top_k]
 
     def _merge_adjacent(self, hits: list[Hit]) -> list[Hit]:
-        """Two hits that are neighbouring chunks of one document (on the same page) become one
-        passage, so the reader sees a sentence that spans a chunk boundary whole."""
+        """Two hits that are neighbouring chunks of one document, on the same page (PDF) or under the
+        same heading (other formats), become one passage, so the reader sees a sentence that spans a chunk boundary whole."""
         out: list[Hit] = []
         for hit in hits:
             merged = False
             for i, prev in enumerate(out):
-                if prev.doc_id != hit.doc_id or prev.page != hit.page:
+                if prev.doc_id != hit.doc_id or prev.page != hit.page or (hit.page is None and prev.heading != hit.heading):
                     continue
                 if hit.ordinal == prev.ordinal + 1 or hit.ordinal == prev.ordinal - 1:
                     first, second = (prev, hit) if prev.ordinal < hit.ordinal else (hit, prev)

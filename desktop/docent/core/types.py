@@ -63,6 +63,7 @@ class Hit:
     vector_rank: int | None = None
     keyword_rank: int | None = None
     similarity: float | None = None
+    heading: str = ""
 
     def to_json(self) -> dict[str, object]:
         return {

