@@ -41,6 +41,10 @@ class AskParams:
 
     sources: int = 5
     max_answer_tokens: int = 256
+    # "sentences": give the model only the sentences of the retrieved passages that bear on the
+    # question (with their neighbours); "chunks": whole passages.
+    context: str = "sentences"
+    focus_sentences: int = 6
     min_similarity: float = 0.425
     coverage_similarity: float = 0.30
     min_coverage: float = 1.0
@@ -151,6 +155,63 @@ def build_prompt(model: ChatModel, question: str, hits: Sequence[Hit], max_answe
     return tokens, stop, included
 
 
+_SENT = re.compile(r"(?<=[.!?…])[\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9À-Ý])|\n+")
+
+
+def sentences(text: str) -> list[tuple[int, int]]:
+    spans, start = [], 0
+    for m in _SENT.finditer(text):
+        if text[start : m.start()].strip():
+            spans.append((start, m.start()))
+        start = m.end()
+    if text[start:].strip():
+        spans.append((start, len(text)))
+    return spans
+
+
+def focus(question: str, hits: Sequence[Hit], embedder: object, keep: int) -> list[Hit]:
+    """Keep, in each passage, only the sentences most related to the question (by embedding
+    similarity plus shared content words) and their immediate neighbours; passages left with
+    nothing are dropped. Small models answer far better from a few precise sentences."""
+    from dataclasses import replace
+
+    import numpy as np
+
+    items: list[tuple[int, int, int, int]] = []  # (hit index, sentence index, start, end)
+    per_hit: list[list[tuple[int, int]]] = []
+    for h_i, hit in enumerate(hits):
+        spans = sentences(hit.text)
+        per_hit.append(spans)
+        items.extend((h_i, s_i, a, b) for s_i, (a, b) in enumerate(spans))
+    if len(items) <= keep:
+        return list(hits)
+    texts = [hits[h].text[a:b] for h, _, a, b in items]
+    q = _stems(question)
+    vecs = embedder.embed(texts)  # type: ignore[attr-defined]
+    qv = embedder.embed_query(question)  # type: ignore[attr-defined]
+    sims = np.asarray(vecs) @ np.asarray(qv)
+    lex = np.array([len(q & _stems(t)) / max(1, len(q)) for t in texts])
+    rank_bonus = np.array([0.05 * (len(hits) - h) / len(hits) for h, _, _, _ in items])
+    score = sims + 0.5 * lex + rank_bonus
+    chosen: dict[int, set[int]] = {}
+    for i in np.argsort(-score)[:keep]:
+        h, s_i = items[i][0], items[i][1]
+        chosen.setdefault(h, set()).update({s_i - 1, s_i, s_i + 1})
+    out: list[Hit] = []
+    for h_i, hit in enumerate(hits):
+        if h_i not in chosen:
+            continue
+        spans = per_hit[h_i]
+        picked = sorted(i for i in chosen[h_i] if 0 <= i < len(spans))
+        parts, prev = [], None
+        for i in picked:
+            a, b = spans[i]
+            parts.append(("" if prev is None or prev == i - 1 else "… ") + hit.text[a:b].strip())
+            prev = i
+        out.append(replace(hit, text=" ".join(parts)))
+    return out
+
+
 def parse_citations(answer: str, count: int) -> list[int]:
     order: list[int] = []
     for m in _CITE.finditer(answer):
@@ -159,6 +220,52 @@ def parse_citations(answer: str, count: int) -> list[int]:
             if 1 <= n <= count and n not in order:
                 order.append(n)
     return order
+
+
+def attribute(answer: str, hits: Sequence[Hit]) -> str:
+    """Check each sentence's [n] against the sources: a citation whose source shares much less of the
+    sentence's content words than another source is moved to that source; a sentence that cites
+    nothing but is clearly supported gets the supporting source. Small models often cite [1] by habit.
+    """
+    if not hits:
+        return answer
+    source_stems = [_stems(h.text) for h in hits]
+    spans = sentences(answer) or [(0, len(answer))]
+    out, pos = [], 0
+    for a, b in spans:
+        sentence = answer[a:b]
+        words = _stems(_CITE.sub(" ", sentence))
+        support = [len(words & st) / len(words) if words else 0.0 for st in source_stems]
+        best = max(range(len(hits)), key=lambda i: support[i])
+        cited = parse_citations(sentence, len(hits))
+        fixed = sentence
+        if cited:
+            keep = [n for n in cited if support[n - 1] >= 0.6 * support[best] or support[n - 1] >= 0.5]
+            if not keep and support[best] > 0:
+                keep = [best + 1]
+            if keep != cited:
+                fixed = _with_markers(_CITE.sub("", sentence), keep)
+        elif support[best] >= 0.3 and len(words) >= 2:
+            fixed = _with_markers(sentence, [best + 1])
+        out.append(answer[pos:a] + fixed)
+        pos = b
+    out.append(answer[pos:])
+    result = "".join(out)
+    if not parse_citations(result, len(hits)):
+        n = best_source(answer, hits)
+        if n is not None:
+            result = f"{result.rstrip()} [{n}]"
+    return result
+
+
+def _with_markers(sentence: str, numbers: list[int]) -> str:
+    """Put [n] markers at the end of a sentence, before its final punctuation."""
+    trail = sentence[len(sentence.rstrip()):]
+    base = re.sub(r"\s+([.!?,;:])", r"\1", sentence.rstrip())
+    marks = "".join(f" [{n}]" for n in numbers)
+    if base and base[-1] in ".!?":
+        return base[:-1] + marks + base[-1] + trail
+    return base + marks + trail
 
 
 def best_source(answer: str, hits: Sequence[Hit]) -> int | None:
@@ -198,7 +305,15 @@ def ask(
     t1 = time.monotonic()
     model = model_loader()
     timings["model_load_s"] = time.monotonic() - t1
-    tokens, stop, included = build_prompt(model, question, hits, params.max_answer_tokens)
+    given = hits
+    if params.context == "sentences":
+        t_f = time.monotonic()
+        given = focus(question, hits, searcher.embedder, params.focus_sentences)
+        timings["focus_s"] = time.monotonic() - t_f
+    tokens, stop, focused = build_prompt(model, question, given, params.max_answer_tokens)
+    # citations show the whole passage; the model saw its focused sentences
+    by_id = {h.chunk_id: h for h in hits}
+    included = [by_id.get(h.chunk_id, h) for h in focused]
     timings["prompt_tokens"] = float(len(tokens))
     yield Sources(included)
     pieces: list[str] = []
@@ -220,12 +335,8 @@ def ask(
     if is_refusal(answer):
         yield AnswerDone(answer or NOT_FOUND, False, [], timings=timings)
         return
+    answer = attribute(answer, included)
     cited = parse_citations(answer, len(included))
-    if not cited:
-        n = best_source(answer, included)
-        if n is not None:
-            answer = f"{answer} [{n}]"
-            cited = [n]
     yield AnswerDone(answer, True, [to_citation(n, included[n - 1]) for n in cited], timings=timings)
 
 
