@@ -1,21 +1,125 @@
-"""Composition root for the desktop window: paths → logging → settings → core → QApplication → window."""
+"""Composition root for the desktop window: paths → logging → settings → core → QApplication → window.
+
+Nothing heavy happens before the window is shown: the library is opened on its lane right after,
+and the embedder and the chat model load on first use.
+"""
 
 from __future__ import annotations
 
+import logging
 import sys
+from pathlib import Path
+from typing import Any, Callable
+
+log = logging.getLogger("docent")
+
+LOG_FILE = "docent.log"
+
+
+def setup_logging(log_dir: Path) -> Path:
+    """Log to a rotating file in the log folder (and keep warnings on stderr)."""
+    from logging.handlers import RotatingFileHandler
+
+    from docent import paths
+
+    log_file = log_dir / LOG_FILE
+    try:
+        paths.ensure_private_dir(log_dir)
+        handler: logging.Handler = RotatingFileHandler(log_file, maxBytes=2_000_000, backupCount=3, encoding="utf-8")
+    except OSError as exc:
+        sys.stderr.write(f"docent: cannot write the log in {log_dir} ({exc}); logging to stderr only\n")
+        handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s [%(threadName)s]: %(message)s"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    if root.level == logging.NOTSET or root.level > logging.INFO:
+        root.setLevel(logging.INFO)
+    for h in root.handlers:
+        if isinstance(h, logging.StreamHandler) and not isinstance(h, RotatingFileHandler) and h is not handler:
+            h.setLevel(logging.WARNING)
+    return log_file
+
+
+def default_library_factory() -> Callable[[Path], Any]:
+    def open_library(data_dir: Path) -> Any:
+        from docent.core.library import Library
+
+        return Library(data_dir)
+
+    return open_library
+
+
+def create_window(
+    data_dir: Path | None = None,
+    library_factory: Callable[[Path], Any] | None = None,
+    log_file: Path | None = None,
+    use_registry: bool = True,
+    model_locations: Callable[[], list[tuple[str, Path]]] | None = None,
+) -> Any:
+    """Build the controllers and the main window (a QApplication must exist) and start opening the
+    library. `data_dir` None → the current library of the registry (else the default folder).
+    `library_factory` builds a docent.core.library.Library for a folder (tests inject the embedder)."""
+    from PySide6.QtCore import QSettings
+
+    from docent import paths
+    from docent.core.libraries import REGISTRY_FILE, Registry
+    from docent.ui.controllers import ChatController, FilesController, LibraryController
+    from docent.ui.main_window import MainWindow
+
+    default_dir = paths.data_dir()
+    registry = Registry(default_dir.parent / REGISTRY_FILE, default_dir) if use_registry else None
+    if data_dir is None:
+        data_dir = Path(registry.current) if registry is not None else default_dir
+    elif registry is not None:
+        entry = registry.add(Path(data_dir).name, data_dir)
+        registry.current = entry.path
+        data_dir = Path(entry.path)
+    window_state = QSettings(str(default_dir.parent / "window.ini"), QSettings.Format.IniFormat)
+
+    library = LibraryController(library_factory or default_library_factory(), log_file)
+    chats = ChatController(library)
+    files = FilesController(paths.models_dir, log_file, model_locations)
+    window = MainWindow(library, chats, files, registry, window_state, log_file, paths.resources_dir())
+    library.setParent(window)
+    chats.setParent(window)
+    files.setParent(window)
+    library.open(data_dir)
+    if registry is not None:
+        try:
+            registry.save()
+        except OSError:
+            log.warning("cannot save the list of libraries in %s", registry.file, exc_info=True)
+    return window
 
 
 def main(data_dir: str | None = None) -> int:
     try:
+        from PySide6.QtCore import Qt
         from PySide6.QtWidgets import QApplication
     except ImportError as exc:
         sys.stderr.write(f"docent: the desktop window needs PySide6 ({exc}); the CLI works without it\n")
         return 2
     from docent import paths
-    from docent.ui.main_window import MainWindow
+    from docent.ui.crash import CrashReporter
+    from docent.ui.theme import Theme, app_icon
 
+    log_file = setup_logging(paths.log_dir())
+    log.info("starting the window (data dir %s)", data_dir or "default")
+    QApplication.setHighDpiScaleFactorRoundingPolicy(Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
     app = QApplication.instance() or QApplication(sys.argv)
     app.setApplicationName("Docent")
-    window = MainWindow(paths.data_dir(data_dir))
-    window.show()
-    return int(app.exec())
+    app.setOrganizationName("Docent")
+    app.setDesktopFileName("docent")
+    resources = paths.resources_dir()
+    app.setWindowIcon(app_icon(resources))
+    Theme(app, resources)  # type: ignore[arg-type]
+
+    window: Any = None
+    crash = CrashReporter(log_file, lambda: window)
+    crash.install()
+    try:
+        window = create_window(Path(data_dir) if data_dir else None, log_file=log_file)
+        window.show()
+        return int(app.exec())
+    finally:
+        crash.uninstall()

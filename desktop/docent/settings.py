@@ -37,8 +37,8 @@ class Settings:
             problems.append("answer length must be between 16 and 4096 tokens")
         if not 1 <= self.sources <= 20:
             problems.append("number of sources must be between 1 and 20")
-        if not 32 <= self.chunk_tokens <= 512:
-            problems.append("chunk size must be between 32 and 512 tokens")
+        if not 32 <= self.chunk_tokens <= 256:
+            problems.append("chunk size must be between 32 and 256 tokens (the default embedder reads at most 256)")
         if not 0 <= self.chunk_overlap < self.chunk_tokens // 2:
             problems.append("chunk overlap must be at least 0 and under half the chunk size")
         if self.n_threads < 0:

@@ -167,7 +167,7 @@ def chunk_blocks(
         # fold a tiny tail into the previous chunk of the same section when it still fits
         if group and size < params.min_tokens and chunks and _same_section(chunks[-1], group[0].block):
             prev = chunks[-1]
-            if prev.tokens + size <= params.max_tokens + params.min_tokens:
+            if prev.tokens + size <= params.max_tokens:
                 chunks.pop()
                 merged = [_Piece(prev.text, prev.char_start, prev.tokens, group[0].block)] + group
                 _emit_merged(chunks, merged, prev, params, doc_key, doc)

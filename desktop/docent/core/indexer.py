@@ -172,7 +172,7 @@ class Indexer:
                 break
             yield FileStarted(entry.path, i, len(todo))
             outcome: FileDone | None = None
-            for event in self._index_file(entry, hashes.get(entry.path), cancel, i, len(todo)):
+            for event in self._index_file(entry, hashes.get(entry.path), cancel, i, len(todo), force):
                 if isinstance(event, FileDone):
                     outcome = event
                 else:
@@ -259,7 +259,7 @@ class Indexer:
             return None
 
     def _index_file(
-        self, entry: FileEntry, sha: str | None, cancel: CancelToken, i: int, total: int
+        self, entry: FileEntry, sha: str | None, cancel: CancelToken, i: int, total: int, force: bool = False
     ) -> Iterator[IndexEvent]:
         path = entry.path
 
@@ -286,7 +286,7 @@ class Indexer:
             return
 
         old = self.catalog.document(path)
-        if old is not None and old.status == "indexed" and old.sha256 == sha and self._embedding_current(old) \
+        if not force and old is not None and old.status == "indexed" and old.sha256 == sha and self._embedding_current(old) \
                 and self._chunker(old) == self.params.signature:
             self.catalog.touch(old.id, st.st_mtime)  # touched, not changed
             yield done("indexed", "", old.pages, 0)

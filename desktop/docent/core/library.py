@@ -84,7 +84,9 @@ class Library:
     @property
     def chunk_params(self) -> ChunkParams:
         s = self.settings
-        return ChunkParams(max_tokens=s.chunk_tokens, overlap=s.chunk_overlap)
+        # leave room for the title/heading line embedded with each chunk and the special tokens
+        limit = max(32, self.embedder.max_tokens - 24) if self._embedder is not None else s.chunk_tokens
+        return ChunkParams(max_tokens=min(s.chunk_tokens, limit), overlap=s.chunk_overlap)
 
     def chat_model(self) -> ChatModel:
         from docent.core.models import chat_model_path
@@ -132,6 +134,8 @@ class Library:
         return len(docs)
 
     def documents(self) -> list[DocumentRecord]:
+        if self._store is None and self.catalog.in_status("indexing", "queued", "removing"):
+            _ = self.store  # opening the store repairs what an interrupted run left half-done
         return self.catalog.documents()
 
     def scope(self, paths_: Sequence[str]) -> list[int] | None:

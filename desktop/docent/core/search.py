@@ -77,14 +77,16 @@ class Searcher:
                 break
         hits = _dedupe(hits)
         if params.merge_adjacent:
-            hits = self._merge_adjacent(hits)
+            hits = self._merge_adjacent(hits, top_k)
         return hits[:top_k]
 
-    def _merge_adjacent(self, hits: list[Hit]) -> list[Hit]:
+    def _merge_adjacent(self, hits: list[Hit], top_k: int) -> list[Hit]:
         """Two hits that are neighbouring chunks of one document, on the same page (PDF) or under the
         same heading (other formats), become one passage, so the reader sees a sentence that spans a chunk boundary whole."""
         out: list[Hit] = []
-        for hit in hits:
+        for hit in hits:  # best first; only hits that would make the top k are merged
+            if len(out) >= top_k:
+                break
             merged = False
             for i, prev in enumerate(out):
                 if prev.doc_id != hit.doc_id or prev.page != hit.page or (hit.page is None and prev.heading != hit.heading):
@@ -92,11 +94,14 @@ class Searcher:
                 if hit.ordinal == prev.ordinal + 1 or hit.ordinal == prev.ordinal - 1:
                     first, second = (prev, hit) if prev.ordinal < hit.ordinal else (hit, prev)
                     text = _join(first, second)
+                    best = prev if prev.score >= hit.score else hit
                     out[i] = replace(
                         prev,
                         text=text,
                         ordinal=first.ordinal,
-                        location=first.location,
+                        # cite where the better-matching part is (e.g. the right ¶ of a section)
+                        location=best.location,
+                        chunk_id=best.chunk_id,
                         char_start=min(prev.char_start, hit.char_start),
                         char_end=max(prev.char_end, hit.char_end),
                         score=max(prev.score, hit.score),

@@ -1,32 +1,573 @@
-"""Placeholder main window until the desktop app lands: shows the library's state and how to add
-documents from the command line."""
+"""The main window: the library on the left (documents and saved chats), the chat in the middle, the
+source viewer on the right when a citation is opened. It wires widgets to controllers and holds no
+state of its own beyond what is on screen."""
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
+from typing import Any
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QMainWindow, QVBoxLayout, QWidget
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, QUrl, Slot
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QDesktopServices, QDragEnterEvent, QDropEvent, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QInputDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QSplitter,
+    QTabWidget,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from docent.core.chats import Passage
+from docent.settings import Settings
+from docent.ui.controllers import ChatController, DocRow, FilesController, IndexProgress, LibraryController, LibraryState
+from docent.ui.widgets.banner import Banner
+from docent.ui.widgets.chat_list import ChatList
+from docent.ui.widgets.chat_pane import ChatPane
+from docent.ui.widgets.library_pane import LibraryPane, dropped_paths
+
+log = logging.getLogger(__name__)
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(
+        self,
+        library: LibraryController,
+        chats: ChatController,
+        files: FilesController,
+        registry: Any = None,  # docent.core.libraries.Registry: named libraries (None: just this one)
+        window_state: QSettings | None = None,
+        log_file: Path | None = None,
+        resources: Path | None = None,
+    ) -> None:
         super().__init__()
+        self.library = library
+        self.chats = chats
+        self.files = files
+        self.registry = registry
+        self.window_state = window_state
+        self.log_file = log_file
+        self.resources = resources
+        self.viewer: Any = None  # SourceViewer, built on first use (QtPdf loads then)
+        self._closing = False
+        self._gpu: bool | None = None
         self.setWindowTitle("Docent")
-        self.resize(900, 600)
-        body = QWidget()
-        layout = QVBoxLayout(body)
-        title = QLabel("<h1>Docent</h1><p>Ask questions about your documents — offline.</p>")
-        title.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        hint = QLabel(
-            f"<p>Library: <code>{data_dir}</code></p>"
-            "<p>Add a folder with <code>docent index FOLDER</code>, then ask with "
-            "<code>docent ask \"QUESTION\"</code>. The full window is on its way.</p>"
+        self.setAcceptDrops(True)
+        self.resize(1280, 800)
+
+        self.library_pane = LibraryPane()
+        self.chat_list = ChatList()
+        self.left = QTabWidget()
+        self.left.setDocumentMode(True)
+        self.left.addTab(self.library_pane, "Documents")
+        self.left.addTab(self.chat_list, "Chats")
+        self.chat_pane = ChatPane()
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.addWidget(self.left)
+        self.splitter.addWidget(self.chat_pane)
+        self.splitter.setStretchFactor(0, 0)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([400, 880])
+
+        central = QWidget()
+        v = QVBoxLayout(central)
+        v.setContentsMargins(6, 6, 6, 0)
+        v.setSpacing(6)
+        self.banner = Banner()
+        v.addWidget(self.banner)
+        v.addWidget(self.splitter, 1)
+        self.setCentralWidget(central)
+
+        self.model_label = QToolButton()
+        self.model_label.setObjectName("link")
+        self.model_label.setToolTip("The chat model that writes answers — click to manage models")
+        self.model_label.clicked.connect(self.open_models)
+        self.statusBar().addPermanentWidget(self.model_label)
+        if log_file is not None:
+            log_link = QToolButton()
+            log_link.setObjectName("link")
+            log_link.setText("Log")
+            log_link.setToolTip(f"Log file: {log_file}\nClick to open its folder")
+            log_link.clicked.connect(self.show_log)
+            self.statusBar().addPermanentWidget(log_link)
+
+        self._build_menus()
+        self._connect()
+        self._restore_state()
+        self._update_model_label(library.settings)
+
+    # ---- construction -------------------------------------------------------------------------
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        file = bar.addMenu("&File")
+        self.act_add_folder = file.addAction("Add &folder…", self.add_folder_dialog)
+        self.act_add_folder.setShortcut(QKeySequence.StandardKey.Open)
+        file.addAction("Add f&iles…", self.add_files_dialog)
+        file.addSeparator()
+        act = file.addAction("&New chat", self.chats.new_chat)
+        act.setShortcut(QKeySequence.StandardKey.New)
+        self.act_export = file.addAction("&Export chat as Markdown…", self.export_chat)
+        self.act_export.setShortcut(QKeySequence("Ctrl+E"))
+        file.addSeparator()
+        act = file.addAction("&Quit", self.close)
+        act.setShortcut(QKeySequence.StandardKey.Quit)
+
+        edit = bar.addMenu("&Edit")
+        act = edit.addAction("&Filter documents", self.focus_filter)
+        act.setShortcut(QKeySequence.StandardKey.Find)
+        act.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        act = edit.addAction("Copy last &answer", self.copy_last_answer)
+        act.setShortcut(QKeySequence("Ctrl+Shift+C"))
+
+        lib = bar.addMenu("&Library")
+        act = lib.addAction("&Check for changes now", lambda: self.library.sync())
+        act.setShortcut(QKeySequence.StandardKey.Refresh)
+        lib.addAction("&Re-index everything", lambda: self.library.sync(force=True))
+        self.act_cancel = lib.addAction("C&ancel indexing", self.library.cancel_indexing)
+        self.act_cancel.setEnabled(False)
+        lib.addSeparator()
+        self.libraries_menu = lib.addMenu("&Switch library")
+        self.libraries_menu.aboutToShow.connect(self._fill_libraries_menu)
+        lib.addAction("&New library…", self.new_library)
+        lib.addAction("&Open a library folder…", self.open_library_folder)
+        lib.addAction("Show library folder", self.show_library_folder)
+        if self.registry is None:
+            self.libraries_menu.menuAction().setVisible(False)
+
+        tools = bar.addMenu("&Tools")
+        tools.addAction("&Models…", self.open_models)
+        act = tools.addAction("&Settings…", self.open_settings)
+        act.setShortcut(QKeySequence.StandardKey.Preferences if not QKeySequence(QKeySequence.StandardKey.Preferences).isEmpty()
+                        else QKeySequence("Ctrl+,"))
+
+        help_ = bar.addMenu("&Help")
+        help_.addAction("Show &log file", self.show_log)
+        help_.addAction("&About Docent", self.about)
+
+        self.esc = QShortcut(QKeySequence(Qt.Key.Key_Escape), self)
+        self.esc.setContext(Qt.ShortcutContext.WindowShortcut)
+        self.esc.activated.connect(self.on_escape)
+
+    def _connect(self) -> None:
+        lib, chats, pane, chat = self.library, self.chats, self.library_pane, self.chat_pane
+        lib.opening.connect(self._on_opening)
+        lib.opened.connect(self._on_opened)
+        lib.openFailed.connect(self._on_open_failed)
+        lib.rowsReset.connect(self._on_rows_reset)
+        lib.rowChanged.connect(self._on_row_changed)
+        lib.rootsChanged.connect(self._on_roots)
+        lib.indexingChanged.connect(self._on_indexing)
+        lib.progress.connect(self._on_progress)
+        lib.settingsChanged.connect(self._update_model_label)
+        lib.message.connect(lambda m: self.statusBar().showMessage(m, 8000))
+        lib.error.connect(self.show_error)
+
+        pane.addFolderRequested.connect(self.add_folder_dialog)
+        pane.addFilesRequested.connect(self.add_files_dialog)
+        pane.pathsDropped.connect(self.add_paths)
+        pane.removeRequested.connect(self.remove_path)
+        pane.openRequested.connect(self.open_document)
+        pane.scopeRequested.connect(chats.set_scope)
+        pane.syncRequested.connect(lambda force: lib.sync(force=force))
+        pane.cancelRequested.connect(lib.cancel_indexing)
+
+        chats.chatLoaded.connect(self._on_chat_loaded)
+        chats.chatsChanged.connect(self.chat_list.set_chats)
+        chats.turnStarted.connect(self._on_turn_started)
+        chats.turnSources.connect(self._on_turn_sources)
+        chats.turnTokens.connect(chat.turn_tokens)
+        chats.turnFinished.connect(self._on_turn_finished)
+        chats.busyChanged.connect(chat.set_busy)
+        chats.scopeChanged.connect(chat.set_scope)
+        chats.error.connect(self.show_error)
+
+        chat.askRequested.connect(self.ask)
+        chat.stopRequested.connect(chats.stop)
+        chat.regenerateRequested.connect(chats.regenerate)
+        chat.newChatRequested.connect(chats.new_chat)
+        chat.exportRequested.connect(self.export_chat)
+        chat.passageActivated.connect(self.open_passage)
+        chat.scopeCleared.connect(lambda: chats.set_scope([]))
+        chat.addFolderRequested.connect(self.add_folder_dialog)
+        chat.samplesRequested.connect(self.add_samples)
+
+        self.chat_list.chatRequested.connect(chats.open_chat)
+        self.chat_list.deleteRequested.connect(self.delete_chat)
+        self.chat_list.newChatRequested.connect(chats.new_chat)
+
+        self.files.textLoaded.connect(lambda p, t: self.viewer.set_text(p, t) if self.viewer else None)
+        self.files.textFailed.connect(lambda p, r: self.viewer.set_text_failed(p, r) if self.viewer else None)
+        self.files.gpuSupport.connect(self._on_gpu)
+
+    # ---- window state (QSettings holds geometry only) -----------------------------------------
+    def _restore_state(self) -> None:
+        s = self.window_state
+        if s is None:
+            return
+        geometry = s.value("geometry")
+        if isinstance(geometry, QByteArray) and not geometry.isEmpty():
+            self.restoreGeometry(geometry)
+        try:
+            left = int(s.value("leftWidth", 0) or 0)
+        except (TypeError, ValueError):
+            left = 0
+        if 200 <= left <= 900:
+            total = max(sum(self.splitter.sizes()), self.width())
+            self.splitter.setSizes([left, max(300, total - left)])
+
+    def _save_state(self) -> None:
+        s = self.window_state
+        if s is None:
+            return
+        s.setValue("geometry", self.saveGeometry())
+        s.setValue("leftWidth", self.splitter.sizes()[0])
+        s.sync()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if not self._closing:
+            self._closing = True
+            self._save_state()
+            self.hide()
+            self.chats.stop()
+            self.library.shutdown()
+            self.files.shutdown()
+        event.accept()
+
+    # ---- library ------------------------------------------------------------------------------
+    @Slot(str)
+    def _on_opening(self, data_dir: str) -> None:
+        name = self.registry.name_of(data_dir) if self.registry is not None else Path(data_dir).name
+        self.setWindowTitle(f"Docent — {name}")
+        self.statusBar().showMessage(f"Opening the library in {data_dir}…", 5000)
+        if self.banner.property("kind") == "error":
+            self.banner.hide()
+
+    @Slot(object)
+    def _on_opened(self, state: LibraryState) -> None:
+        self.statusBar().showMessage(f"Library: {state.data_dir}", 5000)
+        self._update_chat_state()
+
+    @Slot(str)
+    def _on_open_failed(self, message: str) -> None:
+        self.show_error(f"The library could not be opened: {message}", "Open another library folder…",
+                        self.open_library_folder)
+
+    @Slot(list)
+    def _on_rows_reset(self, rows: list[DocRow]) -> None:
+        self.library_pane.set_rows(rows, self.library.roots)
+        self._update_chat_state()
+
+    @Slot(object)
+    def _on_row_changed(self, row: DocRow) -> None:
+        self.library_pane.update_row(row)
+        if row.status == "indexed":
+            self._update_chat_state()
+
+    @Slot(list)
+    def _on_roots(self, roots: list[str]) -> None:
+        self.library_pane.set_roots(roots)
+        self._update_chat_state()
+
+    @Slot(bool)
+    def _on_indexing(self, on: bool) -> None:
+        self.library_pane.set_indexing(on)
+        self.act_cancel.setEnabled(on)
+        self._update_chat_state()
+
+    @Slot(object)
+    def _on_progress(self, p: IndexProgress) -> None:
+        self.library_pane.update_progress(p)
+
+    def _update_chat_state(self) -> None:
+        indexed = sum(1 for r in self.library.rows.values() if r.status == "indexed")
+        self.chat_pane.set_library_state(indexed, bool(self.library.roots), self.library.indexing)
+
+    def add_folder_dialog(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Add a folder to the library", str(Path.home()))
+        if folder:
+            self.add_paths([folder])
+
+    def add_files_dialog(self) -> None:
+        files, _ = QFileDialog.getOpenFileNames(
+            self, "Add documents to the library", str(Path.home()),
+            "Documents (*.pdf *.docx *.docm *.dotx *.txt *.md *.markdown);;All files (*)")
+        if files:
+            self.add_paths(files)
+
+    def add_paths(self, paths: list[str]) -> None:
+        if not self.library.is_open:
+            self.show_error("No library is open yet; wait a moment or open a library folder.")
+            return
+        problems = self.library.add_paths(paths)
+        if problems:
+            self.show_error("Some items were not added: " + "; ".join(problems[:5]), kind="info")
+        self.left.setCurrentWidget(self.library_pane)
+
+    def add_samples(self) -> None:
+        samples = (self.resources / "samples") if self.resources else None
+        if samples is None or not samples.is_dir():
+            self.show_error("The sample documents are not installed with this copy of Docent.", kind="info")
+            return
+        self.add_paths([str(samples)])
+
+    def remove_path(self, path: str) -> None:
+        root = path in self.library.roots
+        name = Path(path).name or path
+        text = (f"Stop following “{name}” and remove its documents from the library?" if root
+                else f"Remove “{name}” from the library? It will not be indexed again.")
+        answer = QMessageBox.question(self, "Remove from library", text + "\n\nThe files themselves are not touched.",
+                                      QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+                                      QMessageBox.StandardButton.Yes)
+        if answer == QMessageBox.StandardButton.Yes:
+            self.library.remove_path(path)
+
+    def focus_filter(self) -> None:
+        self.left.setCurrentWidget(self.library_pane)
+        self.library_pane.focus_filter()
+
+    # ---- libraries ----------------------------------------------------------------------------
+    def _fill_libraries_menu(self) -> None:
+        menu = self.libraries_menu
+        menu.clear()
+        if self.registry is None:
+            return
+        group = QActionGroup(menu)
+        for entry in self.registry.entries:
+            act = QAction(entry.name, menu, checkable=True)
+            act.setToolTip(entry.path)
+            act.setChecked(self.library.data_dir is not None and str(self.library.data_dir) == entry.path)
+            act.triggered.connect(lambda _c=False, p=entry.path: self.switch_library(p))
+            group.addAction(act)
+            menu.addAction(act)
+
+    def switch_library(self, path: str) -> None:
+        if self.library.data_dir is not None and str(self.library.data_dir) == path:
+            return
+        if self.library.indexing:
+            answer = QMessageBox.question(self, "Switch library", "Indexing is running. Stop it and switch library?")
+            if answer != QMessageBox.StandardButton.Yes:
+                return
+        if self.registry is not None:
+            self.registry.current = path
+            self.registry.save()
+        if self.viewer is not None:
+            self.viewer.hide()
+        self.library.open(Path(path))
+
+    def new_library(self) -> None:
+        if self.registry is None:
+            return
+        name, ok = QInputDialog.getText(self, "New library", "Name of the new library (e.g. Contracts, Research):")
+        if ok and name.strip():
+            entry = self.registry.add(name)
+            self.registry.save()
+            self.switch_library(entry.path)
+
+    def open_library_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Open or create a library in a folder", str(Path.home()))
+        if not folder:
+            return
+        if self.registry is not None:
+            entry = self.registry.add(Path(folder).name, folder)
+            self.registry.save()
+            self.switch_library(entry.path)
+        else:
+            self.library.open(Path(folder))
+
+    def show_library_folder(self) -> None:
+        if self.library.data_dir is not None:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.library.data_dir)))
+
+    # ---- chat ---------------------------------------------------------------------------------
+    def ask(self, question: str) -> None:
+        if not self.library.is_open:
+            self.show_error("The library is not open yet; try again in a moment.", kind="info")
+            self.chat_pane.input.setPlainText(question)
+            return
+        self.chats.ask(question)
+
+    @Slot(object)
+    def _on_chat_loaded(self, chat: Any) -> None:
+        self.chat_pane.load_chat(chat)
+        self.chat_list.set_current(chat.id)
+        self.act_export.setEnabled(bool(chat.turns))
+
+    @Slot(int)
+    def _on_turn_started(self, index: int) -> None:
+        turn = self.chats.chat.turns[index]
+        self.chat_pane.turn_started(index, turn, waiting_for_index=self.library.indexing)
+
+    @Slot(int, object)
+    def _on_turn_sources(self, index: int, hits: list[Any]) -> None:
+        self.chat_pane.turn_sources(index, [Passage.from_hit(i, h) for i, h in enumerate(hits, start=1)])
+
+    @Slot(int)
+    def _on_turn_finished(self, index: int) -> None:
+        chat = self.chats.chat
+        if 0 <= index < len(chat.turns):
+            self.chat_pane.turn_finished(index, chat.turns[index], chat.display_title)
+        self.chat_list.set_current(chat.id)
+        self.act_export.setEnabled(True)
+
+    def export_chat(self) -> None:
+        chat = self.chats.chat
+        if not chat.turns:
+            self.statusBar().showMessage("Nothing to export yet: ask a question first", 5000)
+            return
+        safe = "".join(c if c.isalnum() or c in " -_" else "_" for c in chat.display_title)[:60].strip() or "chat"
+        target, _ = QFileDialog.getSaveFileName(self, "Export chat as Markdown", str(Path.home() / f"{safe}.md"),
+                                                "Markdown (*.md)")
+        if target:
+            self.chats.export_markdown(Path(target))
+            self.statusBar().showMessage(f"Chat saved to {target}", 8000)
+
+    def delete_chat(self, chat_id: str) -> None:
+        answer = QMessageBox.question(self, "Delete chat", "Delete this chat? This cannot be undone.")
+        if answer == QMessageBox.StandardButton.Yes:
+            self.chats.delete_chat(chat_id)
+
+    def copy_last_answer(self) -> None:
+        if self.chat_pane.turns:
+            self.chat_pane.turns[-1].copy_answer()
+            self.statusBar().showMessage("Answer copied", 3000)
+
+    def on_escape(self) -> None:
+        if self.chats.busy:
+            self.chats.stop()
+            self.statusBar().showMessage("Stopping…", 2000)
+        elif self.viewer is not None and self.viewer.isVisible():
+            self.viewer.hide()
+
+    # ---- viewer -------------------------------------------------------------------------------
+    def _ensure_viewer(self) -> Any:
+        if self.viewer is None:
+            from docent.ui.widgets.source_viewer import SourceViewer
+
+            self.viewer = SourceViewer()
+            self.viewer.closeRequested.connect(self.viewer.hide)
+            self.viewer.textRequested.connect(self.files.load_text)
+            self.splitter.addWidget(self.viewer)
+            self.splitter.setStretchFactor(2, 1)
+        if not self.viewer.isVisible():
+            self.viewer.show()
+            total = sum(self.splitter.sizes())
+            left = min(self.splitter.sizes()[0], 320)
+            viewer = max(420, int((total - left) * 0.5))
+            self.splitter.setSizes([left, total - left - viewer, viewer])
+        return self.viewer
+
+    @Slot(object)
+    def open_passage(self, passage: Passage) -> None:
+        self._ensure_viewer().show_passage(passage)
+
+    def open_document(self, path: str) -> None:
+        self._ensure_viewer().show_document(path)
+
+    # ---- dialogs ------------------------------------------------------------------------------
+    def open_settings(self) -> Any:
+        from docent.ui.widgets.settings_dialog import SettingsDialog
+
+        if not self.library.is_open:
+            self.show_error("Open a library first: settings are kept in the library folder.", kind="info")
+            return None
+        dialog = SettingsDialog(self.library.settings, str(self.library.data_dir), self._gpu, self)
+        self.files.gpuSupport.connect(dialog.set_gpu_supported)
+        self.files.check_gpu()
+        dialog.libraryFolderRequested.connect(lambda: (dialog.reject(), QTimer.singleShot(0, self.open_library_folder)))
+        dialog.accepted.connect(lambda: self.apply_settings(dialog.settings()))
+        dialog.finished.connect(lambda _r: self._disconnect(self.files.gpuSupport, dialog.set_gpu_supported))
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
+
+    @staticmethod
+    def _disconnect(signal: Any, slot: Any) -> None:
+        try:
+            signal.disconnect(slot)
+        except (RuntimeError, TypeError):
+            pass
+
+    def apply_settings(self, new: Settings) -> list[str]:
+        problems = self.library.apply_settings(new)
+        if problems:
+            self.show_error("The settings were not saved: " + "; ".join(problems))
+        else:
+            self.statusBar().showMessage("Settings saved", 4000)
+        return problems
+
+    def open_models(self) -> Any:
+        from docent.ui.widgets.model_manager import ModelManager
+
+        if not self.library.is_open:
+            self.show_error("Open a library first: the model choice is kept in the library folder.", kind="info")
+            return None
+        s = self.library.settings
+        dialog = ModelManager(self.files, s.chat_model, s.embedder, "", self)
+        self.library.embedder_in_use(lambda recorded: self._set_recorded(dialog, recorded))
+        dialog.chatModelChosen.connect(lambda spec: self.apply_settings(_replace(self.library.settings, chat_model=spec)))
+        dialog.embedderChosen.connect(lambda spec: self.apply_settings(_replace(self.library.settings, embedder=spec)))
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
+
+    @staticmethod
+    def _set_recorded(dialog: Any, recorded: str) -> None:
+        from docent.ui.widgets.model_manager import embedder_label
+
+        try:
+            dialog.embedder_label.setText(embedder_label(dialog.embedder, recorded))
+        except RuntimeError:  # the dialog is already gone
+            pass
+
+    @Slot(bool)
+    def _on_gpu(self, ok: bool) -> None:
+        self._gpu = ok
+
+    def _update_model_label(self, settings: Settings) -> None:
+        from docent.ui.controllers import model_label
+
+        self.model_label.setText(f"Model: {model_label(settings.chat_model)}")
+
+    # ---- messages -----------------------------------------------------------------------------
+    def show_error(self, message: str, action: str = "", callback: Any = None, kind: str = "error") -> None:
+        log.info("shown to the user: %s", message)
+        self.banner.show_message(message, kind, action, callback)
+
+    def show_log(self) -> None:
+        if self.log_file is None:
+            return
+        QMessageBox.information(self, "Log file", f"Docent writes its log to:\n{self.log_file}")
+        QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.log_file.parent)))
+
+    def about(self) -> None:
+        from docent import __version__
+
+        QMessageBox.about(
+            self, "About Docent",
+            f"<h3>Docent {__version__}</h3><p>Ask questions about your documents, offline. "
+            "Everything — indexing, search and answers — runs on this computer.</p>"
+            f"<p>Library: <code>{self.library.data_dir}</code><br>Log: <code>{self.log_file}</code></p>",
         )
-        hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        hint.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        layout.addStretch(1)
-        layout.addWidget(title)
-        layout.addWidget(hint)
-        layout.addStretch(1)
-        self.setCentralWidget(body)
+
+    # ---- drag and drop ------------------------------------------------------------------------
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if dropped_paths(event):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        paths = dropped_paths(event)
+        if paths:
+            event.acceptProposedAction()
+            self.add_paths(paths)
+
+
+def _replace(settings: Settings, **changes: Any) -> Settings:
+    from dataclasses import replace
+
+    return replace(settings, **changes)

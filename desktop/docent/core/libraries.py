@@ -1,0 +1,92 @@
+"""Named libraries: several data folders, one of them current. Kept in a small JSON file beside the
+default library (`<user data>/libraries.json`); each library stays a self-contained data folder.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+REGISTRY_FILE = "libraries.json"
+DEFAULT_NAME = "My documents"
+
+
+@dataclass(frozen=True)
+class LibraryEntry:
+    name: str
+    path: str
+
+
+def _slug(name: str) -> str:
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", name.strip()).strip("-.").lower()
+    return slug[:60] or "library"
+
+
+class Registry:
+    def __init__(self, file: Path, default_dir: Path) -> None:
+        self.file = Path(file)
+        self.default_dir = str(Path(default_dir))
+        self.entries: list[LibraryEntry] = []
+        self.current: str = self.default_dir
+        self._load()
+
+    def _load(self) -> None:
+        try:
+            raw = json.loads(self.file.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            raw = {}
+        for item in raw.get("libraries", []):
+            if isinstance(item, dict) and isinstance(item.get("path"), str):
+                self.entries.append(LibraryEntry(str(item.get("name") or Path(item["path"]).name), item["path"]))
+        if not any(e.path == self.default_dir for e in self.entries):
+            self.entries.insert(0, LibraryEntry(DEFAULT_NAME, self.default_dir))
+        current = raw.get("current")
+        self.current = current if isinstance(current, str) and any(e.path == current for e in self.entries) else self.default_dir
+
+    def save(self) -> None:
+        self.file.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.file.with_suffix(".tmp")
+        data = {"current": self.current, "libraries": [{"name": e.name, "path": e.path} for e in self.entries]}
+        tmp.write_text(json.dumps(data, indent=1), encoding="utf-8")
+        os.replace(tmp, self.file)
+
+    def name_of(self, path: str | Path) -> str:
+        p = str(path)
+        for e in self.entries:
+            if e.path == p:
+                return e.name
+        return Path(p).name
+
+    def add(self, name: str, path: str | Path | None = None) -> LibraryEntry:
+        """Register a library (a new folder under the default library's parent unless `path` is
+        given). Names are unique: an existing entry with that path is returned as it is."""
+        name = " ".join(name.split()) or "Library"
+        if path is None:
+            base = Path(self.default_dir).parent / "libraries"
+            target = base / _slug(name)
+            i = 2
+            while target.exists() or any(e.path == str(target) for e in self.entries):
+                target = base / f"{_slug(name)}-{i}"
+                i += 1
+            path = target
+        p = str(Path(path).expanduser().resolve())
+        for e in self.entries:
+            if e.path == p:
+                return e
+        entry = LibraryEntry(name, p)
+        self.entries.append(entry)
+        return entry
+
+    def rename(self, path: str, name: str) -> None:
+        self.entries = [LibraryEntry(" ".join(name.split()) or e.name, e.path) if e.path == path else e for e in self.entries]
+
+    def forget(self, path: str) -> None:
+        """Drop a library from the list (its folder is left on disk). The default one stays."""
+        if path == self.default_dir:
+            return
+        self.entries = [e for e in self.entries if e.path != path]
+        if self.current == path:
+            self.current = self.default_dir

@@ -1,0 +1,311 @@
+"""The library pane: followed folders and their documents with their state, a filter, add and remove,
+drag and drop, and the indexing progress."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from PySide6.QtCore import QModelIndex, QPoint, Qt, QUrl, Signal
+from PySide6.QtGui import QAction, QDesktopServices, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFrame,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMenu,
+    QPushButton,
+    QStackedWidget,
+    QToolButton,
+    QTreeView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from docent.ui.controllers import DocRow, IndexProgress
+from docent.ui.models.documents import KIND_ROLE, PATH_ROLE, DocumentsFilter, DocumentsModel
+from docent.ui.widgets.progress import IndexProgressWidget
+
+
+def dropped_paths(event: QDropEvent | QDragEnterEvent) -> list[str]:
+    mime = event.mimeData()
+    if not mime.hasUrls():
+        return []
+    return [u.toLocalFile() for u in mime.urls() if u.isLocalFile() and u.toLocalFile()]
+
+
+class LibraryPane(QWidget):
+    """Signals:
+        addFolderRequested(): the user wants to pick a folder
+        addFilesRequested(): the user wants to pick files
+        pathsDropped(list): files or folders dropped on the pane
+        removeRequested(str): stop following / exclude this path
+        openRequested(str): show this document in the viewer
+        scopeRequested(list): limit questions to these paths
+        syncRequested(bool): check for changes now (True: re-read everything)
+        cancelRequested(): stop indexing
+    """
+
+    addFolderRequested = Signal()
+    addFilesRequested = Signal()
+    pathsDropped = Signal(list)
+    removeRequested = Signal(str)
+    openRequested = Signal(str)
+    scopeRequested = Signal(list)
+    syncRequested = Signal(bool)
+    cancelRequested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setAcceptDrops(True)
+        self.model = DocumentsModel(self)
+        self.proxy = DocumentsFilter(self)
+        self.proxy.setSourceModel(self.model)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.setSpacing(6)
+
+        buttons = QHBoxLayout()
+        self.add_folder = QPushButton("Add folder…")
+        self.add_folder.setToolTip("Add a folder: its PDFs, Word files, text and Markdown files are indexed and kept up to date")
+        self.add_folder.clicked.connect(self.addFolderRequested)
+        self.add_files = QPushButton("Add files…")
+        self.add_files.clicked.connect(self.addFilesRequested)
+        self.more = QToolButton()
+        self.more.setText("⋯")
+        self.more.setToolTip("More library actions")
+        self.more.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        more_menu = QMenu(self.more)
+        self.sync_action = more_menu.addAction("Check for changes now")
+        self.sync_action.triggered.connect(lambda: self.syncRequested.emit(False))
+        self.reindex_action = more_menu.addAction("Re-index everything")
+        self.reindex_action.setToolTip("Read every document again (after changing how documents are split)")
+        self.reindex_action.triggered.connect(lambda: self.syncRequested.emit(True))
+        more_menu.addSeparator()
+        self.remove_action = more_menu.addAction("Remove selected from library")
+        self.remove_action.triggered.connect(self._remove_selected)
+        self.more.setMenu(more_menu)
+        buttons.addWidget(self.add_folder)
+        buttons.addWidget(self.add_files)
+        buttons.addStretch(1)
+        buttons.addWidget(self.more)
+        layout.addLayout(buttons)
+
+        self.filter = QLineEdit()
+        self.filter.setPlaceholderText("Filter documents (Ctrl+F)")
+        self.filter.setClearButtonEnabled(True)
+        self.filter.textChanged.connect(self._on_filter)
+        layout.addWidget(self.filter)
+
+        self.stack = QStackedWidget()
+        self.empty = self._build_empty()
+        self.stack.addWidget(self.empty)
+        self.tree = QTreeView()
+        self.tree.setModel(self.proxy)
+        self.tree.setSortingEnabled(True)
+        self.tree.sortByColumn(0, Qt.SortOrder.AscendingOrder)
+        self.tree.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.tree.setUniformRowHeights(True)
+        self.tree.setAlternatingRowColors(True)
+        self.tree.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.tree.customContextMenuRequested.connect(self._context_menu)
+        self.tree.doubleClicked.connect(self._activated)
+        header = self.tree.header()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Interactive)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(3, QHeaderView.ResizeMode.ResizeToContents)
+        header.resizeSection(1, 118)
+        self.tree.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.stack.addWidget(self.tree)
+        layout.addWidget(self.stack, 1)
+
+        self.no_match = QLabel("No document matches the filter.")
+        self.no_match.setObjectName("hint")
+        self.no_match.hide()
+        layout.addWidget(self.no_match)
+
+        self.summary = QLabel("")
+        self.summary.setObjectName("hint")
+        layout.addWidget(self.summary)
+
+        self.progress = IndexProgressWidget()
+        self.progress.cancelRequested.connect(self.cancelRequested)
+        self.progress.hide()
+        layout.addWidget(self.progress)
+
+        delete = QAction("Remove", self.tree)
+        delete.setShortcut(QKeySequence.StandardKey.Delete)
+        delete.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+        delete.triggered.connect(self._remove_selected)
+        self.tree.addAction(delete)
+        self._roots: list[str] = []
+        self._update_stack()
+
+    def _build_empty(self) -> QWidget:
+        frame = QFrame()
+        frame.setObjectName("emptyState")
+        v = QVBoxLayout(frame)
+        v.addStretch(1)
+        title = QLabel("No documents yet")
+        title.setObjectName("emptyTitle")
+        title.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        body = QLabel(
+            "Add a folder of PDFs, Word files, text or Markdown files.\n"
+            "Docent reads them on this computer and keeps the index up to date.\n\n"
+            "You can also drop files and folders here."
+        )
+        body.setObjectName("emptyBody")
+        body.setWordWrap(True)
+        body.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        button = QPushButton("Add folder…")
+        button.setObjectName("primary")
+        button.clicked.connect(self.addFolderRequested)
+        v.addWidget(title)
+        v.addSpacing(6)
+        v.addWidget(body)
+        v.addSpacing(10)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(button)
+        row.addStretch(1)
+        v.addLayout(row)
+        v.addStretch(2)
+        return frame
+
+    # ---- state --------------------------------------------------------------------------------
+    def set_rows(self, rows: list[DocRow], roots: list[str] | None = None) -> None:
+        if roots is not None:
+            self._roots = list(roots)
+        expanded = self._expanded_paths()
+        self.model.reset(rows, self._roots)
+        self._restore_expanded(expanded)
+        self._update_stack()
+
+    def set_roots(self, roots: list[str]) -> None:
+        self._roots = list(roots)
+        self.set_rows(list(self.model.rows.values()))
+
+    def update_row(self, row: DocRow) -> None:
+        self.model.update_row(row)
+        self._update_stack()
+
+    def _expanded_paths(self) -> set[str]:
+        out: set[str] = set()
+
+        def walk(parent: QModelIndex) -> None:
+            for r in range(self.proxy.rowCount(parent)):
+                idx = self.proxy.index(r, 0, parent)
+                if self.tree.isExpanded(idx):
+                    out.add(idx.data(PATH_ROLE))
+                    walk(idx)
+
+        walk(QModelIndex())
+        return out
+
+    def _restore_expanded(self, paths: set[str]) -> None:
+        first = not paths
+        for r in range(self.proxy.rowCount()):
+            idx = self.proxy.index(r, 0)
+            if first or idx.data(PATH_ROLE) in paths:
+                self.tree.expand(idx)
+        for path in paths:
+            src = self.model.index_of(path)
+            if src.isValid():
+                self.tree.expand(self.proxy.mapFromSource(src))
+
+    def _update_stack(self) -> None:
+        empty = self.model.document_count() == 0 and not self._roots
+        self.stack.setCurrentWidget(self.empty if empty else self.tree)
+        self.filter.setEnabled(not empty)
+        rows = self.model.rows.values()
+        indexed = sum(1 for r in rows if r.status == "indexed")
+        problems = sum(1 for r in rows if r.status in ("failed", "skipped"))
+        pages = sum(r.pages for r in rows if r.status == "indexed")
+        if empty:
+            self.summary.setText("")
+        else:
+            text = f"{indexed} document{'s' if indexed != 1 else ''} indexed"
+            if pages:
+                text += f" · {pages} pages"
+            if problems:
+                text += f" · {problems} not indexed (hover for the reason)"
+            self.summary.setText(text)
+
+    def set_indexing(self, on: bool) -> None:
+        self.progress.setVisible(on)
+
+    def update_progress(self, p: IndexProgress) -> None:
+        self.progress.update_progress(p)
+
+    def focus_filter(self) -> None:
+        if self.filter.isEnabled():
+            self.filter.setFocus()
+            self.filter.selectAll()
+
+    def _on_filter(self, text: str) -> None:
+        self.proxy.setFilterFixedString(text.strip())
+        if text.strip():
+            self.tree.expandAll()
+        self.no_match.setVisible(bool(text.strip()) and self.proxy.rowCount() == 0)
+
+    # ---- actions ------------------------------------------------------------------------------
+    def selected_paths(self) -> list[str]:
+        out: list[str] = []
+        for idx in self.tree.selectionModel().selectedRows(0):
+            path = idx.data(PATH_ROLE)
+            if path and path not in out:
+                out.append(path)
+        return out
+
+    def _remove_selected(self) -> None:
+        for path in self.selected_paths():
+            self.removeRequested.emit(path)
+
+    def _activated(self, index: QModelIndex) -> None:
+        if index.data(KIND_ROLE) in ("doc", "root") and os.path.isfile(index.data(PATH_ROLE) or ""):
+            self.openRequested.emit(index.data(PATH_ROLE))
+
+    def _context_menu(self, pos: QPoint) -> None:
+        index = self.tree.indexAt(pos)
+        if not index.isValid():
+            return
+        path: str = index.data(PATH_ROLE)
+        kind: str = index.data(KIND_ROLE)
+        is_file = os.path.isfile(path)
+        menu = QMenu(self)
+        if is_file:
+            menu.addAction("Show in viewer", lambda: self.openRequested.emit(path))
+            menu.addAction("Open in system viewer", lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(path)))
+        menu.addAction("Show in folder", lambda: QDesktopServices.openUrl(
+            QUrl.fromLocalFile(path if os.path.isdir(path) else str(Path(path).parent))))
+        selected = self.selected_paths() or [path]
+        if path not in selected:
+            selected = [path]
+        label = "Ask about this only" if len(selected) == 1 else f"Ask about these {len(selected)} only"
+        menu.addAction(label, lambda: self.scopeRequested.emit(selected))
+        menu.addSeparator()
+        if kind == "root":
+            menu.addAction("Stop following (remove from library)", lambda: self.removeRequested.emit(path))
+        else:
+            menu.addAction("Remove from library", lambda: self.removeRequested.emit(path))
+        menu.exec(self.tree.viewport().mapToGlobal(pos))
+
+    # ---- drag and drop ------------------------------------------------------------------------
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if dropped_paths(event):
+            event.acceptProposedAction()
+
+    def dragMoveEvent(self, event: QDragEnterEvent) -> None:  # type: ignore[override]
+        if dropped_paths(event):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        paths = dropped_paths(event)
+        if paths:
+            event.acceptProposedAction()
+            self.pathsDropped.emit(paths)

@@ -1,0 +1,357 @@
+"""The source viewer: a cited passage in its document. PDFs render in the window (QtPdf) at the cited
+page with the passage highlighted; Word, text and Markdown files show their extracted text with the
+passage highlighted and scrolled into view. "Open in system viewer" hands the file to the desktop."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from PySide6.QtCore import QPointF, Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import QColor, QDesktopServices, QTextCharFormat, QTextCursor
+from PySide6.QtPdf import QPdfDocument, QPdfSearchModel
+from PySide6.QtPdfWidgets import QPdfView
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSpinBox,
+    QStackedWidget,
+    QTextBrowser,
+    QTextEdit,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from docent.core.chats import Passage
+from docent.ui.theme import is_dark
+
+_WORD = re.compile(r"\S+")
+MAX_PHRASE_WORDS = 48
+
+
+def _normal(text: str) -> str:
+    return " ".join(text.split())
+
+
+class SourceViewer(QWidget):
+    """Signals:
+        closeRequested(): hide the viewer
+        textRequested(str): load this document's text (answer with set_text or set_text_failed)
+        passageShown(str, int): a document was shown (path, 1-based page or 0 for text)
+    """
+
+    closeRequested = Signal()
+    textRequested = Signal(str)
+    passageShown = Signal(str, int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("sourceViewer")
+        self.passage: Passage | None = None
+        self.path = ""
+        self.mode = "none"  # "pdf" | "text" | "message" | "none"
+        self.highlight = ""  # the text that is highlighted (for tests and the status line)
+        self._pdf_path = ""
+        self._want_result: tuple[int, QPointF] | None = None
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+
+        header = QFrame()
+        header.setObjectName("viewerHeader")
+        h = QHBoxLayout(header)
+        h.setContentsMargins(10, 6, 6, 6)
+        titles = QVBoxLayout()
+        titles.setSpacing(0)
+        self.name = QLabel("")
+        font = self.name.font()
+        font.setBold(True)
+        self.name.setFont(font)
+        self.name.setTextFormat(Qt.TextFormat.PlainText)
+        self.location = QLabel("")
+        self.location.setObjectName("hint")
+        self.location.setTextFormat(Qt.TextFormat.PlainText)
+        titles.addWidget(self.name)
+        titles.addWidget(self.location)
+        h.addLayout(titles, 1)
+        self.open_external = QPushButton("Open in system viewer")
+        self.open_external.setToolTip("Open the file with the program your computer uses for it")
+        self.open_external.clicked.connect(self.open_in_system_viewer)
+        h.addWidget(self.open_external)
+        close = QToolButton()
+        close.setText("✕")
+        close.setToolTip("Close the viewer")
+        close.clicked.connect(self.closeRequested)
+        h.addWidget(close)
+        layout.addWidget(header)
+
+        self.stack = QStackedWidget()
+        layout.addWidget(self.stack, 1)
+
+        # PDF
+        self.pdf_page = QWidget()
+        pv = QVBoxLayout(self.pdf_page)
+        pv.setContentsMargins(0, 0, 0, 0)
+        pv.setSpacing(0)
+        self.document = QPdfDocument(self)
+        self.pdf = QPdfView(self.pdf_page)
+        self.pdf.setDocument(self.document)
+        self.pdf.setPageMode(QPdfView.PageMode.MultiPage)
+        self.pdf.setZoomMode(QPdfView.ZoomMode.FitToWidth)
+        self.search = QPdfSearchModel(self.pdf)
+        self.search.setDocument(self.document)
+        self.pdf.setSearchModel(self.search)
+        self.search.countChanged.connect(self._on_search_results)
+        pv.addWidget(self.pdf, 1)
+        nav = QHBoxLayout()
+        nav.setContentsMargins(8, 4, 8, 4)
+        self.prev_page = QToolButton()
+        self.prev_page.setText("◀")
+        self.prev_page.setToolTip("Previous page")
+        self.prev_page.clicked.connect(lambda: self.go_to_page(self.current_page() - 1))
+        self.page_box = QSpinBox()
+        self.page_box.setMinimum(1)
+        self.page_box.setKeyboardTracking(False)
+        self.page_box.valueChanged.connect(lambda v: self.go_to_page(v) if v != self.current_page() else None)
+        self.page_count = QLabel("of 0")
+        self.next_page = QToolButton()
+        self.next_page.setText("▶")
+        self.next_page.setToolTip("Next page")
+        self.next_page.clicked.connect(lambda: self.go_to_page(self.current_page() + 1))
+        zoom_out = QToolButton()
+        zoom_out.setText("−")
+        zoom_out.setToolTip("Zoom out")
+        zoom_out.clicked.connect(lambda: self._zoom(1 / 1.2))
+        zoom_in = QToolButton()
+        zoom_in.setText("+")
+        zoom_in.setToolTip("Zoom in")
+        zoom_in.clicked.connect(lambda: self._zoom(1.2))
+        fit = QToolButton()
+        fit.setText("Fit width")
+        fit.clicked.connect(lambda: self.pdf.setZoomMode(QPdfView.ZoomMode.FitToWidth))
+        for w in (self.prev_page, QLabel("Page"), self.page_box, self.page_count, self.next_page):
+            nav.addWidget(w)
+        nav.addStretch(1)
+        for w in (zoom_out, zoom_in, fit):
+            nav.addWidget(w)
+        pv.addLayout(nav)
+        self.pdf.pageNavigator().currentPageChanged.connect(self._on_page_changed)
+        self.stack.addWidget(self.pdf_page)
+
+        # text
+        self.text = QTextBrowser()
+        self.text.setOpenLinks(False)
+        self.text.setLineWrapMode(QTextEdit.LineWrapMode.WidgetWidth)
+        self.text.document().setDocumentMargin(16)
+        self.stack.addWidget(self.text)
+
+        # messages (loading, errors)
+        self.message = QLabel("")
+        self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.message.setWordWrap(True)
+        self.message.setObjectName("emptyBody")
+        self.message.setMargin(24)
+        self.stack.addWidget(self.message)
+
+    # ---- showing ------------------------------------------------------------------------------
+    def show_passage(self, passage: Passage) -> None:
+        self.passage = passage
+        self._show(passage.path, passage.location, passage.page)
+
+    def show_document(self, path: str) -> None:
+        self.passage = None
+        self._show(path, "", None)
+
+    def _show(self, path: str, location: str, page: int | None) -> None:
+        self.path = path
+        self.highlight = ""
+        p = Path(path)
+        self.name.setText(p.name)
+        self.name.setToolTip(path)
+        self.location.setText(location or str(p.parent))
+        if not p.is_file():
+            self._message(f"{p.name} is no longer at\n{path}\n\nIt was moved or deleted after it was indexed.")
+            self.open_external.setEnabled(False)
+            return
+        self.open_external.setEnabled(True)
+        if p.suffix.lower() == ".pdf":
+            self._show_pdf(path, page or 1)
+        else:
+            self._message("Loading the document…")
+            self.textRequested.emit(path)
+
+    def _message(self, text: str) -> None:
+        self.mode = "message"
+        self.message.setText(text)
+        self.stack.setCurrentWidget(self.message)
+
+    # ---- PDF ----------------------------------------------------------------------------------
+    def _show_pdf(self, path: str, page: int) -> None:
+        if self._pdf_path != path or self.document.status() != QPdfDocument.Status.Ready:
+            self.search.setSearchString("")
+            self.document.close()
+            err = self.document.load(path)
+            if err != QPdfDocument.Error.None_:
+                self._pdf_path = ""
+                reason = {
+                    QPdfDocument.Error.IncorrectPassword: "it is protected by a password",
+                    QPdfDocument.Error.UnsupportedSecurityScheme: "its encryption is not supported",
+                    QPdfDocument.Error.InvalidFileFormat: "it is not a valid PDF",
+                    QPdfDocument.Error.FileNotFound: "the file was not found",
+                    QPdfDocument.Error.DataNotYetAvailable: "the file could not be read yet",
+                }.get(err, "it could not be opened")
+                self._message(f"This PDF cannot be shown here: {reason}.\nUse “Open in system viewer”.")
+                return
+            self._pdf_path = path
+        self.mode = "pdf"
+        self.stack.setCurrentWidget(self.pdf_page)
+        count = self.document.pageCount()
+        self.page_box.blockSignals(True)
+        self.page_box.setMaximum(max(1, count))
+        self.page_box.blockSignals(False)
+        self.page_count.setText(f"of {count}")
+        page = max(1, min(page, count))
+        self.go_to_page(page)
+        # the view lays itself out after being shown: jump again once it has
+        QTimer.singleShot(0, lambda: self.go_to_page(page) if self.mode == "pdf" else None)
+        if self.passage is not None:
+            self._highlight_pdf(page - 1, self.passage.text)
+        self.passageShown.emit(path, page)
+
+    def go_to_page(self, page: int, where: QPointF | None = None) -> None:
+        if self.mode != "pdf" or not self.document.pageCount():
+            return
+        page = max(1, min(page, self.document.pageCount()))
+        self.pdf.pageNavigator().jump(page - 1, where or QPointF(0, 0), self.pdf.pageNavigator().currentZoom())
+        self._on_page_changed(page - 1)
+
+    def current_page(self) -> int:
+        """1-based page shown (PDF)."""
+        return self.pdf.pageNavigator().currentPage() + 1
+
+    def _on_page_changed(self, index: int) -> None:
+        self.page_box.blockSignals(True)
+        self.page_box.setValue(index + 1)
+        self.page_box.blockSignals(False)
+        self.prev_page.setEnabled(index > 0)
+        self.next_page.setEnabled(index + 1 < self.document.pageCount())
+
+    def _zoom(self, factor: float) -> None:
+        self.pdf.setZoomMode(QPdfView.ZoomMode.Custom)
+        self.pdf.setZoomFactor(max(0.25, min(6.0, self.pdf.zoomFactor() * factor)))
+
+    def _highlight_pdf(self, page_index: int, passage: str) -> None:
+        """Search the page for the longest run of the passage's first words that it contains (the
+        text layer's line breaks and spacing differ from the extracted text), and highlight it."""
+        words = _WORD.findall(passage)
+        if not words:
+            return
+        found = ""
+        for start in (0, 1, 2, 3):
+            if start >= len(words):
+                break
+            lo, hi, best = 1, min(MAX_PHRASE_WORDS, len(words) - start), 0
+            while lo <= hi:
+                mid = (lo + hi) // 2
+                phrase = " ".join(words[start : start + mid])
+                self.search.setSearchString(phrase)
+                if self.search.resultsOnPage(page_index):
+                    best, lo = mid, mid + 1
+                else:
+                    hi = mid - 1
+            if best >= 3 or (best and best == len(words) - start):
+                found = " ".join(words[start : start + best])
+                break
+        if not found:
+            self.search.setSearchString("")
+            return
+        self.search.setSearchString(found)
+        results = self.search.resultsOnPage(page_index)
+        self.highlight = found
+        if results:
+            self._want_result = (page_index, results[0].location())
+            self.location.setText(f"{self.passage.location if self.passage else ''} — passage highlighted")
+        self._on_search_results()
+
+    def _on_search_results(self) -> None:
+        """Once the model has the results, make the passage's result the current one (drawn strongest)."""
+        if self._want_result is None:
+            return
+        page_index, location = self._want_result
+        for row in range(self.search.count()):
+            index = self.search.index(row, 0)
+            page = index.data(QPdfSearchModel.Role.Page.value)
+            loc = index.data(QPdfSearchModel.Role.Location.value)
+            if page == page_index and loc is not None and abs(loc.y() - location.y()) < 1 and abs(loc.x() - location.x()) < 1:
+                self._want_result = None
+                self.pdf.setCurrentSearchResultIndex(row)
+                self.go_to_page(page_index + 1, QPointF(0, max(0.0, location.y() - 60)))
+                return
+
+    # ---- text ---------------------------------------------------------------------------------
+    def set_text(self, path: str, text: str) -> None:
+        if path != self.path:
+            return
+        self.mode = "text"
+        self.stack.setCurrentWidget(self.text)
+        self.text.setPlainText(text)
+        self.text.setExtraSelections([])
+        if self.passage is None:
+            self.text.moveCursor(QTextCursor.MoveOperation.Start)
+            self.passageShown.emit(path, 0)
+            return
+        start, end = self._locate(text, self.passage)
+        if start < 0:
+            self.location.setText(f"{self.passage.location} — the document changed since it was indexed; passage not found")
+            self.passageShown.emit(path, 0)
+            return
+        cursor = QTextCursor(self.text.document())
+        cursor.setPosition(start)
+        cursor.setPosition(end, QTextCursor.MoveMode.KeepAnchor)
+        sel = QTextEdit.ExtraSelection()
+        sel.cursor = cursor
+        fmt = QTextCharFormat()
+        fmt.setBackground(QColor("#6b5a12") if is_dark() else QColor("#fff1a8"))
+        sel.format = fmt
+        self.text.setExtraSelections([sel])
+        self.highlight = text[start:end]
+        self._scroll_text_to(start)
+        QTimer.singleShot(0, lambda: self._scroll_text_to(start))
+        self.passageShown.emit(path, 0)
+
+    def set_text_failed(self, path: str, reason: str) -> None:
+        if path == self.path:
+            self._message(f"The text of {Path(path).name} cannot be shown: {reason}")
+
+    @staticmethod
+    def _locate(text: str, passage: Passage) -> tuple[int, int]:
+        """The passage's span in the document text: its recorded offsets when they still match,
+        else a search for its beginning."""
+        s, e = passage.char_start, passage.char_end
+        want = _normal(passage.text)[:60]
+        if 0 <= s < e <= len(text) and _normal(text[s:e])[:60] == want:
+            return s, e
+        for n in (120, 60, 30):
+            head = passage.text.strip()[:n]
+            if head:
+                i = text.find(head)
+                if i >= 0:
+                    return i, min(len(text), i + max(len(passage.text), len(head)))
+        return -1, -1
+
+    def _scroll_text_to(self, pos: int) -> None:
+        cursor = QTextCursor(self.text.document())
+        cursor.setPosition(pos)
+        self.text.setTextCursor(cursor)
+        rect = self.text.cursorRect(cursor)
+        bar = self.text.verticalScrollBar()
+        bar.setValue(bar.value() + rect.top() - self.text.viewport().height() // 4)
+
+    # ---- outside ------------------------------------------------------------------------------
+    def open_in_system_viewer(self) -> None:
+        if self.path:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(self.path))

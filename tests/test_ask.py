@@ -1,0 +1,117 @@
+"""Answers from the real packaged chat model (llama.cpp, greedy decoding), with citations; declining
+off-topic questions; stopping generation; and no network access while indexing and answering.
+
+One library for the module so the chat model is loaded once; few `ask` calls (each takes seconds)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+import docgen
+from docent.core.cancel import CancelToken
+from docent.core.library import Library
+from docent.core.qa import NOT_FOUND
+from docent.core.types import AnswerDone, Sources, Token
+from docent.settings import Settings
+from helpers import run_index
+
+pytestmark = pytest.mark.slow
+
+MAX_TOKENS = 64
+# sources=1: the model sees only the best passage, so what it cites (or the passage its answer is
+# attributed to) is that passage; with temperature 0 (the default) the answer is deterministic.
+# n_threads=1: llama.cpp's worker threads spin-wait, and on a 2-core machine shared with anything else
+# two of them run 2-4x slower than one; the answers are the same either way.
+SETTINGS = Settings(max_answer_tokens=MAX_TOKENS, n_ctx=2048, sources=1, n_threads=1)
+assert SETTINGS.temperature == 0.0
+
+
+@pytest.fixture(scope="module")
+def qa(tmp_path_factory: pytest.TempPathFactory, embedder, models_dir):  # noqa: ANN001, ANN201
+    root = tmp_path_factory.mktemp("qa")
+    pdf = docgen.write_pdf(root / "docs" / "atlas.pdf", docgen.ATLAS_PAGES)
+    with Library(root / "lib", SETTINGS, embedder=embedder) as lib:
+        _, done = run_index(lib, [root / "docs"])
+        assert done.indexed == 1
+        yield lib, pdf, root
+
+
+def _without_citations(text: str) -> str:
+    return " ".join(re.sub(r"\s*\[\d+(?:\s*[,;]\s*\d+)*\]", "", text).split())
+
+
+def _ask(lib: Library, question: str, **kwargs) -> tuple[list, list[str], AnswerDone]:  # noqa: ANN003
+    events = list(lib.ask(question, **kwargs))
+    assert isinstance(events[0], Sources)
+    done = events[-1]
+    assert isinstance(done, AnswerDone)
+    assert sum(isinstance(e, AnswerDone) for e in events) == 1
+    return events, [e.text for e in events if isinstance(e, Token)], done
+
+
+def test_answer_cites_the_page_that_holds_it(qa) -> None:  # noqa: ANN001
+    lib, pdf, _ = qa
+    events, tokens, done = _ask(lib, "Who built the lighthouse on Karvik Island?")
+    sources = events[0].hits
+    assert [(h.path, h.page) for h in sources] == [(str(pdf), 3)]
+    assert done.answered is True and not done.cancelled
+    assert tokens, "the model streamed its answer"
+    # the final answer is the streamed text, at most with citation marks added
+    assert _without_citations(done.answer) == _without_citations("".join(tokens))
+    assert "Solberg" in done.answer
+    assert done.citations
+    assert any((c.path, c.page, c.location) == (str(pdf), 3, "p. 3") for c in done.citations)
+    for c in done.citations:
+        assert c.n == 1 and "Karvik" in c.text
+        assert f"[{c.n}]" in done.answer
+
+
+def test_off_topic_question_is_declined_without_inventing(qa) -> None:  # noqa: ANN001
+    lib, _, _ = qa
+    events, tokens, done = _ask(lib, "What is the boiling point of mercury on Jupiter?")
+    assert done.answered is False
+    assert done.citations == []
+    assert tokens == [], "the model must not be asked to make something up"
+    assert done.answer == NOT_FOUND
+    assert "do not contain" in done.answer.lower()
+
+
+def test_cancelling_generation_stops_the_stream(qa) -> None:  # noqa: ANN001
+    lib, _, _ = qa
+    cancel = CancelToken()
+    tokens: list[str] = []
+    done: AnswerDone | None = None
+    for ev in lib.ask("How far away is the lamp of the Karvik lighthouse visible?", cancel=cancel):
+        if isinstance(ev, Token):
+            tokens.append(ev.text)
+            cancel.cancel()
+        elif isinstance(ev, AnswerDone):
+            done = ev
+    assert done is not None and done.cancelled is True
+    # the stream stops at the next token, far short of the answer budget
+    assert 1 <= len(tokens) <= 2 < MAX_TOKENS
+    assert done.answer == "".join(tokens).strip()
+
+    # the model is free again: the same question, not cancelled, runs to its end
+    _, full_tokens, full = _ask(lib, "How far away is the lamp of the Karvik lighthouse visible?")
+    assert not full.cancelled
+    assert len(full_tokens) > len(tokens)
+    assert _without_citations(full.answer).startswith(_without_citations(done.answer))
+
+
+def test_index_and_ask_touch_no_network(qa, network_attempts: list[str]) -> None:  # noqa: ANN001
+    lib, _, root = qa
+    docs = root / "more-docs"
+    docs.mkdir()
+    ferry = docs / "ferry.txt"
+    ferry.write_text("The Vellmar ferry is painted bright orange and carries ninety cars between "
+                     "Skarsund and Holm.\n", encoding="utf-8")
+    _, done = run_index(lib, [docs])
+    assert done.indexed == 1
+    _, tokens, answer = _ask(lib, "What colour is the Vellmar ferry painted?", scope=[str(docs)])
+    assert tokens and answer.answered
+    assert "orange" in answer.answer.lower()
+    assert [c.path for c in answer.citations] == [str(ferry)]
+    assert network_attempts == []

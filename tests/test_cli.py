@@ -1,0 +1,147 @@
+"""The command line's --json contracts, run as a user runs it: `python -m docent ...` in a subprocess
+(with the socket guard installed there too, through tests/netguard/sitecustomize.py)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import docgen
+from docent.core.library import Library
+from docent.settings import Settings
+from docent.settings import save as save_settings
+
+NETGUARD = Path(__file__).resolve().parent / "netguard"
+
+
+def _run(args: list[str], netlog: Path, data_dir: Path | None = None, env_data_dir: Path | None = None,
+         expect_rc: int = 0) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, PYTHONPATH=str(NETGUARD), DOCENT_TEST_NETLOG=str(netlog))
+    env.pop("DOCENT_DATA_DIR", None)
+    if env_data_dir is not None:
+        env["DOCENT_DATA_DIR"] = str(env_data_dir)
+    cmd = [sys.executable, "-m", "docent"] + (["--data-dir", str(data_dir)] if data_dir else []) + args
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
+    assert proc.returncode == expect_rc, (args, proc.returncode, proc.stdout[-2000:], proc.stderr[-2000:])
+    return proc
+
+
+def _json(proc: subprocess.CompletedProcess[str]) -> Any:
+    lines = [line for line in proc.stdout.splitlines() if line.strip()]
+    assert len(lines) == 1, proc.stdout  # one JSON document on stdout, nothing else
+    return json.loads(lines[0])
+
+
+@pytest.fixture
+def cli_folder(tmp_path: Path) -> tuple[Path, Path, Path, Path]:
+    docs = tmp_path / "docs"
+    pdf = docgen.write_pdf(docs / "atlas.pdf", docgen.ATLAS_PAGES)
+    docx = docgen.write_docx(docs / "sub" / "contract.docx", docgen.HARBOUR_SECTIONS)
+    bad = docgen.write_random_bytes(docs / "broken.pdf")
+    return docs, pdf, docx, bad
+
+
+def test_cli_index_status_search_remove(tmp_path: Path, cli_folder) -> None:  # noqa: ANN001
+    docs, pdf, docx, bad = cli_folder
+    data = tmp_path / "data"
+    netlog = tmp_path / "netlog.txt"
+
+    summary = _json(_run(["index", str(docs), "--json"], netlog, data))
+    assert (summary["indexed"], summary["failed"], summary["skipped"]) == (2, 1, 0)
+    assert summary["chunks"] > 0 and summary["pages"] == 5
+    assert [p["path"] for p in summary["problems"]] == [str(bad)]
+    assert summary["problems"][0]["status"] == "failed" and summary["problems"][0]["reason"]
+
+    status = _json(_run(["status", "--json"], netlog, data))
+    assert set(status) >= {"documents"}
+    by_path = {d["path"]: d for d in status["documents"]}
+    assert set(by_path) == {str(pdf), str(docx), str(bad)}
+    for path, doc in by_path.items():
+        assert Path(path).is_absolute()
+        assert {"path", "status", "reason", "pages", "chunks"} <= set(doc)
+        assert isinstance(doc["status"], str) and isinstance(doc["reason"], str)
+        assert isinstance(doc["pages"], int) and isinstance(doc["chunks"], int)
+    assert (by_path[str(pdf)]["status"], by_path[str(pdf)]["reason"], by_path[str(pdf)]["pages"]) == ("indexed", "", 5)
+    assert by_path[str(docx)]["status"] == "indexed" and by_path[str(docx)]["reason"] == ""
+    assert by_path[str(docx)]["chunks"] > 0
+    assert by_path[str(bad)]["status"] == "failed" and by_path[str(bad)]["reason"]
+    assert by_path[str(bad)]["chunks"] == 0
+
+    hits = _json(_run(["search", "who designed the island lighthouse", "--top-k", "3", "--json"], netlog, data))["hits"]
+    assert 1 <= len(hits) <= 3
+    for h in hits:
+        assert {"path", "page", "location", "text", "score"} <= set(h)
+        assert isinstance(h["path"], str) and isinstance(h["location"], str) and isinstance(h["text"], str)
+        assert h["page"] is None or isinstance(h["page"], int)
+        assert isinstance(h["score"], float)
+    assert (hits[0]["path"], hits[0]["page"], hits[0]["location"]) == (str(pdf), 3, "p. 3")
+    assert "Karvik" in hits[0]["text"]
+    assert [h["score"] for h in hits] == sorted((h["score"] for h in hits), reverse=True)
+
+    hits = _json(_run(["search", "Baltic Anchor Works", "--top-k", "1", "--json"], netlog, data))["hits"]
+    assert len(hits) == 1
+    assert (hits[0]["path"], hits[0]["page"]) == (str(docx), None)
+    assert hits[0]["location"].startswith("Scope › Equipment ¶")
+
+    # an off-topic question is declined by retrieval alone (no model needed): the ask contract
+    answer = _json(_run(["ask", "What is the boiling point of mercury on Jupiter?", "--json"], netlog, data))
+    assert {"answer", "answered", "citations"} <= set(answer)
+    assert answer["answered"] is False and answer["citations"] == [] and isinstance(answer["answer"], str)
+
+    _run(["remove", str(pdf)], netlog, data)
+    status = _json(_run(["status", "--json"], netlog, data))
+    assert {d["path"] for d in status["documents"]} == {str(docx), str(bad)}
+    hits = _json(_run(["search", "lighthouse Karvik", "--top-k", "5", "--json"], netlog, data))["hits"]
+    assert all(h["path"] != str(pdf) for h in hits)
+
+    # DOCENT_DATA_DIR is the same as --data-dir
+    status = _json(_run(["status", "--json"], netlog, env_data_dir=data))
+    assert {d["path"] for d in status["documents"]} == {str(docx), str(bad)}
+
+    assert not netlog.exists() or netlog.read_text() == "", netlog.read_text()
+
+
+@pytest.mark.slow
+def test_cli_ask_answers_with_citations(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    netlog = tmp_path / "netlog.txt"
+    pdf = docgen.write_pdf(tmp_path / "docs" / "atlas.pdf", docgen.ATLAS_PAGES)
+    # one llama.cpp thread: see test_ask.py (the settings file is how a user sets it)
+    save_settings(data / "settings.json", Settings(n_threads=1, max_answer_tokens=64))
+    _run(["index", str(tmp_path / "docs"), "--json"], netlog, data)
+    out = _json(_run(["ask", "Who built the lighthouse on Karvik Island?", "--sources", "1", "--ctx", "2048",
+                      "--json"], netlog, data))
+    assert out["answered"] is True
+    assert isinstance(out["answer"], str) and out["answer"].strip()
+    assert out["citations"]
+    for c in out["citations"]:
+        assert {"n", "path", "page", "location", "text"} <= set(c)
+        assert isinstance(c["n"], int) and c["n"] >= 1
+    assert any((c["path"], c["page"], c["location"]) == (str(pdf), 3, "p. 3") for c in out["citations"])
+    assert not netlog.exists() or netlog.read_text() == "", netlog.read_text()
+
+
+def test_cli_reports_a_locked_library(tmp_path: Path, embedder) -> None:  # noqa: ANN001
+    data = tmp_path / "data"
+    netlog = tmp_path / "netlog.txt"
+    with Library(data, embedder=embedder):
+        proc = _run(["status", "--json"], netlog, data, expect_rc=2)
+    assert proc.stdout == ""
+    assert "in use" in proc.stderr and str(data) in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert _json(_run(["status", "--json"], netlog, data)) == {"documents": []}
+
+
+def test_cli_models_lists_the_packaged_models(tmp_path: Path) -> None:
+    out = _json(_run(["models", "--json"], tmp_path / "netlog.txt", tmp_path / "data"))
+    names = {m["name"]: m for m in out["chat_models"]}
+    default = [m for m in out["chat_models"] if m.get("default")]
+    assert len(default) == 1 and default[0]["error"] == "" and Path(default[0]["path"]).is_file()
+    assert out["embedder"]["error"] == "" and Path(out["embedder"]["path"]).is_file()
+    assert "smollm2-135m-instruct" in names
