@@ -225,6 +225,9 @@ def cmd_ask(args: argparse.Namespace) -> int:
             sys.stdout.write(done.answer)
         elif done.answer.startswith(streamed.strip()) and len(done.answer) > len(streamed.strip()):
             sys.stdout.write(done.answer[len(streamed.strip()):])  # a citation added after the stream
+        elif done.answer != streamed.strip():
+            # citations were checked against the sources and corrected after streaming
+            sys.stdout.write(f"\n\nWith checked citations: {done.answer}")
         sys.stdout.write("\n")
         if done.citations:
             print("\nSources:")

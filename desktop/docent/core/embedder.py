@@ -136,6 +136,10 @@ class LlamaEmbedder:
         info = read_gguf(model_path)
         try:
             from llama_cpp import Llama
+
+            from docent.core.llm import quiet_llama
+
+            quiet_llama()
         except ImportError as exc:  # pragma: no cover
             raise ModelError(f"llama-cpp-python is not installed ({exc})") from exc
         try:

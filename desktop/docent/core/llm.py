@@ -36,6 +36,30 @@ class LLMSettings:
     seed: int = 1234
 
 
+_LOG_CALLBACK: object | None = None
+
+
+def quiet_llama() -> None:
+    """Route llama.cpp's own log lines (printed to stderr even with verbose=False) to Python
+    logging at debug level, once per process."""
+    global _LOG_CALLBACK
+    if _LOG_CALLBACK is not None:
+        return
+    import ctypes
+
+    import llama_cpp
+
+    llama_log = logging.getLogger("docent.llama_cpp")
+
+    @llama_cpp.llama_log_callback  # type: ignore[misc]
+    def _callback(level: int, text: bytes, user_data: object) -> None:
+        if llama_log.isEnabledFor(logging.DEBUG):
+            llama_log.debug("%s", text.decode("utf-8", errors="replace").rstrip())
+
+    _LOG_CALLBACK = _callback  # keep a reference: llama.cpp holds a raw pointer to it
+    llama_cpp.llama_log_set(_callback, ctypes.c_void_p(0))
+
+
 def gpu_offload_supported() -> bool:
     try:
         import llama_cpp
@@ -55,6 +79,7 @@ class ChatModel:
             from llama_cpp import Llama
         except ImportError as exc:  # pragma: no cover - declared dependency
             raise ModelError(f"llama-cpp-python is not installed ({exc})") from exc
+        quiet_llama()
         self.settings = settings
         n_ctx = settings.n_ctx
         trained = self.info.context_length
