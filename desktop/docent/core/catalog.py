@@ -151,26 +151,31 @@ class Catalog:
         rows = self._db.execute(f"SELECT {_DOC_COLS} FROM documents WHERE status IN ({marks})", statuses)
         return [_doc(r) for r in rows]
 
-    def begin_document(self, path: str, size: int, mtime: float, sha256: str) -> int:
-        """Mark a document as being (re)indexed and drop its old chunks, in one transaction.
-        Returns its id (kept across re-indexing so the id stays stable)."""
-        with self._tx():
-            row = self._db.execute("SELECT id FROM documents WHERE path=?", (path,)).fetchone()
-            if row:
-                doc_id = int(row[0])
-                self._db.execute("DELETE FROM chunks WHERE doc_id=?", (doc_id,))
-                self._db.execute(
-                    "UPDATE documents SET size=?, mtime=?, sha256=?, status='indexing', reason='', notes='', "
-                    "pages=0, chunks=0 WHERE id=?",
-                    (size, mtime, sha256, doc_id),
-                )
-            else:
-                cur = self._db.execute(
-                    "INSERT INTO documents(path, size, mtime, sha256, status) VALUES(?,?,?,?, 'indexing')",
-                    (path, size, mtime, sha256),
-                )
-                doc_id = int(cur.lastrowid or 0)
+    def _reset(self, path: str, size: int, mtime: float, sha256: str, status: str, reason: str,
+               pages: int, indexed_at: float | None) -> int:
+        """Insert or reset a document row, dropping its chunks (call inside a transaction).
+        An existing row keeps its id, so ids stay stable across re-indexing."""
+        row = self._db.execute("SELECT id FROM documents WHERE path=?", (path,)).fetchone()
+        if row is None:
+            cur = self._db.execute(
+                "INSERT INTO documents(path, size, mtime, sha256, status, reason, pages, indexed_at) "
+                "VALUES(?,?,?,?,?,?,?,?)",
+                (path, size, mtime, sha256, status, reason, pages, indexed_at),
+            )
+            return int(cur.lastrowid or 0)
+        doc_id = int(row[0])
+        self._db.execute("DELETE FROM chunks WHERE doc_id=?", (doc_id,))
+        self._db.execute(
+            "UPDATE documents SET size=?, mtime=?, sha256=?, status=?, reason=?, notes='', pages=?, chunks=0, "
+            "indexed_at=? WHERE id=?",
+            (size, mtime, sha256, status, reason, pages, indexed_at, doc_id),
+        )
         return doc_id
+
+    def begin_document(self, path: str, size: int, mtime: float, sha256: str) -> int:
+        """Mark a document as being (re)indexed and drop its old chunks, in one transaction."""
+        with self._tx():
+            return self._reset(path, size, mtime, sha256, "indexing", "", 0, None)
 
     def add_chunks(self, doc_id: int, chunks: Sequence[Chunk], contexts: Sequence[str]) -> None:
         with self._tx():
@@ -197,23 +202,7 @@ class Catalog:
                        pages: int = 0) -> int:
         """A document that ends skipped or failed: no chunks, a reason."""
         with self._tx():
-            row = self._db.execute("SELECT id FROM documents WHERE path=?", (path,)).fetchone()
-            if row:
-                doc_id = int(row[0])
-                self._db.execute("DELETE FROM chunks WHERE doc_id=?", (doc_id,))
-                self._db.execute(
-                    "UPDATE documents SET size=?, mtime=?, sha256=?, status=?, reason=?, notes='', pages=?, chunks=0, "
-                    "indexed_at=? WHERE id=?",
-                    (size, mtime, sha256, status, reason, pages, time.time(), doc_id),
-                )
-            else:
-                cur = self._db.execute(
-                    "INSERT INTO documents(path, size, mtime, sha256, status, reason, pages, indexed_at) "
-                    "VALUES(?,?,?,?,?,?,?,?)",
-                    (path, size, mtime, sha256, status, reason, pages, time.time()),
-                )
-                doc_id = int(cur.lastrowid or 0)
-        return doc_id
+            return self._reset(path, size, mtime, sha256, status, reason, pages, time.time())
 
     def move_document(self, doc_id: int, new_path: str, mtime: float) -> None:
         with self._tx():

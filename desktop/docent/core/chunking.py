@@ -122,10 +122,12 @@ def chunk_blocks(
     offsets = block_offsets(blocks)
     doc = document_text(blocks)
     chunks: list[Chunk] = []
+    groups: list[list[_Piece]] = []  # the pieces behind each chunk, for folding a tail back in
 
     def emit(group: list[_Piece]) -> None:
         if not group:
             return
+        groups.append(group)
         first, last = group[0], group[-1]
         # cite the first passage of body text, not a parent heading that opened the chunk
         anchor = next((p.block for p in group if p.block.kind != "heading"), last.block)
@@ -165,13 +167,10 @@ def chunk_blocks(
             group.append(piece)
             size += piece.tokens
         # fold a tiny tail into the previous chunk of the same section when it still fits
-        if group and size < params.min_tokens and chunks and _same_section(chunks[-1], group[0].block):
-            prev = chunks[-1]
-            if prev.tokens + size <= params.max_tokens:
-                chunks.pop()
-                merged = [_Piece(prev.text, prev.char_start, prev.tokens, group[0].block)] + group
-                _emit_merged(chunks, merged, prev, params, doc_key, doc)
-                continue
+        if group and size < params.min_tokens and chunks and _same_section(chunks[-1], group[0].block) \
+                and chunks[-1].tokens + size <= params.max_tokens:
+            chunks.pop()
+            group = groups.pop() + group
         emit(group)
     return chunks
 
@@ -180,28 +179,6 @@ def _same_section(chunk: Chunk, block: Block) -> bool:
     if block.page is not None:
         return chunk.page_end == block.page
     return chunk.heading == block.heading
-
-
-def _emit_merged(
-    chunks: list[Chunk], group: list[_Piece], prev: Chunk, params: ChunkParams, doc_key: str, doc: str
-) -> None:
-    last = group[-1]
-    text = doc[prev.char_start : last.start + len(last.text)]
-    ordinal = len(chunks)
-    chunks.append(
-        Chunk(
-            id=_chunk_id(doc_key, params, ordinal, text),
-            ordinal=ordinal,
-            text=text,
-            page=prev.page,
-            page_end=last.block.page if last.block.page is not None else prev.page_end,
-            location=prev.location,
-            heading=prev.heading,
-            char_start=prev.char_start,
-            char_end=last.start + len(last.text),
-            tokens=sum(p.tokens for p in group),
-        )
-    )
 
 
 def _sections(blocks: Sequence[Block], offsets: list[int]) -> Iterable[list[tuple[Block, int]]]:
