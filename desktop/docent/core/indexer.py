@@ -20,7 +20,8 @@ from docent.core.cancel import NEVER, CancelToken
 from docent.core.catalog import Catalog
 from docent.core.chunking import ChunkParams, chunk_blocks
 from docent.core.embedder import Embedder
-from docent.core.extract import ExtractError, extract, is_supported
+from docent.core.extract import ExtractError, is_supported
+from docent.core.extract.worker import InlineExtractor, ProcessExtractor, default_extractor
 from docent.core.store import VectorStore
 from docent.core.types import (
     Chunk,
@@ -109,12 +110,14 @@ class Indexer:
         embedder: Embedder,
         params: ChunkParams,
         contextual: bool = True,
+        extractor: ProcessExtractor | InlineExtractor | None = None,
     ) -> None:
         self.catalog = catalog
         self.store = store
         self.embedder = embedder
         self.params = params
         self.contextual = contextual
+        self._extractor = extractor
 
     # ---- public -------------------------------------------------------------------------------
     def sync(self, roots: Sequence[Path], cancel: CancelToken = NEVER, force: bool = False) -> Iterator[IndexEvent]:
@@ -166,25 +169,35 @@ class Indexer:
         counts = {"indexed": 0, "skipped": 0, "failed": 0}
         pages = chunks = 0
         cancelled = False
-        for i, entry in enumerate(todo, start=1):
-            if cancel.cancelled:
-                cancelled = True
-                break
-            yield FileStarted(entry.path, i, len(todo))
-            outcome: FileDone | None = None
-            for event in self._index_file(entry, hashes.get(entry.path), cancel, i, len(todo), force):
-                if isinstance(event, FileDone):
-                    outcome = event
-                else:
-                    yield event
-            if outcome is None:  # cancelled inside the file
-                cancelled = True
-                break
-            if outcome.status in counts:
-                counts[outcome.status] += 1
-            pages += outcome.pages
-            chunks += outcome.chunks
-            yield outcome
+        own_extractor = self._extractor is None and bool(todo)
+        if own_extractor:
+            self._extractor = default_extractor()
+        try:
+            for i, entry in enumerate(todo, start=1):
+                if cancel.cancelled:
+                    cancelled = True
+                    break
+                yield FileStarted(entry.path, i, len(todo))
+                outcome: FileDone | None = None
+                following = todo[i].path if i < len(todo) else None
+                events = self._index_file(entry, hashes.get(entry.path), cancel, i, len(todo), force, following)
+                for event in events:
+                    if isinstance(event, FileDone):
+                        outcome = event
+                    else:
+                        yield event
+                if outcome is None:  # cancelled inside the file
+                    cancelled = True
+                    break
+                if outcome.status in counts:
+                    counts[outcome.status] += 1
+                pages += outcome.pages
+                chunks += outcome.chunks
+                yield outcome
+        finally:
+            if own_extractor and self._extractor is not None:
+                self._extractor.close()
+                self._extractor = None
         yield SyncDone(
             indexed=counts["indexed"],
             skipped=counts["skipped"],
@@ -259,7 +272,8 @@ class Indexer:
             return None
 
     def _index_file(
-        self, entry: FileEntry, sha: str | None, cancel: CancelToken, i: int, total: int, force: bool = False
+        self, entry: FileEntry, sha: str | None, cancel: CancelToken, i: int, total: int, force: bool = False,
+        following: str | None = None,
     ) -> Iterator[IndexEvent]:
         path = entry.path
 
@@ -300,8 +314,9 @@ class Indexer:
             yield done("skipped", reason)
             return
 
+        extractor = self._extractor or InlineExtractor()
         try:
-            extraction = extract(Path(path))
+            extraction = extractor.result(path)
         except ExtractError as exc:
             if old is not None:
                 self.store.delete_document(old.id)
@@ -326,6 +341,8 @@ class Indexer:
             yield done("failed", reason)
             return
 
+        if following is not None:
+            extractor.submit(following)  # read the next file while this one is embedded
         title = _title(path, extraction.blocks)
         chunks = chunk_blocks(extraction.blocks, self.embedder.token_spans, self.params, doc_key=sha)
         if not chunks:

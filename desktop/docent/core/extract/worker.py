@@ -1,0 +1,179 @@
+"""Extraction in a separate, disposable process, with a time and memory budget per file.
+
+Parsers meet hostile files: a PDF whose content stream loops for minutes, a zip bomb, a parser bug
+that recurses until the stack overflows. Run inside the indexing process, any of these would hang
+or kill the whole run. Here each file is read by a long-lived worker process; a file that takes
+longer than its budget, or makes the worker die, gets a clear reason and the worker is replaced.
+
+The worker also reads the next file while the indexer embeds the current one (one request ahead),
+so extraction overlaps with embedding.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import time
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from pathlib import Path
+
+from docent.core.extract import ExtractError, extract
+from docent.core.types import Extraction
+
+DEFAULT_TIMEOUT_S = 180.0
+DEFAULT_MEMORY_MB = 3072
+
+
+def _serve(conn: Connection, memory_mb: int) -> None:  # runs in the child
+    try:
+        import resource
+
+        limit = memory_mb * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    except (ImportError, ValueError, OSError):  # pragma: no cover - not on every platform
+        pass
+    while True:
+        try:
+            path = conn.recv()
+        except (EOFError, OSError):
+            return
+        if path is None:
+            return
+        try:
+            result: object = ("ok", extract(Path(path)))
+        except ExtractError as exc:
+            result = ("error", exc.reason, exc.status)
+        except FileNotFoundError:
+            result = ("gone",)
+        except MemoryError:
+            result = ("error", f"needs more than {memory_mb} MB of memory to read", "failed")
+        except RecursionError:
+            result = ("error", "its structure is nested too deeply to read (damaged?)", "failed")
+        except Exception as exc:  # noqa: BLE001 - a parser bug on one file must not stop the run
+            result = ("error", f"could not be read ({type(exc).__name__}: {str(exc)[:120]})", "failed")
+        try:
+            conn.send(result)
+        except Exception as exc:  # e.g. a result too large to send
+            conn.send(("error", f"could not be read ({type(exc).__name__})", "failed"))
+
+
+@dataclass
+class _Pending:
+    path: str
+    sent_at: float
+
+
+class ProcessExtractor:
+    """`submit(path)` queues a file (at most one ahead); `result(path)` waits for it."""
+
+    def __init__(self, timeout_s: float = DEFAULT_TIMEOUT_S, memory_mb: int = DEFAULT_MEMORY_MB,
+                 grace_s: float = 5.0) -> None:
+        self.timeout_s = timeout_s
+        self.grace_s = grace_s
+        self.memory_mb = memory_mb
+        self._ctx = mp.get_context("spawn")
+        self._proc: mp.process.BaseProcess | None = None
+        self._conn: Connection | None = None
+        self._pending: _Pending | None = None
+
+    def _start(self) -> None:
+        parent, child = self._ctx.Pipe()
+        proc = self._ctx.Process(target=_serve, args=(child, self.memory_mb), daemon=True, name="docent-extract")
+        proc.start()
+        child.close()
+        self._proc, self._conn = proc, parent
+
+    def _stop(self, kill: bool) -> None:
+        proc, conn = self._proc, self._conn
+        self._proc = self._conn = None
+        self._pending = None
+        if conn is not None:
+            try:
+                if not kill:
+                    conn.send(None)
+            except OSError:
+                pass
+            conn.close()
+        if proc is not None:
+            if kill:
+                proc.kill()
+            proc.join(timeout=5)
+            if proc.is_alive():  # pragma: no cover
+                proc.kill()
+                proc.join(timeout=5)
+
+    def submit(self, path: str) -> None:
+        if self._pending is not None:
+            return
+        if self._proc is None or not self._proc.is_alive():
+            self._stop(kill=True)
+            self._start()
+        assert self._conn is not None
+        self._conn.send(path)
+        self._pending = _Pending(path, time.monotonic())
+
+    def result(self, path: str) -> Extraction:
+        if self._pending is None or self._pending.path != path:
+            if self._pending is not None:  # the caller skipped a prefetched file: discard it
+                self._wait(self._pending)
+            self.submit(path)
+        pending = self._pending
+        assert pending is not None
+        return self._wait(pending)
+
+    def _wait(self, pending: _Pending) -> Extraction:
+        conn = self._conn
+        assert conn is not None
+        # the budget runs from when the file was sent; if the caller arrives late (it was busy
+        # embedding the previous file) the worker still gets a few seconds
+        left = max(self.grace_s, pending.sent_at + self.timeout_s - time.monotonic())
+        try:
+            ready = conn.poll(left)
+        except (EOFError, OSError):
+            ready = True
+        if not ready:
+            self._stop(kill=True)
+            raise ExtractError(f"took longer than {self.timeout_s:.0f} s to read; skipped so the rest could go on")
+        try:
+            reply = conn.recv()
+        except (EOFError, OSError):
+            code = self._proc.exitcode if self._proc is not None else None
+            self._stop(kill=True)
+            raise ExtractError(f"the document reader crashed on this file (exit code {code})") from None
+        self._pending = None
+        kind = reply[0]
+        if kind == "ok":
+            return reply[1]  # type: ignore[no-any-return]
+        if kind == "gone":
+            raise FileNotFoundError(pending.path)
+        raise ExtractError(reply[1], status=reply[2])
+
+    def close(self) -> None:
+        self._stop(kill=self._pending is not None)
+
+    def __enter__(self) -> "ProcessExtractor":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class InlineExtractor:
+    """Same interface, in this process: for tests of the parsers and for environments where
+    starting processes is not possible."""
+
+    def submit(self, path: str) -> None:
+        pass
+
+    def result(self, path: str) -> Extraction:
+        return extract(Path(path))
+
+    def close(self) -> None:
+        pass
+
+
+def default_extractor() -> ProcessExtractor | InlineExtractor:
+    if os.environ.get("DOCENT_INLINE_EXTRACT") == "1":
+        return InlineExtractor()
+    return ProcessExtractor()
