@@ -115,7 +115,7 @@ def test_cli_ask_answers_with_citations(tmp_path: Path) -> None:
     # one llama.cpp thread: see test_ask.py (the settings file is how a user sets it)
     save_settings(data / "settings.json", Settings(n_threads=1, max_answer_tokens=64))
     _run(["index", str(tmp_path / "docs"), "--json"], netlog, data)
-    out = _json(_run(["ask", "Who built the lighthouse on Karvik Island?", "--sources", "1", "--ctx", "2048",
+    out = _json(_run(["ask", "Who built the lighthouse on Karvik Island?", "--ctx", "2048",
                       "--json"], netlog, data))
     assert out["answered"] is True
     assert isinstance(out["answer"], str) and out["answer"].strip()

@@ -17,6 +17,7 @@ import argparse
 import json
 import logging
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -225,6 +226,11 @@ def cmd_ask(args: argparse.Namespace) -> int:
             sys.stdout.write(done.answer)
         elif done.answer.startswith(streamed.strip()) and len(done.answer) > len(streamed.strip()):
             sys.stdout.write(done.answer[len(streamed.strip()):])  # a citation added after the stream
+        elif _without_markers(done.answer) == _without_markers(streamed):
+            # only citation markers were added after streaming: show them
+            added = [m for m in re.findall(r"\[\d+\]", done.answer) if m not in streamed]
+            if added:
+                sys.stdout.write(" " + " ".join(dict.fromkeys(added)))
         elif done.answer != streamed.strip():
             # citations were checked against the sources and corrected after streaming
             sys.stdout.write(f"\n\nWith checked citations: {done.answer}")
@@ -238,6 +244,10 @@ def cmd_ask(args: argparse.Namespace) -> int:
             for h in sources[:3]:
                 print(f"  - {h.path}, {h.location}: {h.text[:100]!r}")
     return 0
+
+
+def _without_markers(text: str) -> str:
+    return re.sub(r" ([.,;:!?])", r"\1", " ".join(re.sub(r"\[\d+(?:\s*[,;]\s*\d+)*\]", " ", text).split()))
 
 
 def cmd_search(args: argparse.Namespace) -> int:

@@ -102,7 +102,11 @@ def is_relevant(question: str, hits: Sequence[Hit], params: AskParams) -> bool:
     return best >= params.min_similarity or (coverage >= params.min_coverage and best >= params.coverage_similarity)
 
 
-def source_block(n: int, hit: Hit, text: str) -> str:
+def source_block(n: int, hit: Hit, text: str, fenced: bool = True) -> str:
+    """A numbered source for the prompt. Chat models get it fenced in tags (anything inside is
+    data, not instructions); base models do better with plain "[n] (file, location) text"."""
+    if not fenced:
+        return f"[{n}] ({Path(hit.path).name}, {hit.location}) {' '.join(text.split())}"
     return f'<source id="{n}" file="{Path(hit.path).name}" location="{hit.location}">\n{text}\n</source>'
 
 
@@ -120,7 +124,9 @@ def build_prompt(model: ChatModel, question: str, hits: Sequence[Hit], max_answe
         if chat:
             text, stops = model.render_chat(system, user_tpl.format(sources=joined, question=question).strip())
             return text, stops + ["</source>", "<source"]
-        return base_tpl.format(sources=joined, question=question).rstrip() + " ", ["\nQuestion:", "\n\n\n", "</source>", "<source"]
+        # measured on Gemma 3 270M: plain passages and a bare "Answer:" gave 5 of 7 right answers on
+        # the sample questions, XML-fenced passages 4 of 7 with empty answers when one source is given
+        return base_tpl.format(sources=joined, question=question).rstrip(), ["\nQuestion", "\n["]
 
     margin = 8
     budget = model.n_ctx - max_answer_tokens - margin
@@ -134,13 +140,13 @@ def build_prompt(model: ChatModel, question: str, hits: Sequence[Hit], max_answe
     included: list[Hit] = []
     for hit in hits:
         n = len(included) + 1
-        block = source_block(n, hit, hit.text)
+        block = source_block(n, hit, hit.text, chat)
         cost = model.count(block) + 4
         if used + cost > budget:
-            room = budget - used - model.count(source_block(n, hit, "")) - 8
+            room = budget - used - model.count(source_block(n, hit, "", chat)) - 8
             if room < 48:
                 break
-            block = source_block(n, hit, model.truncate(hit.text, room))
+            block = source_block(n, hit, model.truncate(hit.text, room), chat)
             cost = model.count(block) + 4
         blocks.append(block)
         included.append(hit)
@@ -319,9 +325,21 @@ def ask(
     pieces: list[str] = []
     t2 = time.monotonic()
     first: float | None = None
+    # A base model has no end-of-turn token: it goes on with more questions and answers. Its
+    # answer is the first line it writes.
+    one_line = not model.is_chat
     for piece in model.stream(tokens, params.max_answer_tokens, stop, cancel):
         if first is None:
             first = time.monotonic()
+        if one_line and "\n" in ("".join(pieces) + piece).lstrip():
+            head = ("".join(pieces) + piece).lstrip()
+            line = head[: head.index("\n")]
+            done_len = len("".join(pieces).lstrip())
+            if len(line) > done_len:
+                tail = line[done_len:]
+                pieces.append(tail)
+                yield Token(tail)
+            break
         pieces.append(piece)
         yield Token(piece)
     end = time.monotonic()

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
+import sys
 import time
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
@@ -173,7 +174,15 @@ class InlineExtractor:
         pass
 
 
+def _can_spawn() -> bool:
+    """A spawned worker re-imports the parent's main module by path; from an interactive session or
+    a script read from stdin there is none to import, so the worker would die at start."""
+    main = sys.modules.get("__main__")
+    path = getattr(main, "__file__", None)
+    return path is None or Path(path).is_file() if main is not None else True
+
+
 def default_extractor() -> ProcessExtractor | InlineExtractor:
-    if os.environ.get("DOCENT_INLINE_EXTRACT") == "1":
+    if os.environ.get("DOCENT_INLINE_EXTRACT") == "1" or not _can_spawn():
         return InlineExtractor()
     return ProcessExtractor()
