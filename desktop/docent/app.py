@@ -70,10 +70,8 @@ def create_window(
     registry = Registry(default_dir.parent / REGISTRY_FILE, default_dir) if use_registry else None
     if data_dir is None:
         data_dir = Path(registry.current) if registry is not None else default_dir
-    elif registry is not None:
-        entry = registry.add(Path(data_dir).name, data_dir)
-        registry.current = entry.path
-        data_dir = Path(entry.path)
+    elif registry is not None:  # listed (to switch back to it), but the next plain start stays as it was
+        data_dir = Path(registry.add(Path(data_dir).name, data_dir).path)
     window_state = QSettings(str(default_dir.parent / "window.ini"), QSettings.Format.IniFormat)
 
     library = LibraryController(library_factory or default_library_factory(), log_file)
@@ -112,7 +110,9 @@ def main(data_dir: str | None = None) -> int:
     app.setDesktopFileName("docent")
     resources = paths.resources_dir()
     app.setWindowIcon(app_icon(resources))
-    Theme(app, resources)  # type: ignore[arg-type]
+    import os
+
+    Theme(app, resources, os.environ.get("DOCENT_THEME"))  # type: ignore[arg-type]  # dark | light | system
 
     window: Any = None
     crash = CrashReporter(log_file, lambda: window)

@@ -35,6 +35,7 @@ class FolderList:
     file: Path
     roots: list[str] = field(default_factory=list)
     excluded: list[str] = field(default_factory=list)
+    rebuild_pending: bool = False  # the embedder changed: drop the vectors when the library next opens
 
     # ---- persistence --------------------------------------------------------------------------
     @classmethod
@@ -46,12 +47,13 @@ class FolderList:
             return cls(file)
         roots = [str(p) for p in raw.get("roots", []) if isinstance(p, str)]
         excluded = [str(p) for p in raw.get("excluded", []) if isinstance(p, str)]
-        return cls(file, roots, excluded)
+        return cls(file, roots, excluded, bool(raw.get("rebuild_pending", False)))
 
     def save(self) -> None:
         self.file.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.file.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"version": 1, "roots": self.roots, "excluded": self.excluded}, indent=1), encoding="utf-8")
+        data = {"version": 1, "roots": self.roots, "excluded": self.excluded, "rebuild_pending": self.rebuild_pending}
+        tmp.write_text(json.dumps(data, indent=1), encoding="utf-8")
         os.replace(tmp, self.file)
 
     # ---- changes ------------------------------------------------------------------------------

@@ -116,6 +116,7 @@ class Library:
         next index run."""
         if self._store is not None:
             self._store.drop()
+            self._store.close()
             self._store = None
         shutil.rmtree(self.dir / VECTORS_DIR, ignore_errors=True)
         for doc in self.catalog.documents():
@@ -132,6 +133,16 @@ class Library:
             for doc in docs:
                 indexer.remove_document(doc)
         return len(docs)
+
+    def recorded_embedder(self) -> str:
+        """The embedder the library's vectors were made with ("" for a new library)."""
+        return self.catalog.get_meta("embedder_id") or ""
+
+    def set_settings(self, settings: Settings) -> None:
+        """Apply new settings; a different embedder is loaded on next use (and asks for a rebuild)."""
+        if settings.embedder != self.settings.embedder:
+            self._embedder = None
+        self.settings = settings
 
     def documents(self) -> list[DocumentRecord]:
         if self._store is None and self.catalog.in_status("indexing", "queued", "removing"):
@@ -169,7 +180,9 @@ class Library:
         if self._model is not None:
             self._model.close()
             self._model = None
-        self._store = None
+        if self._store is not None:
+            self._store.close()
+            self._store = None
         self.catalog.close()
         self._lock.release()
 

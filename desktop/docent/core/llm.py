@@ -184,6 +184,8 @@ class ChatModel:
                 f"internal error: prompt of {len(prompt_tokens)} tokens + {max_tokens} would overflow n_ctx {self.n_ctx}"
             )
         s = self.settings
+        if cancel.cancelled:  # stopped before the prompt was even evaluated
+            return
         with self.lock:
             gen = self._llm.create_completion(
                 prompt_tokens,  # type: ignore[arg-type]

@@ -311,6 +311,10 @@ def ask(
     t1 = time.monotonic()
     model = model_loader()
     timings["model_load_s"] = time.monotonic() - t1
+    if cancel.cancelled:
+        yield Sources(hits)
+        yield AnswerDone("", False, [], cancelled=True, timings=timings)
+        return
     given = hits
     if params.context == "sentences":
         t_f = time.monotonic()

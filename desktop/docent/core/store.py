@@ -118,3 +118,16 @@ class VectorStore:
 
     def drop(self) -> None:
         self._client.delete_collection(COLLECTION)
+
+    def close(self) -> None:
+        """Release the folder. Chroma caches one client per path for the whole process; without
+        clearing it, a store deleted and re-created in the same folder would be written through a
+        stale client ("attempt to write a readonly database")."""
+        try:
+            from chromadb.api.shared_system_client import SharedSystemClient
+
+            SharedSystemClient.clear_system_cache()
+        except Exception:  # pragma: no cover - older/newer chromadb layouts
+            log.debug("could not clear Chroma's client cache", exc_info=True)
+        self._col = None  # type: ignore[assignment]
+        self._client = None  # type: ignore[assignment]

@@ -9,11 +9,10 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, QUrl, Slot
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QDesktopServices, QDragEnterEvent, QDropEvent, QKeySequence, QShortcut
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QDesktopServices, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QFileDialog,
     QInputDialog,
-    QLabel,
     QMainWindow,
     QMessageBox,
     QSplitter,
@@ -25,7 +24,16 @@ from PySide6.QtWidgets import (
 
 from docent.core.chats import Passage
 from docent.settings import Settings
-from docent.ui.controllers import ChatController, DocRow, FilesController, IndexProgress, LibraryController, LibraryState
+from docent.ui.controllers import (
+    ChatController,
+    DocRow,
+    FilesController,
+    IndexProgress,
+    LibraryController,
+    LibraryState,
+    model_label,
+)
+from docent.ui.menus import build_menus
 from docent.ui.widgets.banner import Banner
 from docent.ui.widgets.chat_list import ChatList
 from docent.ui.widgets.chat_pane import ChatPane
@@ -97,63 +105,12 @@ class MainWindow(QMainWindow):
             log_link.clicked.connect(self.show_log)
             self.statusBar().addPermanentWidget(log_link)
 
-        self._build_menus()
+        build_menus(self)
         self._connect()
         self._restore_state()
         self._update_model_label(library.settings)
 
     # ---- construction -------------------------------------------------------------------------
-    def _build_menus(self) -> None:
-        bar = self.menuBar()
-        file = bar.addMenu("&File")
-        self.act_add_folder = file.addAction("Add &folder…", self.add_folder_dialog)
-        self.act_add_folder.setShortcut(QKeySequence.StandardKey.Open)
-        file.addAction("Add f&iles…", self.add_files_dialog)
-        file.addSeparator()
-        act = file.addAction("&New chat", self.chats.new_chat)
-        act.setShortcut(QKeySequence.StandardKey.New)
-        self.act_export = file.addAction("&Export chat as Markdown…", self.export_chat)
-        self.act_export.setShortcut(QKeySequence("Ctrl+E"))
-        file.addSeparator()
-        act = file.addAction("&Quit", self.close)
-        act.setShortcut(QKeySequence.StandardKey.Quit)
-
-        edit = bar.addMenu("&Edit")
-        act = edit.addAction("&Filter documents", self.focus_filter)
-        act.setShortcut(QKeySequence.StandardKey.Find)
-        act.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-        act = edit.addAction("Copy last &answer", self.copy_last_answer)
-        act.setShortcut(QKeySequence("Ctrl+Shift+C"))
-
-        lib = bar.addMenu("&Library")
-        act = lib.addAction("&Check for changes now", lambda: self.library.sync())
-        act.setShortcut(QKeySequence.StandardKey.Refresh)
-        lib.addAction("&Re-index everything", lambda: self.library.sync(force=True))
-        self.act_cancel = lib.addAction("C&ancel indexing", self.library.cancel_indexing)
-        self.act_cancel.setEnabled(False)
-        lib.addSeparator()
-        self.libraries_menu = lib.addMenu("&Switch library")
-        self.libraries_menu.aboutToShow.connect(self._fill_libraries_menu)
-        lib.addAction("&New library…", self.new_library)
-        lib.addAction("&Open a library folder…", self.open_library_folder)
-        lib.addAction("Show library folder", self.show_library_folder)
-        if self.registry is None:
-            self.libraries_menu.menuAction().setVisible(False)
-
-        tools = bar.addMenu("&Tools")
-        tools.addAction("&Models…", self.open_models)
-        act = tools.addAction("&Settings…", self.open_settings)
-        act.setShortcut(QKeySequence.StandardKey.Preferences if not QKeySequence(QKeySequence.StandardKey.Preferences).isEmpty()
-                        else QKeySequence("Ctrl+,"))
-
-        help_ = bar.addMenu("&Help")
-        help_.addAction("Show &log file", self.show_log)
-        help_.addAction("&About Docent", self.about)
-
-        self.esc = QShortcut(QKeySequence(Qt.Key.Key_Escape), self)
-        self.esc.setContext(Qt.ShortcutContext.WindowShortcut)
-        self.esc.activated.connect(self.on_escape)
-
     def _connect(self) -> None:
         lib, chats, pane, chat = self.library, self.chats, self.library_pane, self.chat_pane
         lib.opening.connect(self._on_opening)
@@ -166,6 +123,7 @@ class MainWindow(QMainWindow):
         lib.progress.connect(self._on_progress)
         lib.settingsChanged.connect(self._update_model_label)
         lib.message.connect(lambda m: self.statusBar().showMessage(m, 8000))
+        lib.restartNeeded.connect(lambda why: self.show_error(why, "Restart now", self.restart, kind="info"))
         lib.error.connect(self.show_error)
 
         pane.addFolderRequested.connect(self.add_folder_dialog)
@@ -446,7 +404,8 @@ class MainWindow(QMainWindow):
 
     # ---- viewer -------------------------------------------------------------------------------
     def _ensure_viewer(self) -> Any:
-        if self.viewer is None:
+        created = self.viewer is None
+        if created:
             from docent.ui.widgets.source_viewer import SourceViewer
 
             self.viewer = SourceViewer()
@@ -454,10 +413,10 @@ class MainWindow(QMainWindow):
             self.viewer.textRequested.connect(self.files.load_text)
             self.splitter.addWidget(self.viewer)
             self.splitter.setStretchFactor(2, 1)
-        if not self.viewer.isVisible():
+        if created or not self.viewer.isVisible():
             self.viewer.show()
             total = sum(self.splitter.sizes())
-            left = min(self.splitter.sizes()[0], 320)
+            left = min(self.splitter.sizes()[0], 350)
             viewer = max(420, int((total - left) * 0.5))
             self.splitter.setSizes([left, total - left - viewer, viewer])
         return self.viewer
@@ -530,14 +489,23 @@ class MainWindow(QMainWindow):
         self._gpu = ok
 
     def _update_model_label(self, settings: Settings) -> None:
-        from docent.ui.controllers import model_label
-
         self.model_label.setText(f"Model: {model_label(settings.chat_model)}")
 
     # ---- messages -----------------------------------------------------------------------------
     def show_error(self, message: str, action: str = "", callback: Any = None, kind: str = "error") -> None:
         log.info("shown to the user: %s", message)
         self.banner.show_message(message, kind, action, callback)
+
+    def restart(self) -> None:
+        """Close this window (the library is closed, its lock released) and start Docent again."""
+        import sys
+
+        from PySide6.QtCore import QProcess
+
+        script = sys.argv[0] if sys.argv and sys.argv[0] not in ("", "-c") else ""
+        self.close()
+        if script:
+            QProcess.startDetached(sys.executable, [script, *sys.argv[1:]])
 
     def show_log(self) -> None:
         if self.log_file is None:

@@ -184,6 +184,7 @@ class Lane(QObject):
 
     # ---- window thread ------------------------------------------------------------------------
     def submit(self, job: Job) -> Job:
+        """Queue a job. Connect to its signals first: it may run at once."""
         if self._stopping:
             raise RuntimeError(f"the {self.name} lane is shut down")
         self._keep.add(job)
@@ -195,8 +196,17 @@ class Lane(QObject):
         self._set_busy(True)
         return job
 
-    def call(self, name: str, fn: Callable[[], Any], priority: Priority = Priority.INTERACTIVE) -> Job:
-        return self.submit(call_job(name, fn, priority))
+    def call(self, name: str, fn: Callable[[], Any], priority: Priority = Priority.INTERACTIVE,
+             on_result: Callable[[Any], None] | None = None,
+             on_error: Callable[[BaseException], None] | None = None) -> Job:
+        """Run `fn()` on the lane. The callbacks are connected before the job is queued (a job can
+        start, and finish, as soon as it is submitted)."""
+        job = call_job(name, fn, priority)
+        if on_result is not None:
+            job.event.connect(on_result)
+        if on_error is not None:
+            job.failed.connect(on_error)
+        return self.submit(job)
 
     def pending(self) -> list[Job]:
         with self._cond:

@@ -105,10 +105,12 @@ def stylesheet(resources: Path, pal: QPalette) -> str:
 class Theme(QObject):
     """Applies Fusion with the system's scheme and Docent's styles; follows scheme changes."""
 
-    def __init__(self, app: QApplication, resources: Path) -> None:
+    def __init__(self, app: QApplication, resources: Path, scheme: str | None = None) -> None:
+        """`scheme` "dark" or "light" overrides the system's choice (DOCENT_THEME in app.main)."""
         super().__init__(app)
         self.app = app
         self.resources = resources
+        self.scheme = scheme if scheme in ("dark", "light") else None
         self._forced = False
         app.setStyle("Fusion")
         self._apply()
@@ -122,7 +124,14 @@ class Theme(QObject):
             self.app.setPalette(QPalette())
             self._forced = False
         palette = QGuiApplication.palette()
-        if self.app.styleHints().colorScheme() == Qt.ColorScheme.Dark and not is_dark(palette):
+        want_dark = self.app.styleHints().colorScheme() == Qt.ColorScheme.Dark
+        if self.scheme is not None:
+            want_dark = self.scheme == "dark"
+            if not want_dark and is_dark(palette):
+                palette = self.app.style().standardPalette()
+                self.app.setPalette(palette)
+                self._forced = True
+        if want_dark and not is_dark(palette):
             palette = dark_palette()  # the platform asks for dark but gives no dark palette
             self.app.setPalette(palette)
             self._forced = True

@@ -168,7 +168,7 @@ class DocumentsModel(QStandardItemModel):
         if row.status == "indexed" and row.notes:
             label += " ⓘ"
         status.setText(label)
-        status.setIcon(status_icon(row.status))
+        name.setIcon(status_icon(row.status))  # the state at a glance, even when the pane is narrow
         status.setData(row.status, STATUS_ROLE)
         name.setData(row.status, STATUS_ROLE)
         pages.setText(str(row.pages) if row.pages else ("—" if row.status == "indexed" else ""))
@@ -201,7 +201,6 @@ class DocumentsModel(QStandardItemModel):
             text = ", ".join(parts)
             state = "failed" if counts["failed"] else ("skipped" if counts["skipped"] and not counts["indexed"] else "indexed")
         status.setText(text)
-        status.setIcon(status_icon(state))
         status.setData(state, STATUS_ROLE)
         p, c = self._sums[folder]
         pages.setText(str(p) if p else "")

@@ -1,14 +1,13 @@
-"""The chat: questions, answers streaming in, clickable [n] citations, the sources under each answer,
-and the question box (Enter asks, Shift+Enter starts a new line, Esc stops)."""
+"""The chat: the conversation (see turn.py for one question and its answer), a welcome screen that
+says what to do, and the question box (Enter asks, Shift+Enter starts a new line, Esc stops)."""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Sequence
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QGuiApplication, QKeyEvent, QMouseEvent
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -16,7 +15,6 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QPushButton,
     QScrollArea,
-    QSizePolicy,
     QStackedWidget,
     QToolButton,
     QVBoxLayout,
@@ -24,247 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from docent.core.chats import Chat, Passage, Turn
-from docent.ui.theme import answer_html
-
-QUOTE_CHARS = 280
-
-
-def _quote(text: str, limit: int = QUOTE_CHARS) -> str:
-    text = " ".join(text.split())
-    if len(text) > limit:
-        text = text[: limit - 1].rsplit(" ", 1)[0] + "…"
-    return f"“{text}”"
-
-
-def passage_title(p: Passage) -> str:
-    return f"[{p.n}]  {Path(p.path).name} — {p.location}"
-
-
-class SourceCard(QFrame):
-    """One cited passage: file, page or section, and the quoted text. Click to open it.
-
-    Signals:
-        activated(object): the Passage
-    """
-
-    activated = Signal(object)
-
-    def __init__(self, passage: Passage, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.passage = passage
-        self.setObjectName("sourceCard")
-        self.setCursor(Qt.CursorShape.PointingHandCursor)
-        self.setToolTip(f"{passage.path}\nClick to open at {passage.location}")
-        v = QVBoxLayout(self)
-        v.setContentsMargins(10, 6, 10, 6)
-        v.setSpacing(2)
-        self.title = QLabel(passage_title(passage))
-        self.title.setObjectName("sourceTitle")
-        self.title.setTextFormat(Qt.TextFormat.PlainText)
-        self.quote = QLabel(_quote(passage.text))
-        self.quote.setObjectName("sourceQuote")
-        self.quote.setWordWrap(True)
-        self.quote.setTextFormat(Qt.TextFormat.PlainText)
-        v.addWidget(self.title)
-        v.addWidget(self.quote)
-
-    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
-        if event.button() == Qt.MouseButton.LeftButton:
-            self.activated.emit(self.passage)
-        super().mouseReleaseEvent(event)
-
-
-class TurnWidget(QWidget):
-    """A question and its answer.
-
-    Signals:
-        passageActivated(object): a citation or source card was clicked (Passage)
-        regenerateRequested(): ask this question again
-    """
-
-    passageActivated = Signal(object)
-    regenerateRequested = Signal()
-
-    def __init__(self, turn: Turn, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.turn = turn
-        self._sources: list[Passage] = []
-        self._streamed = ""
-        outer = QVBoxLayout(self)
-        outer.setContentsMargins(0, 4, 0, 10)
-        outer.setSpacing(6)
-
-        qrow = QHBoxLayout()
-        qrow.addStretch(1)
-        self.question = QLabel(turn.question)
-        self.question.setObjectName("questionBubble")
-        self.question.setWordWrap(True)
-        self.question.setTextFormat(Qt.TextFormat.PlainText)
-        self.question.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.question.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
-        self.question.setMaximumWidth(560)
-        natural = self.question.fontMetrics().horizontalAdvance(turn.question) + 30
-        self.question.setMinimumWidth(min(natural, 420))
-        qrow.addWidget(self.question)
-        outer.addLayout(qrow)
-
-        self.card = QFrame()
-        self.card.setObjectName("answerCard")
-        card = QVBoxLayout(self.card)
-        card.setContentsMargins(14, 10, 14, 10)
-        card.setSpacing(6)
-        self.status = QLabel("")
-        self.status.setObjectName("turnStatus")
-        card.addWidget(self.status)
-        self.answer = QLabel("")
-        self.answer.setObjectName("answerText")
-        self.answer.setWordWrap(True)
-        self.answer.setTextFormat(Qt.TextFormat.RichText)
-        self.answer.setTextInteractionFlags(
-            Qt.TextInteractionFlag.TextSelectableByMouse | Qt.TextInteractionFlag.LinksAccessibleByMouse
-        )
-        self.answer.setOpenExternalLinks(False)
-        self.answer.linkActivated.connect(self._on_link)
-        self.answer.hide()
-        card.addWidget(self.answer)
-        self.error = QLabel("")
-        self.error.setObjectName("turnError")
-        self.error.setWordWrap(True)
-        self.error.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.error.hide()
-        card.addWidget(self.error)
-
-        self.sources_label = QLabel("Sources")
-        self.sources_label.setObjectName("sectionLabel")
-        self.sources_label.hide()
-        card.addWidget(self.sources_label)
-        self.sources_box = QVBoxLayout()
-        self.sources_box.setSpacing(4)
-        card.addLayout(self.sources_box)
-
-        actions = QHBoxLayout()
-        actions.setSpacing(2)
-        self.copy = QToolButton()
-        self.copy.setObjectName("link")
-        self.copy.setText("Copy")
-        self.copy.setToolTip("Copy the answer and its sources")
-        self.copy.clicked.connect(self.copy_answer)
-        self.regenerate = QToolButton()
-        self.regenerate.setObjectName("link")
-        self.regenerate.setText("Regenerate")
-        self.regenerate.setToolTip("Ask this question again")
-        self.regenerate.clicked.connect(self.regenerateRequested)
-        self.meta = QLabel("")
-        self.meta.setObjectName("hint")
-        actions.addWidget(self.copy)
-        actions.addWidget(self.regenerate)
-        actions.addStretch(1)
-        actions.addWidget(self.meta)
-        self.actions = QWidget()
-        self.actions.setLayout(actions)
-        actions.setContentsMargins(0, 0, 0, 0)
-        self.actions.hide()
-        card.addWidget(self.actions)
-        outer.addWidget(self.card)
-
-        if turn.finished:
-            self.finish(turn)
-        else:
-            self.set_status("Searching your documents…")
-
-    # ---- streaming ----------------------------------------------------------------------------
-    def set_status(self, text: str) -> None:
-        self.status.setText(text)
-        self.status.setVisible(bool(text))
-
-    def set_sources(self, passages: Sequence[Passage]) -> None:
-        self._sources = list(passages)
-        if passages:
-            self.set_status("Writing the answer…")
-
-    def append(self, text: str) -> None:
-        self._streamed += text
-        self.answer.setText(answer_html(self._streamed.lstrip(), {p.n for p in self._sources}))
-        self.answer.show()
-
-    def finish(self, turn: Turn) -> None:
-        self.turn = turn
-        self._sources = list(turn.sources)
-        cited = {p.n for p in turn.citations}
-        if turn.answer:
-            self.answer.setText(answer_html(turn.answer, cited or {p.n for p in turn.sources}))
-            self.answer.show()
-        else:
-            self.answer.hide()
-        if turn.error:
-            self.error.setText(turn.error)
-            self.error.show()
-        status = ""
-        if turn.cancelled:
-            status = "Stopped." if turn.answer else "Stopped before an answer was written."
-        elif not turn.error and not turn.answered and turn.answer:
-            status = "Not found in your documents" + (" — the nearest passages are below." if turn.sources else ".")
-        self.set_status(status)
-        self._fill_sources(turn)
-        self.actions.setVisible(not turn.error or bool(turn.answer))
-        self.copy.setVisible(bool(turn.answer))
-        bits = []
-        if turn.model:
-            bits.append(turn.model)
-        total = sum(v for k, v in turn.timings.items() if k.endswith("_s") and k != "first_token_s")
-        if total:
-            bits.append(f"{total:.1f} s")
-        self.meta.setText(" · ".join(bits))
-
-    def _fill_sources(self, turn: Turn) -> None:
-        while self.sources_box.count():
-            item = self.sources_box.takeAt(0)
-            w = item.widget()
-            if w is not None:
-                w.deleteLater()
-        passages = turn.citations or ([] if turn.answered else turn.sources[:3])
-        self.sources_label.setText("Sources" if turn.citations else "Nearest passages")
-        self.sources_label.setVisible(bool(passages))
-        for p in passages:
-            card = SourceCard(p)
-            card.activated.connect(self.passageActivated)
-            self.sources_box.addWidget(card)
-
-    def source_cards(self) -> list[SourceCard]:
-        out = []
-        for i in range(self.sources_box.count()):
-            w = self.sources_box.itemAt(i).widget()
-            if isinstance(w, SourceCard):
-                out.append(w)
-        return out
-
-    def passage(self, n: int) -> Passage | None:
-        for p in list(self.turn.citations) + list(self.turn.sources) + self._sources:
-            if p.n == n:
-                return p
-        return None
-
-    def _on_link(self, href: str) -> None:
-        if href.startswith("cite:"):
-            p = self.passage(int(href[5:]))
-            if p is not None:
-                self.passageActivated.emit(p)
-
-    def activate_citation(self, n: int) -> None:
-        """What clicking [n] in the answer does (also used by tests and keyboard users)."""
-        self._on_link(f"cite:{n}")
-
-    def copy_answer(self) -> None:
-        QGuiApplication.clipboard().setText(answer_as_text(self.turn))
-
-
-def answer_as_text(turn: Turn) -> str:
-    lines = [turn.answer.strip()]
-    if turn.citations:
-        lines += ["", "Sources:"]
-        lines += [f"[{p.n}] {p.path}, {p.location}" for p in turn.citations]
-    return "\n".join(lines)
-
+from docent.ui.widgets.turn import TurnWidget
 
 class QuestionInput(QPlainTextEdit):
     """Enter submits; Shift+Enter inserts a new line.
@@ -310,6 +68,7 @@ class ChatPane(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("chatPane")
+        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
         self.turns: list[TurnWidget] = []
         self._busy = False
         self._docs = 0

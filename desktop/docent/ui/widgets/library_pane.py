@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 from PySide6.QtCore import QModelIndex, QPoint, Qt, QUrl, Signal
-from PySide6.QtGui import QAction, QDesktopServices, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtGui import QAction, QDesktopServices, QDragEnterEvent, QDropEvent, QKeySequence, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFrame,
@@ -115,12 +115,17 @@ class LibraryPane(QWidget):
         self.tree.doubleClicked.connect(self._activated)
         header = self.tree.header()
         header.setStretchLastSection(False)
+        header.setMinimumSectionSize(40)
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Interactive)
-        header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(3, QHeaderView.ResizeMode.ResizeToContents)
-        header.resizeSection(1, 118)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Fixed)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Fixed)
+        header.setSectionResizeMode(3, QHeaderView.ResizeMode.Fixed)
+        metrics = header.fontMetrics()
+        header.resizeSection(2, metrics.horizontalAdvance("Pages") + 16)
+        header.resizeSection(3, metrics.horizontalAdvance("Chunks") + 16)
+        header.resizeSection(1, 120)
         self.tree.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.tree.setIndentation(16)
         self.stack.addWidget(self.tree)
         layout.addWidget(self.stack, 1)
 
@@ -176,6 +181,13 @@ class LibraryPane(QWidget):
         v.addLayout(row)
         v.addStretch(2)
         return frame
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        # the status column gives way to file names when the pane is narrow
+        header = self.tree.header()
+        spare = self.tree.viewport().width() - header.sectionSize(2) - header.sectionSize(3) - 190
+        header.resizeSection(1, max(72, min(130, spare)))
 
     # ---- state --------------------------------------------------------------------------------
     def set_rows(self, rows: list[DocRow], roots: list[str] | None = None) -> None:

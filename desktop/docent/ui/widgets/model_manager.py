@@ -200,10 +200,14 @@ class ModelManager(QDialog):
             item.setText(0, ("✓ " + label) if current else label)
 
     def _update_in_use(self) -> None:
-        from docent.core.models import DEFAULT_CHAT_MODEL
+        import html
 
-        name = Path(self.current).name if self.current else f"{DEFAULT_CHAT_MODEL} (bundled default)"
-        self.in_use.setText(f"In use: <b>{name}</b>")
+        from docent.core.models import DEFAULT_CHAT_MODEL
+        from docent.ui.controllers import PACKAGED_LABELS, model_label
+
+        name = model_label(self.current) + (" (bundled)" if (self.current or DEFAULT_CHAT_MODEL) in PACKAGED_LABELS else "")
+        self.in_use.setText(f"In use: <b>{html.escape(name)}</b>")
+        self.in_use.setToolTip(self.current or "the bundled default model")
 
     def _update_buttons(self) -> None:
         items = self.table.selectedItems()
@@ -297,8 +301,9 @@ class ModelManager(QDialog):
             return
         answer = QMessageBox.question(
             self, "Rebuild the index?",
-            "Switching the embedder rebuilds the whole index: every document is read and embedded again. "
-            "Questions can be asked once documents are done.\n\nSwitch and rebuild now?",
+            "Switching the embedder rebuilds the whole index: every document is read and embedded again "
+            "when Docent next starts (you can restart right away). Until then answers use the current "
+            "embedder.\n\nSwitch the embedder?",
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Cancel,
         )
         if answer != QMessageBox.StandardButton.Yes:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 from dataclasses import replace
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QPushButton,
     QSpinBox,
     QVBoxLayout,
@@ -109,9 +110,10 @@ class SettingsDialog(QDialog):
         self.chunk_note.hide()
         dform.addRow("", self.chunk_note)
         folder_row = QHBoxLayout()
-        self.folder = QLabel(data_dir)
-        self.folder.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.folder.setWordWrap(True)
+        self.folder = QLineEdit(data_dir)
+        self.folder.setReadOnly(True)
+        self.folder.setMinimumWidth(280)
+        self.folder.setToolTip("Everything this library keeps: the index, chats and these settings")
         change = QPushButton("Change…")
         change.setToolTip("Open or create a library in another folder")
         change.clicked.connect(self._change_folder)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from PySide6.QtCore import QPointF, Qt, QTimer, QUrl, Signal
+from PySide6.QtCore import QEvent, QObject, QPointF, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QColor, QDesktopServices, QTextCharFormat, QTextCursor
 from PySide6.QtPdf import QPdfDocument, QPdfSearchModel
 from PySide6.QtPdfWidgets import QPdfView
@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QSizePolicy,
     QSpinBox,
     QStackedWidget,
     QTextBrowser,
@@ -56,6 +57,9 @@ class SourceViewer(QWidget):
         self.highlight = ""  # the text that is highlighted (for tests and the status line)
         self._pdf_path = ""
         self._want_result: tuple[int, QPointF] | None = None
+        self._target: tuple[int, float] | None = None  # (page index, points from its top) to keep in view
+        self.target_visible = False
+        self._applying = False
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -75,6 +79,9 @@ class SourceViewer(QWidget):
         self.location = QLabel("")
         self.location.setObjectName("hint")
         self.location.setTextFormat(Qt.TextFormat.PlainText)
+        for label in (self.name, self.location):  # long names and heading paths must not widen the pane
+            label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+            label.setMinimumWidth(40)
         titles.addWidget(self.name)
         titles.addWidget(self.location)
         h.addLayout(titles, 1)
@@ -140,6 +147,8 @@ class SourceViewer(QWidget):
             nav.addWidget(w)
         pv.addLayout(nav)
         self.pdf.pageNavigator().currentPageChanged.connect(self._on_page_changed)
+        self.pdf.verticalScrollBar().actionTriggered.connect(self._user_scrolled)
+        self.pdf.installEventFilter(self)
         self.stack.addWidget(self.pdf_page)
 
         # text
@@ -168,11 +177,14 @@ class SourceViewer(QWidget):
 
     def _show(self, path: str, location: str, page: int | None) -> None:
         self.path = path
+        self._target = None
+        self._want_result = None
         self.highlight = ""
         p = Path(path)
         self.name.setText(p.name)
         self.name.setToolTip(path)
         self.location.setText(location or str(p.parent))
+        self.location.setToolTip(location or str(p.parent))
         if not p.is_file():
             self._message(f"{p.name} is no longer at\n{path}\n\nIt was moved or deleted after it was indexed.")
             self.open_external.setEnabled(False)
@@ -216,21 +228,64 @@ class SourceViewer(QWidget):
         self.page_count.setText(f"of {count}")
         page = max(1, min(page, count))
         self.go_to_page(page)
-        # the view lays itself out after being shown: jump again once it has
-        QTimer.singleShot(0, lambda: self.go_to_page(page) if self.mode == "pdf" else None)
         if self.passage is not None:
             self._highlight_pdf(page - 1, self.passage.text)
         self.passageShown.emit(path, page)
 
-    def go_to_page(self, page: int, where: QPointF | None = None) -> None:
+    def go_to_page(self, page: int, y_points: float = 0.0) -> None:
+        """Show a 1-based page, `y_points` from its top (PDF points), and keep it there while the
+        view is laid out again (until the user scrolls)."""
         if self.mode != "pdf" or not self.document.pageCount():
             return
         page = max(1, min(page, self.document.pageCount()))
-        self.pdf.pageNavigator().jump(page - 1, where or QPointF(0, 0), self.pdf.pageNavigator().currentZoom())
-        self._on_page_changed(page - 1)
+        self._target = (page - 1, y_points)
+        self._apply_target()
+
+    def _page_top(self, index: int) -> int:
+        nav = self.pdf.pageNavigator()
+        nav.jump(index, QPointF(0, 0), nav.currentZoom())
+        return self.pdf.verticalScrollBar().value()
+
+    def _apply_target(self) -> None:
+        if self._target is None or self.mode != "pdf":
+            return
+        index, y = self._target
+        count = self.document.pageCount()
+        bar = self.pdf.verticalScrollBar()
+        self._applying = True
+        try:
+            top = self._page_top(index)
+            wanted = top
+            if y > 0:
+                other = index + 1 if index + 1 < count else index - 1
+                scale = 1.0
+                if 0 <= other != index:
+                    pitch = abs(self._page_top(other) - top)
+                    self._page_top(index)
+                    height = self.document.pagePointSize(min(index, other)).height()
+                    if height > 0:
+                        scale = max(0.05, (pitch - self.pdf.pageSpacing()) / height)
+                wanted = top + max(0, int(y * scale) - 48)
+                bar.setValue(wanted)
+        finally:
+            self._applying = False
+        # near the end of a document the view cannot scroll that far: the page is still in view
+        self.target_visible = abs(bar.value() - wanted) < self.pdf.viewport().height()
+        self._on_page_changed(index)
+
+    def _user_scrolled(self, _action: int) -> None:
+        if not self._applying:
+            self._target = None
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.pdf and event.type() == QEvent.Type.Resize and self._target is not None:
+            QTimer.singleShot(0, self._apply_target)  # the page layout changes with the width
+        return super().eventFilter(watched, event)
 
     def current_page(self) -> int:
-        """1-based page shown (PDF)."""
+        """1-based page shown (PDF): the one navigated to, until the user scrolls elsewhere."""
+        if self._target is not None and self.target_visible:
+            return self._target[0] + 1
         return self.pdf.pageNavigator().currentPage() + 1
 
     def _on_page_changed(self, index: int) -> None:
@@ -274,6 +329,7 @@ class SourceViewer(QWidget):
         self.highlight = found
         if results:
             self._want_result = (page_index, results[0].location())
+            self.go_to_page(page_index + 1, results[0].location().y())
             self.location.setText(f"{self.passage.location if self.passage else ''} — passage highlighted")
         self._on_search_results()
 
@@ -289,7 +345,7 @@ class SourceViewer(QWidget):
             if page == page_index and loc is not None and abs(loc.y() - location.y()) < 1 and abs(loc.x() - location.x()) < 1:
                 self._want_result = None
                 self.pdf.setCurrentSearchResultIndex(row)
-                self.go_to_page(page_index + 1, QPointF(0, max(0.0, location.y() - 60)))
+                self.go_to_page(page_index + 1, location.y())
                 return
 
     # ---- text ---------------------------------------------------------------------------------

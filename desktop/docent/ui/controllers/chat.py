@@ -1,0 +1,224 @@
+"""The chat's controller: questions asked on the library's lane, answers streamed to the window,
+chats kept in the library folder (docent.core.chats)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Iterator, Sequence
+
+from PySide6.QtCore import QObject, Signal, Slot
+
+from docent.core.cancel import CancelToken
+from docent.core.types import AnswerDone, Sources, Token
+from docent.errors import DocentError
+from docent.ui.controllers.common import LibraryState, describe_error, model_label
+from docent.ui.controllers.library import LibraryController
+from docent.ui.tasks import Job, Priority
+
+
+class ChatController(QObject):
+    """Questions and answers, on the library's lane; chats saved in the library folder.
+
+    Signals:
+        chatLoaded(object): the current Chat (new, switched to, or restored at start)
+        chatsChanged(list): ChatSummary of every saved chat, most recent first
+        turnStarted(int): a question was added at this index; its answer is pending
+        turnSources(int, object): the passages given to the model (list of Hit)
+        turnTokens(int, str): more answer text
+        turnFinished(int): the turn is final (answer, citations or error)
+        busyChanged(bool): an answer is being generated (or waits its turn)
+        scopeChanged(list): the files and folders questions are limited to ([] = everything)
+        error(str): a failure the user must see outside a turn (export, load)
+    """
+
+    chatLoaded = Signal(object)
+    chatsChanged = Signal(list)
+    turnStarted = Signal(int)
+    turnSources = Signal(int, object)
+    turnTokens = Signal(int, str)
+    turnFinished = Signal(int)
+    busyChanged = Signal(bool)
+    scopeChanged = Signal(list)
+    error = Signal(str)
+
+    def __init__(self, library: LibraryController, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        from docent.core.chats import Chat
+
+        self.library = library
+        self.store: Any = None  # ChatStore of the open library
+        self.chat: Chat = Chat(id="00000000-000000-000000")
+        self.scope: list[str] = []
+        self._job: Job | None = None
+        self._turn = -1
+        library.opened.connect(self._on_library_opened)
+        library.closed.connect(self._on_library_closed)
+
+    @property
+    def busy(self) -> bool:
+        return self._job is not None
+
+    # ---- chats --------------------------------------------------------------------------------
+    @Slot(object)
+    def _on_library_opened(self, state: LibraryState) -> None:
+        from docent.core.chats import CHATS_DIR, ChatStore
+
+        self.store = ChatStore(state.data_dir / CHATS_DIR)
+        summaries = self.store.list()
+        self.chatsChanged.emit(summaries)
+        chat = None
+        if summaries:
+            try:
+                chat = self.store.load(summaries[0].id)
+            except (OSError, ValueError, KeyError) as exc:
+                self.error.emit(f"The last chat could not be read ({exc}); starting a new one")
+        self.chat = chat or self.store.new()
+        self.chatLoaded.emit(self.chat)
+
+    @Slot()
+    def _on_library_closed(self) -> None:
+        self.stop()
+        self.store = None
+
+    def new_chat(self) -> None:
+        if self.busy:
+            self.stop()
+        if self.store is not None:
+            self.chat = self.store.new()
+            self.chatLoaded.emit(self.chat)
+
+    def open_chat(self, chat_id: str) -> None:
+        if self.store is None or chat_id == self.chat.id:
+            return
+        if self.busy:
+            self.stop()
+        try:
+            self.chat = self.store.load(chat_id)
+        except (OSError, ValueError, KeyError) as exc:
+            self.error.emit(f"This chat could not be read: {exc}")
+            return
+        self.chatLoaded.emit(self.chat)
+
+    def delete_chat(self, chat_id: str) -> None:
+        if self.store is None:
+            return
+        self.store.delete(chat_id)
+        if chat_id == self.chat.id:
+            self.chat = self.store.new()
+            self.chatLoaded.emit(self.chat)
+        self.chatsChanged.emit(self.store.list())
+
+    def export_markdown(self, target: Path) -> None:
+        from docent.core.chats import to_markdown
+
+        try:
+            Path(target).write_text(to_markdown(self.chat), encoding="utf-8")
+        except OSError as exc:
+            self.error.emit(f"The chat could not be saved to {target}: {exc.strerror or exc}")
+
+    def _save(self) -> None:
+        if self.store is None or not self.chat.turns:
+            return
+        try:
+            self.store.save(self.chat)
+        except OSError as exc:
+            self.error.emit(f"The chat could not be saved in {self.store.folder}: {exc.strerror or exc}")
+            return
+        self.chatsChanged.emit(self.store.list())
+
+    def set_scope(self, scope: Sequence[str]) -> None:
+        self.scope = list(scope)
+        self.scopeChanged.emit(self.scope)
+
+    # ---- asking -------------------------------------------------------------------------------
+    def ask(self, question: str) -> bool:
+        """Ask about the documents. Returns False when nothing was asked (empty, busy, no library)."""
+        from docent.core.chats import Turn
+
+        question = question.strip()
+        if not question or self.busy or self.store is None:
+            return False
+        settings = self.library.settings
+        turn = Turn(question=question, scope=list(self.scope), model=model_label(settings.chat_model))
+        self.chat.turns.append(turn)
+        index = len(self.chat.turns) - 1
+        self._turn = index
+        scope = list(self.scope)
+        lib_ctl = self.library
+
+        def run(cancel: CancelToken) -> Iterator[Any]:
+            lib = lib_ctl.lib
+            if lib is None:
+                raise DocentError("No library is open. Choose or create one from the Library menu.")
+            yield from lib.ask(question, scope=scope, cancel=cancel)
+
+        job = Job("ask", run, Priority.INTERACTIVE)
+        job.event.connect(self._on_event)
+        job.failed.connect(self._on_failed)
+        job.finished.connect(self._on_finished)
+        self._job = job
+        self.turnStarted.emit(index)
+        self.busyChanged.emit(True)
+        self.library.lane.submit(job)
+        return True
+
+    def regenerate(self) -> bool:
+        """Ask the last question again, replacing its answer."""
+        if self.busy or not self.chat.turns:
+            return False
+        last = self.chat.turns.pop()
+        self.chatLoaded.emit(self.chat)
+        previous, self.scope = self.scope, list(last.scope)
+        try:
+            return self.ask(last.question)
+        finally:
+            self.scope = previous
+
+    def stop(self) -> None:
+        if self._job is not None:
+            self._job.cancel()
+
+    def _current(self) -> Any:
+        if 0 <= self._turn < len(self.chat.turns):
+            return self.chat.turns[self._turn]
+        return None
+
+    @Slot(object)
+    def _on_event(self, ev: Any) -> None:
+        from docent.core.chats import Passage
+
+        turn = self._current()
+        if turn is None:
+            return
+        if isinstance(ev, Sources):
+            turn.sources = [Passage.from_hit(i, h) for i, h in enumerate(ev.hits, start=1)]
+            self.turnSources.emit(self._turn, ev.hits)
+        elif isinstance(ev, Token):
+            turn.answer += ev.text
+            self.turnTokens.emit(self._turn, ev.text)
+        elif isinstance(ev, AnswerDone):
+            turn.answer = ev.answer
+            turn.answered = ev.answered
+            turn.cancelled = ev.cancelled
+            turn.citations = [Passage.from_citation(c) for c in ev.citations]
+            turn.timings = dict(ev.timings)
+
+    @Slot(object)
+    def _on_failed(self, exc: BaseException) -> None:
+        turn = self._current()
+        if turn is not None:
+            turn.error = describe_error(exc, self.library.log_file)
+
+    @Slot(bool)
+    def _on_finished(self, cancelled: bool) -> None:
+        turn = self._current()
+        index = self._turn
+        self._job = None
+        if turn is not None:
+            if cancelled and not turn.error:
+                turn.cancelled = True
+            turn.answer = turn.answer.strip()
+        self._save()
+        self.busyChanged.emit(False)
+        if turn is not None:
+            self.turnFinished.emit(index)

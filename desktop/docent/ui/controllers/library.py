@@ -1,0 +1,470 @@
+"""The library's controller: opening it, syncing the followed folders in the background, the file
+watcher, removals and settings, all on the library's lane (see docent.ui.tasks)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, Callable, Iterator, Sequence
+
+from PySide6.QtCore import QFileSystemWatcher, QObject, QTimer, Signal, Slot
+
+from docent.core.cancel import CancelToken
+from docent.core.types import FileDone, FileProgress, FileStarted, ScanDone, SyncDone
+from docent.settings import Settings
+from docent.ui.controllers.common import DocRow, LibraryState, Planned, describe_error
+from docent.ui.controllers.progress import ProgressTracker, sync_summary
+from docent.ui.tasks import Job, Lane, Priority
+
+log = logging.getLogger(__name__)
+
+LibraryFactory = Callable[[Path], Any]  # data dir → docent.core.library.Library
+WATCH_LIMIT = 4000
+WATCH_DEBOUNCE_MS = 1500
+
+
+class LibraryController(QObject):
+    """Owns the Library and its lane.
+
+    Signals:
+        opening(str): a library folder is being opened
+        opened(object): LibraryState, once the library is open
+        openFailed(str): why the library could not be opened
+        closed(): the library was closed (before opening another)
+        rowsReset(list): every DocRow (after opening or a sync)
+        rowChanged(object): one DocRow changed while indexing
+        rootsChanged(list): the followed folders and files (str)
+        indexingChanged(bool): a sync started or ended
+        progress(object): IndexProgress while a sync runs
+        indexFinished(object): SyncDone (cancelled or not) when a sync ends normally
+        settingsChanged(object): Settings now in use
+        restartNeeded(str): a change takes effect after a restart (why)
+        message(str): a short status for the status bar
+        error(str): a failure the user must see
+    """
+
+    opening = Signal(str)
+    opened = Signal(object)
+    openFailed = Signal(str)
+    closed = Signal()
+    rowsReset = Signal(list)
+    rowChanged = Signal(object)
+    rootsChanged = Signal(list)
+    indexingChanged = Signal(bool)
+    progress = Signal(object)
+    indexFinished = Signal(object)
+    settingsChanged = Signal(object)
+    restartNeeded = Signal(str)
+    message = Signal(str)
+    error = Signal(str)
+
+    def __init__(self, factory: LibraryFactory, log_file: Path | None = None, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._factory = factory
+        self.log_file = log_file
+        self.lane = Lane("library", self)
+        self.lib: Any = None  # set and used on the lane only; read here to know it is open
+        self.data_dir: Path | None = None
+        self.settings = Settings()
+        self.folders: Any = None  # docent.core.folders.FolderList
+        self.rows: dict[str, DocRow] = {}
+        self._index_job: Job | None = None
+        self._sync_again: bool | None = None  # None: no sync pending; else its `force`
+        self._progress = ProgressTracker()
+        self._watcher = QFileSystemWatcher(self)
+        self._watcher.directoryChanged.connect(self._on_fs_change)
+        self._watcher.fileChanged.connect(self._on_fs_change)
+        self._debounce = QTimer(self)
+        self._debounce.setSingleShot(True)
+        self._debounce.setInterval(WATCH_DEBOUNCE_MS)
+        self._debounce.timeout.connect(self._watched_change)
+        self.auto_sync_on_open = True
+
+    # ---- state --------------------------------------------------------------------------------
+    @property
+    def is_open(self) -> bool:
+        return self.lib is not None and self.data_dir is not None
+
+    @property
+    def indexing(self) -> bool:
+        return self._index_job is not None
+
+    @property
+    def roots(self) -> list[str]:
+        return list(self.folders.roots) if self.folders is not None else []
+
+    def has_documents(self) -> bool:
+        return any(r.status == "indexed" for r in self.rows.values())
+
+    def _submit(self, job: Job) -> Job:
+        return self.lane.submit(job)
+
+    def _call(self, name: str, fn: Callable[[], Any], done: Callable[[Any], None] | None = None,
+              priority: Priority = Priority.INTERACTIVE) -> Job:
+        return self.lane.call(name, fn, priority, done, self._on_failed)
+
+    @Slot(object)
+    def _on_failed(self, exc: BaseException) -> None:
+        self.error.emit(describe_error(exc, self.log_file))
+
+    # ---- open / close ---------------------------------------------------------------------------
+    def open(self, data_dir: Path) -> None:
+        """Open the library in `data_dir` (closing the current one first), on the lane."""
+        from docent.core.folders import FolderList
+
+        data_dir = Path(data_dir)
+        if self.lib is not None:
+            self.close_library()
+        self.opening.emit(str(data_dir))
+        self.data_dir = data_dir
+        self.folders = FolderList.load(data_dir)
+
+        folders = self.folders
+
+        def run() -> LibraryState:
+            lib = self._factory(data_dir)
+            self.lib = lib
+            rebuilt = False
+            if folders.rebuild_pending:  # a new embedder was chosen: drop the old vectors first
+                lib.rebuild()
+                folders.rebuild_pending = False
+                folders.save()
+                rebuilt = True
+            rows = self._read_rows(lib)
+            recorded = lib.recorded_embedder()
+            return LibraryState(data_dir, lib.settings, rows, list(folders.roots), recorded, rebuilt)
+
+        self.lane.call("open", run, on_result=self._on_opened, on_error=self._on_open_failed)
+
+    @Slot(object)
+    def _on_opened(self, state: LibraryState, auto_sync: bool = True) -> None:
+        self.settings = state.settings
+        self.rows = {r.path: r for r in state.rows}
+        self.opened.emit(state)
+        self.rowsReset.emit(list(self.rows.values()))
+        self.rootsChanged.emit(self.roots)
+        self.settingsChanged.emit(self.settings)
+        self._update_watcher()
+        if state.rebuilt:
+            self.message.emit("New embedder: rebuilding the index")
+            self.sync(force=True)
+        elif auto_sync and self.auto_sync_on_open and self.roots:
+            # catch up with changes made while Docent was closed, once the window is up
+            QTimer.singleShot(800, lambda: self.sync() if self.is_open and not self.indexing else None)
+
+    @Slot(object)
+    def _on_open_failed(self, exc: BaseException) -> None:
+        self.lib = None
+        self.openFailed.emit(describe_error(exc, self.log_file))
+
+    def close_library(self) -> None:
+        """Cancel its jobs and close the library (on the lane, in order)."""
+        if self._index_job is not None:
+            self._index_job.cancel()
+        for job in self.lane.pending():
+            job.cancel()
+        self._sync_again = None
+        self._debounce.stop()
+        paths_ = self._watcher.files() + self._watcher.directories()
+        if paths_:
+            self._watcher.removePaths(paths_)
+
+        def close() -> None:
+            lib, self.lib = self.lib, None
+            if lib is not None:
+                lib.close()
+
+        self.lane.call("close", close, Priority.INTERACTIVE)
+        self.rows = {}
+        self.closed.emit()
+
+    def shutdown(self) -> None:
+        """End of the application: stop everything, close the library, end the lane's thread."""
+        self._debounce.stop()
+
+        def final() -> None:
+            lib, self.lib = self.lib, None
+            if lib is not None:
+                lib.close()
+
+        self.lane.shutdown(final)
+
+    # ---- documents ----------------------------------------------------------------------------
+    @staticmethod
+    def _read_rows(lib: Any) -> list[DocRow]:
+        docs = lib.documents()
+        return [DocRow.of(d, lib.catalog.notes(d.id)) for d in docs]
+
+    def refresh(self) -> None:
+        if not self.is_open:
+            return
+        self._call("documents", lambda: self._read_rows(self.lib), self._on_rows)
+
+    @Slot(object)
+    def _on_rows(self, rows: list[DocRow]) -> None:
+        pending = {p: r for p, r in self.rows.items() if r.status == "queued"}
+        self.rows = {r.path: r for r in rows}
+        for p, r in pending.items():  # keep showing what is still to do (a cancelled run's leftovers)
+            if p in self.rows or self.folders is None or not self.folders.covers(p) or not os.path.isfile(p):
+                continue
+            self.rows[p] = r if self.indexing else replace(
+                r, reason="not indexed yet: indexing was cancelled (Library › Check for changes now continues)")
+        self.rowsReset.emit(list(self.rows.values()))
+
+    def add_paths(self, paths_: Sequence[str | Path]) -> list[str]:
+        """Follow files and folders and index them. Returns the paths that could not be added."""
+        bad: list[str] = []
+        added = False
+        for p in paths_:
+            path = Path(p).expanduser()
+            if not path.exists():
+                bad.append(f"{path}: not found")
+                continue
+            if path.is_file():
+                from docent.core.extract import is_supported
+
+                if not is_supported(path):
+                    bad.append(f"{path.name}: not a supported document (PDF, Word, text or Markdown)")
+                    continue
+            if self.data_dir is not None and str(path.resolve()).startswith(str(self.data_dir)):
+                bad.append(f"{path}: that is Docent's own library folder")
+                continue
+            self.folders.add(path)
+            added = True
+        if added:
+            self.folders.save()
+            self.rootsChanged.emit(self.roots)
+            self.sync()
+        return bad
+
+    def remove_path(self, path: str) -> None:
+        """Stop following a root, or exclude a file or folder inside one; its documents leave the index."""
+        if self.folders is None or not self.folders.remove(path):
+            return
+        self.folders.save()
+        self.rootsChanged.emit(self.roots)
+        if self._index_job is not None:  # the running sync may be indexing it: restart without it
+            self._index_job.cancel()
+            self._sync_again = False
+        target = Path(path)
+        self._call("remove", lambda: self.lib.remove(target), lambda n: self._removed(path, n))
+
+    def _removed(self, path: str, count: int) -> None:
+        self.message.emit(f"Removed {count} document{'s' if count != 1 else ''} from the library")
+        self.refresh()
+        self._update_watcher()
+
+    # ---- indexing -----------------------------------------------------------------------------
+    def sync(self, force: bool = False) -> None:
+        """Bring the index up to date with the followed folders (in the background)."""
+        if not self.is_open and self.data_dir is None:
+            return
+        if self._index_job is not None:
+            self._sync_again = force or bool(self._sync_again)
+            return
+        folders = self.folders
+
+        def run(cancel: CancelToken) -> Iterator[Any]:
+            yield from self._sync_events(folders, cancel, force)
+
+        job = Job("sync", run, Priority.BACKGROUND)
+        job.event.connect(self._on_index_event)
+        job.failed.connect(self._on_index_failed)
+        job.finished.connect(self._on_index_finished)
+        self._index_job = job
+        self._progress.start()
+        self.indexingChanged.emit(True)
+        self.progress.emit(self._progress.value())
+        self._submit(job)
+
+    def _sync_events(self, folders: Any, cancel: CancelToken, force: bool) -> Iterator[Any]:
+        """Runs on the lane: forget what is no longer followed, say what will be read, then index."""
+        from docent.core.folders import is_under
+        from docent.core.indexer import scan
+
+        lib = self.lib
+        if lib is None:
+            return
+        roots = folders.sync_roots()
+        covered = [str(r) for r in roots]
+        pruned = 0
+        for doc in lib.documents():
+            if not any(is_under(doc.path, c) for c in covered):
+                pruned += lib.remove(Path(doc.path))
+        entries, _ = scan(roots)
+        known = {d.path: d for d in lib.documents()}
+        queued = [
+            e.path for e in entries
+            if force or e.path not in known or known[e.path].size != e.size or abs(known[e.path].mtime - e.mtime) > 1e-6
+        ]
+        yield Planned(queued, pruned)
+        if cancel.cancelled:
+            return
+        if not roots:
+            yield SyncDone(0, 0, 0, 0, pruned, 0, 0, 0, 0.0)
+            return
+        yield from lib.index(roots, cancel, force=force)
+
+    @Slot(object)
+    def _on_index_event(self, ev: Any) -> None:
+        p = self._progress
+        if isinstance(ev, Planned):
+            for path in ev.queued:
+                old = self.rows.get(path)
+                row = replace(old, status="queued") if old else DocRow(path, "queued")
+                self.rows[path] = row
+            if ev.queued or ev.pruned:
+                self.rowsReset.emit(list(self.rows.values()))
+        elif isinstance(ev, ScanDone):
+            p.scan(ev)
+        elif isinstance(ev, FileStarted):
+            p.file_started(ev)
+            old = self.rows.get(ev.path)
+            row = replace(old, status="indexing", reason="") if old else DocRow(ev.path, "indexing")
+            self.rows[ev.path] = row
+            self.rowChanged.emit(row)
+        elif isinstance(ev, FileProgress):
+            p.file_progress(ev)
+        elif isinstance(ev, FileDone):
+            p.file_done(ev)
+            old = self.rows.get(ev.path)
+            pages = ev.pages or (old.pages if old else 0)
+            chunks = ev.chunks or (old.chunks if old and ev.status == "indexed" else 0)
+            row = DocRow(ev.path, ev.status, ev.reason, pages, chunks, old.notes if old else "",
+                         old.size if old else 0, time.time() if ev.status == "indexed" else None)
+            self.rows[ev.path] = row
+            self.rowChanged.emit(row)
+        elif isinstance(ev, SyncDone):
+            p.finishing()
+            self._last_done = ev
+        self.progress.emit(p.value())
+
+    @Slot(object)
+    def _on_index_failed(self, exc: BaseException) -> None:
+        self._last_done = None
+        self.error.emit("Indexing stopped: " + describe_error(exc, self.log_file))
+
+    @Slot(bool)
+    def _on_index_finished(self, cancelled: bool) -> None:
+        done: SyncDone | None = getattr(self, "_last_done", None)
+        self._last_done = None
+        self._index_job = None
+        self.indexingChanged.emit(False)
+        again, self._sync_again = self._sync_again, None
+        if done is not None:
+            self.indexFinished.emit(done)
+            self.message.emit(sync_summary(done))
+        elif cancelled:
+            self.indexFinished.emit(SyncDone(0, 0, 0, 0, 0, 0, 0, 0, self._progress.elapsed(), cancelled=True))
+            self.message.emit("Indexing cancelled; what was finished is kept")
+        if again is not None and self.is_open:
+            self.sync(force=again)
+            return
+        if not self.indexing:
+            # forget queued rows of a cancelled run that never reached the catalog (they stay listed
+            # as queued until the next sync), and reload everything else from the catalog
+            self.refresh()
+            self._update_watcher()
+
+    def cancel_indexing(self) -> None:
+        self._sync_again = None
+        if self._index_job is not None:
+            self._index_job.cancel()
+
+    # ---- file watching ------------------------------------------------------------------------
+    def _update_watcher(self) -> None:
+        if self.folders is None:
+            return
+        want: list[str] = []
+        seen: set[str] = set()
+        for root in self.folders.roots:
+            if os.path.isdir(root):
+                want.append(root)
+                seen.add(root)
+            elif os.path.isfile(root):
+                want.append(root)
+        dirs = sorted({os.path.dirname(p) for p in self.rows} - seen)
+        want += [d for d in dirs if os.path.isdir(d)]
+        files = [p for p in sorted(self.rows) if os.path.isfile(p)]
+        want += files
+        want = want[:WATCH_LIMIT]
+        current = set(self._watcher.files()) | set(self._watcher.directories())
+        stale = sorted(current - set(want))
+        if stale:
+            self._watcher.removePaths(stale)
+        fresh = [p for p in want if p not in current]
+        if fresh:
+            self._watcher.addPaths(fresh)
+
+    @Slot(str)
+    def _on_fs_change(self, _path: str) -> None:
+        self._debounce.start()
+
+    @Slot()
+    def _watched_change(self) -> None:
+        if self.is_open:
+            self.message.emit("Files changed on disk: updating the index")
+            self.sync()
+
+    # ---- settings -----------------------------------------------------------------------------
+    def settings_file(self) -> Path | None:
+        from docent.core.library import SETTINGS_FILE
+
+        return self.data_dir / SETTINGS_FILE if self.data_dir is not None else None
+
+    def needs_rebuild(self, new: Settings) -> bool:
+        return new.embedder != self.settings.embedder
+
+    def apply_settings(self, new: Settings) -> list[str]:
+        """Validate, save and use new settings. Returns the problems (nothing changed) or [].
+        A new embedder rebuilds the index: call `needs_rebuild` first and ask the user."""
+        from docent.settings import save
+
+        problems = new.validate()
+        if problems:
+            return problems
+        file = self.settings_file()
+        if file is None:
+            return ["no library is open"]
+        old = self.settings
+        try:
+            save(file, new)
+        except (OSError, ValueError) as exc:
+            return [f"cannot save the settings to {file}: {exc}"]
+        self.settings = new
+        self.settingsChanged.emit(new)
+        # a new embedder waits for the rebuild: the open library goes on with the one it was built with
+        use_now = new if new.embedder == old.embedder else replace(new, embedder=old.embedder)
+
+        def use() -> None:
+            if self.lib is not None:
+                self.lib.settings = use_now
+
+        self._call("settings", use)
+        if new.embedder != old.embedder:
+            self._rebuild(new)
+        elif (new.chunk_tokens, new.chunk_overlap) != (old.chunk_tokens, old.chunk_overlap) and self.roots:
+            self.message.emit("Chunk size changed: re-reading the documents")
+            self.sync()
+        return []
+
+    def _rebuild(self, new: Settings) -> None:
+        """A new embedder: every vector must be made again. The library keeps answering with the
+        embedder it was built with; the index is dropped and rebuilt when the library next opens
+        (a fresh process: Chroma keeps a process-wide client per folder, so its files cannot be
+        replaced under it; see the report on core changes)."""
+        self.folders.rebuild_pending = True
+        self.folders.save()
+        self.restartNeeded.emit(
+            "The new embedder is used once the index is rebuilt: Docent rebuilds it when it starts "
+            "(every document is read again)."
+        )
+
+    def embedder_in_use(self, done: Callable[[str], None]) -> None:
+        """The embedder the index was built with (from the catalog), looked up on the lane."""
+        if not self.is_open:
+            return
+        self._call("embedder id", lambda: self.lib.recorded_embedder(), done)

@@ -1,0 +1,62 @@
+"""Chat actions on a scripted library (no model, deterministic): regenerate, new chat, the saved
+chats list, reopening and deleting a chat, copying an answer with its sources, exporting."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QFileDialog, QMessageBox
+from ui_helpers import ScriptedLibrary
+
+
+def test_regenerate_new_chat_history_copy_export(make_window: Any, qtbot: Any, tmp_path: Path,
+                                                   monkeypatch: Any) -> None:
+    libs: list[ScriptedLibrary] = []
+
+    def factory(d: Path) -> ScriptedLibrary:
+        libs.append(ScriptedLibrary(d, tokens=6))
+        return libs[-1]
+
+    w = make_window(factory=factory)
+    with qtbot.waitSignal(w.chats.turnFinished, timeout=10_000):
+        w.ask("What does the guide say?")
+    widget = w.chat_pane.turns[0]
+    assert widget.source_cards()[0].title.text() == "[1]  Guide.pdf — p. 2"
+    assert widget.regenerate.isVisibleTo(w)
+    widget.copy_answer()
+    copied = QGuiApplication.clipboard().text()
+    assert copied.startswith("w w") and "Sources:\n[1] /nowhere/Guide.pdf, p. 2" in copied
+
+    with qtbot.waitSignal(w.chats.turnFinished, timeout=10_000):
+        qtbot.mouseClick(widget.regenerate, Qt.MouseButton.LeftButton)
+    assert libs[0].questions == ["What does the guide say?"] * 2
+    assert len(w.chats.chat.turns) == 1 and len(w.chat_pane.turns) == 1
+    with qtbot.waitSignal(w.chats.turnFinished, timeout=10_000):
+        w.ask("And what else?")
+    assert not w.chat_pane.turns[0].regenerate.isVisibleTo(w)  # only the last answer regenerates
+    assert w.chat_pane.title.text() == "What does the guide say?"
+    first_id = w.chats.chat.id
+    assert w.chat_list.list.count() == 1
+
+    qtbot.keyClick(w, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)  # new chat
+    assert w.chat_pane.turns == [] and w.chat_pane.stack.currentWidget() is w.chat_pane.welcome
+    with qtbot.waitSignal(w.chats.turnFinished, timeout=10_000):
+        w.ask("A second chat")
+    assert w.chat_list.list.count() == 2
+
+    w.chat_list.chatRequested.emit(first_id)
+    assert w.chats.chat.id == first_id and len(w.chat_pane.turns) == 2
+
+    target = tmp_path / "export.md"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
+    w.export_chat()
+    md = target.read_text(encoding="utf-8")
+    assert md.startswith("# What does the guide say?") and "## And what else?" in md
+    assert "1. **Guide.pdf**, p. 2 — `/nowhere/Guide.pdf`" in md
+
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
+    w.delete_chat(first_id)
+    assert w.chat_list.list.count() == 1 and w.chats.chat.turns == []
