@@ -47,7 +47,7 @@ def test_event_loop_turns_and_questions_interleave_with_indexing(make_window: An
 
 def test_cancel_indexing_keeps_finished_documents(make_window: Any, embedder: Any, qtbot: Any, tmp_path: Path) -> None:
     folder = make_many(tmp_path / "notes", 30)
-    w = make_window(embedder_=SlowEmbedder(embedder, 0.1))
+    w = make_window(embedder_=SlowEmbedder(embedder, 0.3))  # leaves ample time to click Cancel mid-run
     indexed: list[Any] = []
     w.library.rowChanged.connect(lambda row: indexed.append(row) if row.status == "indexed" else None)
     w.add_paths([str(folder)])
