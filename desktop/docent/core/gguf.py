@@ -92,6 +92,25 @@ class _Reader:
             raise ModelError("the GGUF header is corrupt (an impossible string length)")
         return self.read(n).decode("utf-8", errors="replace")
 
+    def _skip_strings(self, count: int) -> None:
+        """Skip an array of strings (a vocabulary: 100k+ entries) reading in large blocks."""
+        buf, off = b"", 0
+        for _ in range(count):
+            if len(buf) - off < 8:
+                buf, off = buf[off:] + self.fh.read(1 << 20), 0
+                if len(buf) < 8:
+                    raise ModelError("the GGUF file is truncated (its header ends early)")
+            n = int.from_bytes(buf[off : off + 8], "little")
+            if n > _MAX_STRING:
+                raise ModelError("the GGUF header is corrupt (an impossible string length)")
+            off += 8 + n
+            while off > len(buf):
+                more = self.fh.read(max(1 << 20, off - len(buf)))
+                if not more:
+                    raise ModelError("the GGUF file is truncated (its header ends early)")
+                buf += more
+        self.fh.seek(off - len(buf), 1)
+
     def value(self, vtype: int, keep_arrays: bool) -> Any:
         if vtype in _SCALARS:
             return self.scalar(vtype)
@@ -104,6 +123,9 @@ class _Reader:
                 raise ModelError("the GGUF header is corrupt (an impossible array length)")
             if etype in _SCALARS and not keep_arrays:
                 self.fh.seek(count * struct.calcsize(_SCALARS[etype]), 1)
+                return count
+            if etype == 8 and not keep_arrays:
+                self._skip_strings(count)
                 return count
             items = [self.value(etype, keep_arrays) for _ in range(count)]
             return items if keep_arrays else count
