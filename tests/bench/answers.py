@@ -1,77 +1,119 @@
-"""Answer quality on a sample of the SQuAD questions, through Docent's own ask path: answer accuracy
-(normalised answer contains a gold answer), citation correctness (a citation points at the gold
-document and page), decline rate, and latency, for each packaged chat model.
+"""Answer quality through Docent's own ask path: answer accuracy (the normalised answer contains a
+normalised gold answer; SQuAD only, ARAGOG's reference answers are long free text), citation
+correctness (of the answered questions, a citation points at the gold document and, for SQuAD, the
+gold page), how many were answered rather than declined, and latency.
 
-    python tests/bench/answers.py --data-dir DIR [--sample 40] [--models smollm2-135m-instruct,gemma3-270m] [--sources 3,5]
+    python tests/bench/answers.py [--set squad|aragog] [--docs N] [--sample 40] [--models smollm2-135m-instruct,gemma3-270m] [--sources 5]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import sys
 import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
+from typing import Any, Sequence
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from tests.bench.common import SQUAD, gold_pages, normalize, squad_questions  # noqa: E402
+from tests.bench.common import QASet, aragog_set, normalize, pct, quiet_logs, spaced, squad_set  # noqa: E402
 
 
-def run(lib, questions, pages):  # type: ignore[no-untyped-def]
-    from docent.core.types import AnswerDone
+def sample(qa: QASet, n: int) -> list[dict[str, Any]]:
+    """n questions spread over the set (deterministic)."""
+    return spaced(qa.questions, n)
 
-    correct = cited_ok = answered = 0
-    latencies, ttfts = [], []
+
+def run(lib: Any, qa: QASet, questions: Sequence[dict[str, Any]], max_answer_tokens: int = 0) -> dict[str, Any]:
+    """Ask each question through `Library.ask` with the library's settings (`max_answer_tokens` > 0
+    caps the answer length, to keep a quick run quick)."""
+    base = lib.settings
+    if max_answer_tokens:
+        lib.settings = replace(base, max_answer_tokens=max_answer_tokens)
+    try:
+        return _run(lib, qa, questions)
+    finally:
+        lib.settings = base
+
+
+def _run(lib: Any, qa: QASet, questions: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    from docent.core.types import AnswerDone, Token
+
+    correct = cited_ok = cited_doc = answered = 0
+    latencies, ttfts, rows = [], [], []
     for q in questions:
         t = time.perf_counter()
-        done = [e for e in lib.ask(q["question"]) if isinstance(e, AnswerDone)][0]
+        first = None
+        done: AnswerDone | None = None
+        for ev in lib.ask(q["question"]):
+            if isinstance(ev, Token) and first is None:
+                first = time.perf_counter() - t
+            elif isinstance(ev, AnswerDone):
+                done = ev
+        assert done is not None
         latencies.append(time.perf_counter() - t)
-        ttfts.append(done.timings.get("retrieval_s", 0) + done.timings.get("first_token_s", 0))
-        golds = [normalize(a) for a in q["answers"]]
-        if any(g and g in normalize(done.answer) for g in golds):
-            correct += 1
+        if first is not None:
+            ttfts.append(first)
+        ok = None
+        if qa.scores_answers:
+            ok = any(normalize(a) and normalize(a) in normalize(done.answer) for a in q["answers"])
+            correct += int(ok)
+        gold_page = qa.pages.get(q["id"])
+        doc_ok = page_ok = False
         if done.answered:
             answered += 1
-            if any(Path(c.path).stem == q["doc"] and c.page == pages.get(q["id"]) for c in done.citations):
-                cited_ok += 1
-    n = len(questions)
+            doc_ok = any(Path(c.path).stem == q["doc"] for c in done.citations)
+            page_ok = any(Path(c.path).stem == q["doc"] and (gold_page is None or c.page == gold_page)
+                          for c in done.citations) if qa.pages else doc_ok
+            cited_doc += int(doc_ok)
+            cited_ok += int(page_ok)
+        rows.append({"id": q["id"], "answered": done.answered, "correct": ok, "cited_ok": page_ok,
+                     "answer": done.answer[:200]})
+    n = max(1, len(questions))
     return {
-        "answer_accuracy": round(correct / n, 3),
+        "chat_model": lib.chat_model().name, "max_answer_tokens": lib.settings.max_answer_tokens,
+        "sources": lib.settings.sources,
+        "questions": len(questions),
+        "answer_accuracy": round(correct / n, 3) if qa.scores_answers else None,
         "answered": round(answered / n, 3),
         "citation_correct_of_answered": round(cited_ok / answered, 3) if answered else None,
-        "latency_p50_s": round(statistics.median(latencies), 2),
-        "ttft_p50_s": round(statistics.median(ttfts), 2),
+        "citation_doc_of_answered": round(cited_doc / answered, 3) if answered else None,
+        "latency_p50_s": round(pct(latencies, 0.5), 2),
+        "ttft_p50_s": round(pct(ttfts, 0.5), 2) if ttfts else None,
+        "per_question": rows,
     }
 
 
 def main() -> int:
     ap = argparse.ArgumentParser()
+    ap.add_argument("--set", choices=["squad", "aragog"], default="squad")
+    ap.add_argument("--docs", type=int, default=0, help="index only N documents (0: all)")
     ap.add_argument("--data-dir")
     ap.add_argument("--sample", type=int, default=40)
     ap.add_argument("--models", default="smollm2-135m-instruct,gemma3-270m")
     ap.add_argument("--sources", default="5")
     args = ap.parse_args()
+    quiet_logs()
     from docent.core.library import Library
 
-    all_q = squad_questions()
-    step = max(1, len(all_q) // args.sample)
-    questions = all_q[::step][: args.sample]
-    pages = gold_pages(SQUAD / "docs_pdf", questions)
+    qa = squad_set(args.docs) if args.set == "squad" else aragog_set(args.docs)
+    questions = sample(qa, args.sample)
     data_dir = Path(args.data_dir or tempfile.mkdtemp(prefix="docent-bench-"))
     report = {}
     with Library(data_dir) as lib:
-        list(lib.index([SQUAD / "docs_pdf"]))
+        list(lib.index(qa.docs))
         base = lib.settings
         for model in args.models.split(","):
             for sources in (int(s) for s in args.sources.split(",")):
                 lib.settings = replace(base, chat_model=model, sources=sources)
                 key = f"{model}/sources={sources}"
-                report[key] = run(lib, questions, pages)
-                print(key, json.dumps(report[key]), flush=True)
+                result = run(lib, qa, questions)
+                result.pop("per_question")
+                report[key] = result
+                print(key, json.dumps(result), flush=True)
     return 0
 
 
