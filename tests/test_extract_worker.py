@@ -56,3 +56,26 @@ def test_broken_files_come_back_as_reasons_not_crashes(tmp_path: Path) -> None:
         assert ex.result(str(good)).pages == 1
         with pytest.raises(FileNotFoundError):
             ex.result(str(tmp_path / "missing.pdf"))
+
+
+def test_a_script_without_a_main_guard_runs_once(tmp_path: Path) -> None:
+    """The worker is spawned; a spawned child normally re-runs the parent's main script. A user's
+    script with no `if __name__ == "__main__"` guard must still run exactly once and get its text."""
+    import subprocess
+    import sys
+
+    pdf = docgen.write_pdf(tmp_path / "dues.pdf", ["Harbour dues are settled monthly by the port authority."])
+    script = tmp_path / "unguarded.py"
+    script.write_text(
+        "from pathlib import Path\n"
+        "from docent.core.extract.worker import ProcessExtractor\n"
+        "print('top-level ran', flush=True)\n"
+        "ex = ProcessExtractor()\n"
+        f"ex.submit({str(pdf)!r})\n"
+        f"print('text:', ex.result({str(pdf)!r}).blocks[0].text[:13], flush=True)\n"
+        "ex.close()\n"
+    )
+    proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.count("top-level ran") == 1
+    assert "text: Harbour dues" in proc.stdout

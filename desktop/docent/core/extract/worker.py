@@ -14,10 +14,13 @@ from __future__ import annotations
 import multiprocessing as mp
 import os
 import sys
+import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
+from typing import Iterator
 
 from docent.core.extract import ExtractError, extract
 from docent.core.types import Extraction
@@ -81,7 +84,8 @@ class ProcessExtractor:
     def _start(self) -> None:
         parent, child = self._ctx.Pipe()
         proc = self._ctx.Process(target=_serve, args=(child, self.memory_mb), daemon=True, name="docent-extract")
-        proc.start()
+        with _main_hidden():
+            proc.start()
         child.close()
         self._proc, self._conn = proc, parent
 
@@ -174,15 +178,37 @@ class InlineExtractor:
         pass
 
 
-def _can_spawn() -> bool:
-    """A spawned worker re-imports the parent's main module by path; from an interactive session or
-    a script read from stdin there is none to import, so the worker would die at start."""
+_START_LOCK = threading.Lock()
+
+
+@contextmanager
+def _main_hidden() -> Iterator[None]:
+    """A spawned child normally re-imports the parent's main script (by path, or by name for
+    `python -m`) before it runs the target; a user's script without an `if __name__ == "__main__"`
+    guard would then run again inside the worker (opening the same library: "in use by another
+    process"). The worker needs nothing from the main module, so hide it while the child starts."""
     main = sys.modules.get("__main__")
-    path = getattr(main, "__file__", None)
-    return path is None or Path(path).is_file() if main is not None else True
+    if main is None:
+        yield
+        return
+    with _START_LOCK:
+        missing = object()
+        saved_file = main.__dict__.get("__file__", missing)
+        saved_spec = main.__dict__.get("__spec__", missing)
+        main.__dict__.pop("__file__", None)
+        main.__spec__ = None
+        try:
+            yield
+        finally:
+            if saved_file is not missing:
+                main.__file__ = saved_file  # type: ignore[attr-defined]
+            if saved_spec is missing:
+                main.__dict__.pop("__spec__", None)
+            else:
+                main.__spec__ = saved_spec
 
 
 def default_extractor() -> ProcessExtractor | InlineExtractor:
-    if os.environ.get("DOCENT_INLINE_EXTRACT") == "1" or not _can_spawn():
+    if os.environ.get("DOCENT_INLINE_EXTRACT") == "1":
         return InlineExtractor()
     return ProcessExtractor()
