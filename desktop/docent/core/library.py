@@ -97,12 +97,15 @@ class Library:
             n_ctx=s.n_ctx, n_gpu_layers=s.n_gpu_layers, n_threads=s.n_threads or None,
             temperature=s.temperature, max_tokens=s.max_answer_tokens,
         )
-        key = (str(path), llm_settings)
+        # Only what llama.cpp needs at load time forces a reload; sampling settings apply per answer.
+        key = (str(path), s.n_ctx, s.n_gpu_layers, s.n_threads)
         if self._model is None or self._model_key != key:
             if self._model is not None:
                 self._model.close()
             self._model = ChatModel(path, llm_settings)
             self._model_key = key
+        else:
+            self._model.settings = llm_settings
         return self._model
 
     # ---- operations ----------------------------------------------------------------------------
