@@ -258,25 +258,45 @@ class Catalog:
     def keyword_search(self, query: str, limit: int, doc_ids: Sequence[int] | None = None) -> list[tuple[str, float]]:
         """BM25 over chunk text (and, weighted lower, its title/heading context). → [(chunk_id, bm25)]"""
         match = keyword_query(query)
-        if not match:
+        if not match or limit <= 0:
             return []
-        sql = (
-            "SELECT c.id, bm25(chunks_fts, 0.5, 1.0) AS score FROM chunks_fts "
-            "JOIN chunks c ON c.rowid = chunks_fts.rowid JOIN documents d ON d.id = c.doc_id "
-            "WHERE chunks_fts MATCH ? AND d.status='indexed'"
-        )
-        params: list[object] = [match]
-        if doc_ids is not None:
-            if not doc_ids:
-                return []
-            sql += f" AND c.doc_id IN ({','.join('?' * len(doc_ids))})"
-            params.extend(doc_ids)
-        sql += " ORDER BY score LIMIT ?"
-        params.append(limit)
         try:
+            if doc_ids is None:
+                # Rank inside FTS5 first (its top-N sort needs no join), then join the few winners:
+                # about 2x faster at 100k chunks than joining every match. Chunks of documents not
+                # (yet) indexed are dropped after ranking, so over-fetch and fall back if too many go.
+                fetch = limit * 2
+                sql = (
+                    "SELECT c.id, f.score FROM (SELECT rowid, bm25(chunks_fts, 0.5, 1.0) AS score "
+                    "FROM chunks_fts WHERE chunks_fts MATCH ? ORDER BY score LIMIT ?) f "
+                    "JOIN chunks c ON c.rowid = f.rowid JOIN documents d ON d.id = c.doc_id "
+                    "WHERE d.status='indexed' ORDER BY f.score LIMIT ?"
+                )
+                rows = self._db.execute(sql, (match, fetch, limit)).fetchall()
+                if len(rows) == limit or not self._has_unindexed():
+                    return [(r[0], float(r[1])) for r in rows]
+            if doc_ids is not None and not doc_ids:
+                return []
+            sql = (
+                "SELECT c.id, bm25(chunks_fts, 0.5, 1.0) AS score FROM chunks_fts "
+                "JOIN chunks c ON c.rowid = chunks_fts.rowid JOIN documents d ON d.id = c.doc_id "
+                "WHERE chunks_fts MATCH ? AND d.status='indexed'"
+            )
+            params: list[object] = [match]
+            if doc_ids is not None:
+                sql += f" AND c.doc_id IN ({','.join('?' * len(doc_ids))})"
+                params.extend(doc_ids)
+            sql += " ORDER BY score LIMIT ?"
+            params.append(limit)
             return [(r[0], float(r[1])) for r in self._db.execute(sql, params)]
         except sqlite3.OperationalError:
             return []
+
+    def _has_unindexed(self) -> bool:
+        """Whether any chunk belongs to a document that is not searchable (one being indexed now)."""
+        sql = ("SELECT 1 FROM documents d WHERE d.status != 'indexed' "
+               "AND EXISTS (SELECT 1 FROM chunks c WHERE c.doc_id = d.id) LIMIT 1")
+        return self._db.execute(sql).fetchone() is not None
 
     # ---- transactions -------------------------------------------------------------------------
     def _tx(self) -> "_Tx":

@@ -4,6 +4,8 @@ then adjacent-chunk merging and de-duplication."""
 from __future__ import annotations
 
 import re
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Literal, Sequence
 
@@ -49,10 +51,18 @@ class Searcher:
         n = max(params.candidates, top_k * 4)
         vector: list[tuple[str, float]] = []
         keyword: list[tuple[str, float]] = []
-        if params.mode in ("hybrid", "vector"):
-            vector = self.store.query(self.embedder.embed_query(query), n, doc_ids)
-        if params.mode in ("hybrid", "keyword"):
+        pending = None
+        if params.mode == "hybrid":
+            # BM25 in SQLite and embedding + HNSW both release the GIL: run them side by side
+            pending = _pool().submit(self.catalog.keyword_search, query, n, doc_ids)
+        elif params.mode == "keyword":
             keyword = self.catalog.keyword_search(query, n, doc_ids)
+        if params.mode in ("hybrid", "vector"):
+            try:
+                vector = self.store.query(self.embedder.embed_query(query), n, doc_ids)
+            finally:
+                if pending is not None:
+                    keyword = pending.result()
 
         vrank = {cid: r for r, (cid, _) in enumerate(vector, start=1)}
         krank = {cid: r for r, (cid, _) in enumerate(keyword, start=1)}
@@ -136,6 +146,18 @@ def _convex(vector: list[tuple[str, float]], keyword: list[tuple[str, float]], a
         for cid, s in ranked:
             scores[cid] = scores.get(cid, 0.0) + weight * ((s - lo) / span if hi > lo else 1.0)
     return scores
+
+
+_POOL: ThreadPoolExecutor | None = None
+_POOL_LOCK = threading.Lock()
+
+
+def _pool() -> ThreadPoolExecutor:
+    global _POOL
+    with _POOL_LOCK:
+        if _POOL is None:
+            _POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="docent-bm25")
+        return _POOL
 
 
 _NORM = re.compile(r"\W+", re.UNICODE)

@@ -62,11 +62,16 @@ class VectorStore:
             raise
         except Exception as exc:
             raise StoreError(f"cannot open the vector store in {directory}: {exc}") from exc
+        self._count: int | None = None
 
     def count(self) -> int:
-        return int(self._col.count())
+        # Asked before every query; only this process writes the store (the data-dir lock).
+        if self._count is None:
+            self._count = int(self._col.count())
+        return self._count
 
     def add(self, ids: Sequence[str], vectors: np.ndarray, doc_id: int) -> None:
+        self._count = None
         for start in range(0, len(ids), _BATCH):
             self._col.upsert(
                 ids=list(ids[start : start + _BATCH]),
@@ -75,9 +80,11 @@ class VectorStore:
             )
 
     def delete_document(self, doc_id: int) -> None:
+        self._count = None
         self._col.delete(where={"doc_id": int(doc_id)})
 
     def delete_ids(self, ids: Sequence[str]) -> None:
+        self._count = None
         for start in range(0, len(ids), _BATCH):
             self._col.delete(ids=list(ids[start : start + _BATCH]))
 
@@ -117,6 +124,7 @@ class VectorStore:
         return [(i, 1.0 - float(d)) for i, d in zip(ids, dists)]
 
     def drop(self) -> None:
+        self._count = None
         self._client.delete_collection(COLLECTION)
 
     def close(self) -> None:
