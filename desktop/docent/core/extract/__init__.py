@@ -7,7 +7,9 @@ from pathlib import Path
 
 from docent.core.types import Extraction
 
-SUPPORTED_SUFFIXES = {".pdf", ".docx", ".docm", ".dotx", ".txt", ".md", ".markdown"}
+# .doc (Word 97-2003) is listed so that such files show up as skipped with a reason (save as .docx),
+# not silently ignored; one that is really a .docx under an old name is read as one.
+SUPPORTED_SUFFIXES = {".pdf", ".docx", ".docm", ".dotx", ".dotm", ".doc", ".txt", ".md", ".markdown"}
 
 
 class ExtractError(Exception):
@@ -21,6 +23,13 @@ class ExtractError(Exception):
 
 
 def is_supported(path: Path) -> bool:
+    """A file type Docent reads, under a path it can store. A name holding bytes that are not valid
+    in the file system's encoding (kept by Python as lone surrogates) cannot go into the catalog:
+    such a file is left out rather than stop the whole run."""
+    try:
+        str(path).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
     return path.suffix.lower() in SUPPORTED_SUFFIXES
 
 
@@ -30,7 +39,7 @@ def extract(path: Path) -> Extraction:
         from docent.core.extract.pdf import extract_pdf
 
         return extract_pdf(path)
-    if suffix in {".docx", ".docm", ".dotx"}:
+    if suffix in {".docx", ".docm", ".dotx", ".dotm", ".doc"}:
         from docent.core.extract.docx import extract_docx
 
         return extract_docx(path)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
+import signal
 import sys
 import threading
 import time
@@ -30,6 +31,11 @@ DEFAULT_MEMORY_MB = 3072
 
 
 def _serve(conn: Connection, memory_mb: int) -> None:  # runs in the child
+    import logging
+
+    # pypdf warns about every repaired cross-reference table; in the child nothing routes that to the
+    # log file, so it would reach the user's terminal. What matters comes back as the file's outcome.
+    logging.getLogger("pypdf").setLevel(logging.ERROR)
     try:
         import resource
 
@@ -55,11 +61,12 @@ def _serve(conn: Connection, memory_mb: int) -> None:  # runs in the child
         except RecursionError:
             result = ("error", "its structure is nested too deeply to read (damaged?)", "failed")
         except Exception as exc:  # noqa: BLE001 - a parser bug on one file must not stop the run
-            result = ("error", f"could not be read ({type(exc).__name__}: {str(exc)[:120]})", "failed")
+            detail = str(exc).split("\n")[0][:120] or "no details"
+            result = ("error", f"could not be read (the document reader failed unexpectedly: {detail})", "failed")
         try:
             conn.send(result)
-        except Exception as exc:  # e.g. a result too large to send
-            conn.send(("error", f"could not be read ({type(exc).__name__})", "failed"))
+        except Exception:  # e.g. a result too large to send
+            conn.send(("error", "could not be read (its extracted text is too large to pass on)", "failed"))
 
 
 @dataclass
@@ -121,7 +128,10 @@ class ProcessExtractor:
     def result(self, path: str) -> Extraction:
         if self._pending is None or self._pending.path != path:
             if self._pending is not None:  # the caller skipped a prefetched file: discard it
-                self._wait(self._pending)
+                try:
+                    self._wait(self._pending)
+                except (ExtractError, FileNotFoundError):
+                    pass  # that file's outcome, not this one's (e.g. it was deleted before its turn)
             self.submit(path)
         pending = self._pending
         assert pending is not None
@@ -143,9 +153,11 @@ class ProcessExtractor:
         try:
             reply = conn.recv()
         except (EOFError, OSError):
+            if self._proc is not None:
+                self._proc.join(timeout=2)  # reap it, so its exit code is known
             code = self._proc.exitcode if self._proc is not None else None
             self._stop(kill=True)
-            raise ExtractError(f"the document reader crashed on this file (exit code {code})") from None
+            raise ExtractError(f"the document reader crashed on this file ({_exit_text(code)})") from None
         self._pending = None
         kind = reply[0]
         if kind == "ok":
@@ -208,7 +220,34 @@ def _main_hidden() -> Iterator[None]:
                 main.__spec__ = saved_spec
 
 
+def _exit_text(code: int | None) -> str:
+    """How the worker ended, for a reason: a native crash is a signal (SIGSEGV, SIGABRT...)."""
+    if code is None:
+        return "it stopped answering"
+    if code < 0:
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = f"signal {-code}"
+        hint = ": out of memory?" if name in ("SIGKILL", "SIGABRT") else ""
+        return f"it was stopped by {name}{hint}"
+    return f"it exited with code {code}"
+
+
+def _env_number(name: str, default: float) -> float:
+    try:
+        value = float(os.environ.get(name, ""))
+    except ValueError:
+        return default
+    return value if value > 0 else default
+
+
 def default_extractor() -> ProcessExtractor | InlineExtractor:
+    """The worker with the default budgets; DOCENT_EXTRACT_TIMEOUT_S and DOCENT_EXTRACT_MEMORY_MB
+    change them (benchmarks, unusual machines)."""
     if os.environ.get("DOCENT_INLINE_EXTRACT") == "1":
         return InlineExtractor()
-    return ProcessExtractor()
+    return ProcessExtractor(
+        timeout_s=_env_number("DOCENT_EXTRACT_TIMEOUT_S", DEFAULT_TIMEOUT_S),
+        memory_mb=int(_env_number("DOCENT_EXTRACT_MEMORY_MB", DEFAULT_MEMORY_MB)),
+    )
