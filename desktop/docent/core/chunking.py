@@ -69,40 +69,63 @@ def _section_key(block: Block) -> object:
     return ("page", block.page) if block.page is not None else ("heading", block.heading)
 
 
-def _split_long(text: str, start: int, block: Block, spans: list[tuple[int, int]], params: ChunkParams) -> list[_Piece]:
+def _split_long(text: str, start: int, block: Block, spans: list[tuple[int, int]], params: ChunkParams,
+                token_spans: TokenSpans | None = None) -> list[_Piece]:
     """Split one over-long paragraph into windows of ≤ max_tokens tokens, cut at sentence ends where
     possible, each window starting `overlap` tokens before the previous one ended."""
     ends = {m.start() for m in _SENTENCE_END.finditer(text)}
     pieces: list[_Piece] = []
     i, n = 0, len(spans)
+    prev_end = prev_c1 = 0  # where the previous window ended: token index, character offset
     while i < n:
-        j = min(n, i + params.max_tokens)
-        # never cut inside a word: step back to the start of the word the cut falls in
+        j = cut = min(n, i + params.max_tokens)
+        # never cut inside a word: step back to the start of the word the cut falls in...
         while j < n and j > i + 1 and _joined(text, spans, j):
             j -= 1
+        # ...unless the word is longer than the window (or than what it adds): then cut inside it
+        if j < n and (j <= prev_end or _joined(text, spans, j)):
+            j = cut
         if j < n:
             # prefer the last sentence end inside the window's second half
-            for k in range(j, i + params.max_tokens // 2, -1):
+            for k in range(j, max(i + params.max_tokens // 2, prev_end), -1):
                 if spans[k - 1][1] in ends:
                     j = k
                     break
-        c0 = spans[i][0] if i > 0 else 0
+        # from where the previous window ended, so characters no token covers are not lost
+        c0 = min(spans[i][0], prev_c1) if i > 0 else 0
         c1 = spans[j - 1][1] if j < n else len(text)
+        tokens = j - i
+        unclean = (i > 0 and spans[i][0] <= spans[i - 1][1]) or (j < n and spans[j][0] <= spans[j - 1][1])
+        if token_spans is not None and unclean:
+            # a window not cut at a space (inside a word, or next to punctuation or "×") can tokenize
+            # differently on its own: count it again, and shrink it while it is over the budget
+            while (tokens := len(token_spans(text[c0:c1]))) > params.max_tokens and j > i + 1:
+                j -= 1
+                c1 = spans[j - 1][1]
         piece = text[c0:c1].strip()
         lead = len(text[c0:c1]) - len(text[c0:c1].lstrip())
         if piece:
-            pieces.append(_Piece(piece, start + c0 + lead, j - i, block))
+            pieces.append(_Piece(piece, start + c0 + lead, max(1, tokens), block))
         if j >= n:
             break
-        nxt = max(i + 1, j - params.overlap)
-        while nxt > i + 1 and _joined(text, spans, nxt):
-            nxt -= 1
+        prev_end, prev_c1 = j, c1
+        nxt = back = max(i + 1, j - params.overlap)
+        while back > i + 1 and _joined(text, spans, back):
+            back -= 1
+        if _joined(text, spans, back):  # the overlap lies inside one overlong word: start at its next cut
+            while nxt < j and _joined(text, spans, nxt):
+                nxt += 1
+        else:
+            nxt = back
         i = nxt
     return pieces
 
 
 def _joined(text: str, spans: list[tuple[int, int]], k: int) -> bool:
-    """True when token k continues the word of token k-1 (no gap between them)."""
+    """True when token k continues the word of token k-1 (no gap between them), or shares its
+    characters (one Hangul syllable or ligature can give several tokens)."""
+    if spans[k][0] < spans[k - 1][1]:
+        return True
     return spans[k][0] == spans[k - 1][1] and text[spans[k][0] : spans[k][0] + 1].isalnum() \
         and text[spans[k][0] - 1 : spans[k][0]].isalnum()
 
@@ -124,14 +147,14 @@ def chunk_blocks(
     chunks: list[Chunk] = []
     groups: list[list[_Piece]] = []  # the pieces behind each chunk, for folding a tail back in
 
-    def emit(group: list[_Piece]) -> None:
+    def emit(group: list[_Piece], tokens: int) -> None:
         if not group:
             return
         groups.append(group)
         first, last = group[0], group[-1]
         # cite the first passage of body text, not a parent heading that opened the chunk
         anchor = next((p.block for p in group if p.block.kind != "heading"), last.block)
-        start, end = first.start, last.start + len(last.text)
+        start, end = first.start, max(p.start + len(p.text) for p in group)
         text = doc[start:end]  # the exact source slice, so offsets always map back
         pages = [p.block.page for p in group if p.block.page is not None]
         ordinal = len(chunks)
@@ -146,32 +169,43 @@ def chunk_blocks(
                 heading=anchor.heading,
                 char_start=start,
                 char_end=end,
-                tokens=sum(p.tokens for p in group),
+                tokens=tokens,
             )
         )
 
     for section in _sections(blocks, offsets):
         pieces: list[_Piece] = []
         for block, start in section:
+            if not block.text.strip():
+                continue  # a blank paragraph is no passage
             spans = token_spans(block.text)
             if len(spans) > params.max_tokens:
-                pieces.extend(_split_long(block.text, start, block, spans, params))
+                pieces.extend(_split_long(block.text, start, block, spans, params, token_spans))
             else:
                 pieces.append(_Piece(block.text, start, max(1, len(spans)), block))
         group: list[_Piece] = []
         size = 0
         for piece in pieces:
-            if group and size + piece.tokens > params.max_tokens:
-                emit(group)
-                group, size = [], 0
+            joined = size + piece.tokens
+            if group and piece.block is group[-1].block and joined <= params.max_tokens:
+                # windows of one split paragraph can meet inside a word: count their union again
+                end = max(p.start + len(p.text) for p in (*group, piece))
+                joined = len(token_spans(doc[group[0].start : end]))
+            if group and joined > params.max_tokens:
+                emit(group, size)
+                group, joined = [], piece.tokens
             group.append(piece)
-            size += piece.tokens
+            size = joined
         # fold a tiny tail into the previous chunk of the same section when it still fits
-        if group and size < params.min_tokens and chunks and _same_section(chunks[-1], group[0].block) \
-                and chunks[-1].tokens + size <= params.max_tokens:
-            chunks.pop()
-            group = groups.pop() + group
-        emit(group)
+        if group and size < params.min_tokens and chunks and _same_section(chunks[-1], group[0].block):
+            merged = chunks[-1].tokens + size
+            if groups[-1][-1].block is group[0].block:
+                end = max(chunks[-1].char_end, *(p.start + len(p.text) for p in group))
+                merged = len(token_spans(doc[chunks[-1].char_start : end]))
+            if merged <= params.max_tokens:
+                chunks.pop()
+                group, size = groups.pop() + group, merged
+        emit(group, size)
     return chunks
 
 
