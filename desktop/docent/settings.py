@@ -24,6 +24,14 @@ class Settings:
     sources: int = 5
     chunk_tokens: int = 200
     chunk_overlap: int = 32
+    # "personal": no audit log unless asked for; "office": an audit log of every question is kept
+    profile: str = "personal"
+    audit_log: bool | None = None  # None → as the profile says
+    audit_retention_days: int = 365  # audit records older than this are pruned; 0 → kept forever
+
+    @property
+    def audit_enabled(self) -> bool:
+        return self.audit_log if self.audit_log is not None else self.profile == "office"
 
     def validate(self) -> list[str]:
         problems = []
@@ -43,7 +51,16 @@ class Settings:
             problems.append("chunk overlap must be at least 0 and under half the chunk size")
         if self.n_threads < 0:
             problems.append("threads must be 0 (automatic) or more")
+        if self.profile not in PROFILES:
+            problems.append(f"profile must be one of: {', '.join(PROFILES)}")
+        if self.audit_log not in (None, True, False):
+            problems.append("audit log must be on, off or unset (as the profile says)")
+        if not 0 <= self.audit_retention_days <= 36500:
+            problems.append("audit retention must be between 0 (keep forever) and 36500 days")
         return problems
+
+
+PROFILES = ("personal", "office")
 
 
 # Ordered migrations: MIGRATIONS[n] turns a version-n dict into version n+1.

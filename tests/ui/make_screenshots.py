@@ -165,6 +165,18 @@ def main(argv: list[str]) -> int:
         pump(app, 800)
         window.grab().save(str(out / f"07-text-viewer{suffix}.png"))
 
+    # "Why this answer?" for the last answer, then the privacy self-test's report.
+    why = window.chat_pane.turns[-1].show_provenance()
+    if why is not None:
+        pump(app, 800)
+        why.grab().save(str(out / f"08-why-this-answer{suffix}.png"))
+        why.close()
+    selftest = window.open_privacy_selftest()
+    wait_for(app, window.privacy.finished, 300)
+    pump(app, 800)
+    selftest.grab().save(str(out / f"09-privacy-self-test{suffix}.png"))
+    selftest.close()
+
     window.close()
     print(f"screenshots in {out}")
     return 0

@@ -140,3 +140,25 @@ def test_switch_between_named_libraries(make_window: Any, qtbot: Any, tmp_path: 
         w.switch_library(str(first))
     qtbot.waitUntil(lambda: len(w.library_pane.model.rows) == 2)
     assert w.registry.current == str(first)
+
+
+def test_remove_a_library_deletes_its_data_and_reopens_another(make_window: Any, qtbot: Any, tmp_path: Path) -> None:
+    from ui_helpers import make_many
+
+    w = make_window()
+    first = w.library.data_dir
+    entry = w.registry.add("Scratch")
+    with qtbot.waitSignal(w.library.opened, timeout=20_000):
+        w.switch_library(entry.path)
+    notes = make_many(tmp_path / "scratch-notes", 2)
+    with qtbot.waitSignal(w.library.indexFinished, timeout=60_000):
+        w.add_paths([str(notes)])
+    assert (Path(entry.path) / "catalog.sqlite3").exists()
+    w.registry.current = str(first)  # where the window goes once the current library is gone
+    with qtbot.waitSignal(w.library.opened, timeout=30_000):
+        w.remove_library(confirm=False)
+    assert not Path(entry.path).exists()
+    assert all(e.path != entry.path for e in w.registry.entries)
+    assert str(w.library.data_dir) == str(first)
+    assert "Removed the library “Scratch”" in w.statusBar().currentMessage()
+    assert all(p.exists() for p in notes.iterdir())  # the documents themselves are untouched

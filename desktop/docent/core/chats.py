@@ -72,6 +72,7 @@ class Turn:
     model: str = ""
     asked_at: float = field(default_factory=time.time)
     timings: dict[str, float] = field(default_factory=dict)
+    provenance: dict[str, Any] = field(default_factory=dict)  # docent.core.qa.Provenance.to_json()
 
     @property
     def finished(self) -> bool:
@@ -91,6 +92,7 @@ class Turn:
             model=str(raw.get("model", "")),
             asked_at=float(raw.get("asked_at", 0.0) or 0.0),
             timings={str(k): float(v) for k, v in (raw.get("timings") or {}).items() if isinstance(v, (int, float))},
+            provenance=dict(raw["provenance"]) if isinstance(raw.get("provenance"), dict) else {},
         )
 
 
@@ -200,9 +202,41 @@ def _quote(text: str, limit: int = 600) -> str:
     return "> " + text
 
 
-def to_markdown(chat: Chat) -> str:
+def provenance_lines(prov: dict[str, Any]) -> list[str]:
+    """"Why this answer?" as Markdown: model file, sha256 and quantization, embedder, retrieval
+    settings, the passages given to the model with their ranks and scores, timings."""
+    if not prov:
+        return []
+    lines = ["**Why this answer?**", ""]
+    model = prov.get("model_path")
+    if model:
+        used = "" if prov.get("model_used") else " (not asked: nothing relevant was found)"
+        lines.append(f"- Model: `{Path(str(model)).name}`, {prov.get('quantization') or 'unknown quantization'}{used}")
+        lines.append(f"  - file `{model}`, sha256 `{prov.get('model_sha256') or 'unknown'}`")
+    lines.append(f"- Embedder: `{prov.get('embedder', '')}`")
+    r = prov.get("retrieval") or {}
+    if r:
+        mode = f"{r.get('mode', '')}" + (f", {r.get('fusion')} fusion" if r.get("mode") == "hybrid" else "")
+        lines.append(f"- Retrieval: {mode}, {r.get('sources')} passages, best similarity {r.get('best_similarity')}, "
+                     f"question words found {r.get('coverage')}, relevant: {'yes' if r.get('relevant') else 'no'}")
+    passages = [p for p in prov.get("passages") or [] if isinstance(p, dict)]
+    if passages:
+        lines.append("- Passages given to the model:" if prov.get("model_used") else "- Passages found:")
+        for p in passages:
+            cited = ", cited" if p.get("cited") else ""
+            lines.append(f"  - [{p.get('n')}] `{Path(str(p.get('path', ''))).name}`, {p.get('location', '')}: "
+                         f"rank {p.get('rank')}, score {p.get('score')}{cited}")
+    timings = prov.get("timings") or {}
+    if timings:
+        shown = ", ".join(f"{k.removesuffix('_s')} {v:.2f} s" for k, v in timings.items()
+                          if k.endswith("_s") and isinstance(v, (int, float)))
+        lines.append(f"- Timings: {shown}")
+    return lines + [""]
+
+
+def to_markdown(chat: Chat, provenance: bool = True) -> str:
     """The chat as Markdown: each question as a heading, the answer, then its sources with the quoted
-    passages (file, page or section, full path)."""
+    passages (file, page or section, full path) and, with `provenance`, why this answer."""
     lines = [f"# {chat.display_title}", ""]
     stamp = time.strftime("%Y-%m-%d %H:%M", time.localtime(chat.created or time.time()))
     lines += [f"_Docent chat started {stamp}; answers come only from the documents listed as sources._", ""]
@@ -224,4 +258,6 @@ def to_markdown(chat: Chat) -> str:
                 lines.append("")
                 lines.append("   " + _quote(p.text))
                 lines.append("")
+        if provenance:
+            lines += provenance_lines(turn.provenance)
     return "\n".join(lines).rstrip() + "\n"

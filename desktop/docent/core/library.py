@@ -3,12 +3,15 @@ CLI and the UI drive; it builds the core services lazily so that opening one is 
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import shutil
 from pathlib import Path
 from typing import Iterator, Sequence
 
 from docent import paths
+from docent.core.audit import AuditLog, ask_record
 from docent.core.cancel import NEVER, CancelToken
 from docent.core.catalog import Catalog
 from docent.core.chunking import ChunkParams
@@ -16,11 +19,11 @@ from docent.core.embedder import Embedder, load_embedder
 from docent.core.indexer import Indexer
 from docent.core.llm import ChatModel, LLMSettings
 from docent.core.lock import DirLock
-from docent.core.qa import AskParams, ask
+from docent.core.qa import AskParams, Provenance, ask
 from docent.core.search import Searcher, SearchParams
 from docent.core.store import VectorStore
-from docent.core.types import AskEvent, DocumentRecord, Hit, IndexEvent
-from docent.errors import EmbedderMismatch
+from docent.core.types import AnswerDone, AskEvent, DocumentRecord, Hit, IndexEvent
+from docent.errors import DocentError, EmbedderMismatch
 from docent.settings import Settings
 from docent.settings import load as load_settings
 
@@ -29,23 +32,33 @@ log = logging.getLogger(__name__)
 CATALOG_FILE = "catalog.sqlite3"
 VECTORS_DIR = "vectors"
 SETTINGS_FILE = "settings.json"
+MODEL_HASHES_FILE = "model-hashes.json"
 
 
 class Library:
     def __init__(self, data_dir: Path, settings: Settings | None = None, embedder: Embedder | None = None) -> None:
-        self.dir = paths.ensure_private_dir(Path(data_dir))
+        from docent.errors import write_failure
+
+        try:
+            self.dir = paths.ensure_private_dir(Path(data_dir))
+        except OSError as exc:  # a read-only parent, a full disk: say so in words (CLI and window alike)
+            raise (write_failure(exc, Path(data_dir)) or exc) from exc
         self._lock = DirLock(self.dir / "docent.lock")
         self._lock.acquire()
         try:
             self.settings = settings or load_settings(self.dir / SETTINGS_FILE)
             self.catalog = Catalog(self.dir / CATALOG_FILE)
-        except Exception:
+        except Exception as exc:
             self._lock.release()
+            failure = write_failure(exc, self.dir) if not isinstance(exc, DocentError) else None
+            if failure is not None:
+                raise failure from exc
             raise
         self._embedder = embedder
         self._store: VectorStore | None = None
         self._model: ChatModel | None = None
         self._model_key: tuple[object, ...] | None = None
+        self._hashes: dict[str, str] = {}
         self.recovered = 0
 
     # ---- lazily built services -----------------------------------------------------------------
@@ -177,7 +190,87 @@ class Library:
             params = AskParams(sources=s.sources, max_answer_tokens=s.max_answer_tokens)
             if self.embedder.id != EMBEDDER_ID:  # the gate's thresholds were calibrated for the default
                 params = params.lenient()
-        yield from ask(question, self.searcher(), self.chat_model, params, self.scope(scope), cancel)
+        for ev in ask(question, self.searcher(), self.chat_model, params, self.scope(scope), cancel):
+            if isinstance(ev, AnswerDone):
+                ev = self._finish_answer(question, scope, ev)
+            yield ev
+
+    # ---- provenance and audit ------------------------------------------------------------------
+    def _finish_answer(self, question: str, scope: Sequence[str], done: AnswerDone) -> AnswerDone:
+        """Complete the answer's provenance (the model file's sha256, the scope) and write the audit
+        record when the audit log is on."""
+        from dataclasses import replace
+
+        prov = getattr(done, "provenance", None)
+        if prov is not None:
+            path, quantization = prov.model_path, prov.quantization
+            if path is None:  # declined before the model was loaded: the model that would have answered
+                path, quantization = self._configured_model()
+            sha = None
+            if path is not None:
+                try:
+                    sha = self.model_sha256(Path(path))
+                except OSError as exc:
+                    log.warning("cannot hash the model file %s: %s", path, exc)
+            prov = replace(prov, model_path=path, model_sha256=sha, quantization=quantization,
+                           retrieval=dict(prov.retrieval, scope=[str(p) for p in scope]))
+            done = replace(done, provenance=prov)  # type: ignore[call-arg]
+        if self.settings.audit_enabled:
+            self._audit(question, scope, done, prov)
+        return done
+
+    def _configured_model(self) -> tuple[str | None, str | None]:
+        from docent.core.gguf import read_gguf
+        from docent.core.models import chat_model_path
+
+        try:
+            path = chat_model_path(self.settings.chat_model or None)
+            return str(path), read_gguf(path).quantization
+        except DocentError:
+            return None, None
+
+    def model_sha256(self, path: Path) -> str:
+        """The sha256 of a model file, remembered per (path, size, mtime) in the library folder so
+        that a large file is hashed once; a packaged model already verified (docent.core.models) is
+        not hashed again."""
+        from docent.core import models
+
+        st = path.stat()
+        key = f"{path}|{st.st_size}|{st.st_mtime_ns}"
+        if key in self._hashes:
+            return self._hashes[key]
+        cache_file = self.dir / MODEL_HASHES_FILE
+        cache = _read_json(cache_file)
+        sha = cache.get(key) or _read_json(models._verified_cache()).get(key) or models.sha256_file(path)
+        self._hashes[key] = sha
+        if cache.get(key) != sha:
+            cache[key] = sha
+            try:
+                tmp = cache_file.with_suffix(".tmp")
+                tmp.write_text(json.dumps(cache, indent=1), encoding="utf-8")
+                os.replace(tmp, cache_file)
+            except OSError as exc:
+                log.warning("cannot save the model hash cache %s: %s", cache_file, exc)
+        return sha
+
+    def _audit(self, question: str, scope: Sequence[str], done: AnswerDone, prov: Provenance | None) -> None:
+        """One record per question; the model is named only when it was asked."""
+        used = prov is not None and prov.model_used
+        audit = AuditLog.of_library(self.dir, self.settings.audit_retention_days)
+        try:
+            audit.append(ask_record(
+                question, str(self.dir), done.answered, done.cancelled, done.citations,
+                prov.model_path if used and prov else None,
+                prov.model_sha256 if used and prov else None,
+                prov.quantization if used and prov else None,
+                (prov.embedder if prov else "") or self.recorded_embedder(),
+                len(prov.passages) if used and prov else 0, scope,
+            ))
+        except (OSError, ValueError) as exc:
+            log.error("the audit record of a question could not be written in %s: %s", audit.folder, exc)
+
+    def audit_log(self) -> AuditLog:
+        return AuditLog.of_library(self.dir, self.settings.audit_retention_days)
 
     def close(self) -> None:
         if self._model is not None:
@@ -194,6 +287,14 @@ class Library:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _read_json(path: Path) -> dict[str, str]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
 
 
 class _NoEmbedder:

@@ -106,8 +106,33 @@ def source_block(n: int, hit: Hit, text: str, fenced: bool = True) -> str:
     """A numbered source for the prompt. Chat models get it fenced in tags (anything inside is
     data, not instructions); base models do better with plain "[n] (file, location) text"."""
     if not fenced:
-        return f"[{n}] ({Path(hit.path).name}, {hit.location}) {' '.join(text.split())}"
-    return f'<source id="{n}" file="{Path(hit.path).name}" location="{hit.location}">\n{text}\n</source>'
+        name, where = _INJECTED.sub("&lt;", Path(hit.path).name), _INJECTED.sub("&lt;", hit.location)
+        return f"[{n}] ({name}, {where}) {' '.join(_INJECTED.sub('&lt;', text).split())}"
+    # a document, file name or heading that writes the fence's tags or quotes must not end it early
+    name, where = _attr(Path(hit.path).name), _attr(hit.location)
+    return f'<source id="{n}" file="{name}" location="{where}">\n{_INJECTED.sub("&lt;", text)}\n</source>'
+
+
+# The "<" of what would close the source fence, or of a common chat-template control token (the
+# prompt is tokenized with special tokens on, so "<|im_end|>" in a document would end the turn).
+_INJECTED = re.compile(
+    r"<(?=\s*/?\s*source\b|\|[^<>|\s]{1,40}\|>|/?s>|(?:bos|eos|pad|unk|mask|start_of_turn|end_of_turn)>)",
+    re.IGNORECASE,
+)
+
+
+def _attr(value: str) -> str:
+    return " ".join(value.split()).replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def as_data(model: ChatModel, text: str) -> str:
+    """Document text the model's tokenizer reads as plain text only: the patterns above are
+    neutralised, and where this model still finds a control token in it, every bracket is."""
+    text = _INJECTED.sub("&lt;", text)
+    if len(model.tokenize(text, add_bos=False)) != model.count(text):
+        for char, entity in (("<", "&lt;"), (">", "&gt;"), ("[", "&#91;"), ("]", "&#93;"), ("|", "&#124;")):
+            text = text.replace(char, entity)
+    return text
 
 
 def build_prompt(model: ChatModel, question: str, hits: Sequence[Hit], max_answer_tokens: int) -> tuple[list[int], list[str], list[Hit]]:
@@ -140,13 +165,14 @@ def build_prompt(model: ChatModel, question: str, hits: Sequence[Hit], max_answe
     included: list[Hit] = []
     for hit in hits:
         n = len(included) + 1
-        block = source_block(n, hit, hit.text, chat)
+        text = as_data(model, hit.text)
+        block = source_block(n, hit, text, chat)
         cost = model.count(block) + 4
         if used + cost > budget:
             room = budget - used - model.count(source_block(n, hit, "", chat)) - 8
             if room < 48:
                 break
-            block = source_block(n, hit, model.truncate(hit.text, room), chat)
+            block = source_block(n, hit, model.truncate(text, room), chat)
             cost = model.count(block) + 4
         blocks.append(block)
         included.append(hit)
@@ -193,12 +219,20 @@ def focus(question: str, hits: Sequence[Hit], embedder: object, keep: int) -> li
         return list(hits)
     texts = [hits[h].text[a:b] for h, _, a, b in items]
     q = _stems(question)
-    vecs = embedder.embed(texts)  # type: ignore[attr-defined]
-    qv = embedder.embed_query(question)  # type: ignore[attr-defined]
-    sims = np.asarray(vecs) @ np.asarray(qv)
     lex = np.array([len(q & _stems(t)) / max(1, len(q)) for t in texts])
     rank_bonus = np.array([0.05 * (len(hits) - h) / len(hits) for h, _, _, _ in items])
-    score = sims + 0.5 * lex + rank_bonus
+    # Embedding every sentence of every passage cost ~0.25 s before the first token on 2 cores.
+    # Only the sentences that can still make the cut are embedded: the best by shared words and
+    # passage rank (cosine similarity moves a score by at most ~0.6, so a sentence far behind on
+    # words and rank rarely wins); the rest keep their lexical score.
+    prior = 0.5 * lex + rank_bonus
+    cap = max(keep * 2, 8)
+    shortlist = np.argsort(-prior, kind="stable")[:cap]
+    sims = np.full(len(items), -1.0)
+    vecs = embedder.embed([texts[i] for i in shortlist])  # type: ignore[attr-defined]
+    qv = embedder.embed_query(question)  # type: ignore[attr-defined]
+    sims[shortlist] = np.asarray(vecs) @ np.asarray(qv)
+    score = sims + prior
     chosen: dict[int, set[int]] = {}
     for i in np.argsort(-score)[:keep]:
         h, s_i = items[i][0], items[i][1]
@@ -292,6 +326,86 @@ def to_citation(n: int, hit: Hit) -> Citation:
     return Citation(n, hit.path, hit.page, hit.location, hit.text, hit.char_start, hit.char_end)
 
 
+# ---- provenance: what an answer was made from ----------------------------------------------------
+@dataclass(frozen=True)
+class Provenance:
+    """Why this answer: the model that wrote it (file, sha256, quantization), the embedder, the
+    retrieval settings and how relevant retrieval found the documents, the passages given to the
+    model (`n` as numbered in the prompt, `rank` in the search results, their scores) and the
+    timings. `model_sha256` is filled in by the library (it keeps the hash cache); `model_used` is
+    False when the answer was declined before the model was asked."""
+
+    model_path: str | None
+    model_sha256: str | None
+    quantization: str | None
+    model_used: bool
+    embedder: str
+    retrieval: dict[str, object]
+    generation: dict[str, object]
+    passages: list[dict[str, object]]
+    timings: dict[str, float]
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "model_path": self.model_path, "model_sha256": self.model_sha256, "quantization": self.quantization,
+            "model_used": self.model_used, "embedder": self.embedder, "retrieval": dict(self.retrieval),
+            "generation": dict(self.generation), "passages": [dict(p) for p in self.passages],
+            "timings": dict(self.timings),
+        }
+
+
+@dataclass(frozen=True)
+class ProvenancedAnswer(AnswerDone):
+    """The final answer with its provenance; front ends that only know AnswerDone are unaffected."""
+
+    provenance: Provenance | None = None
+
+
+class _Trail:
+    """Notes what goes into an answer while `ask` runs, and turns it into a Provenance."""
+
+    def __init__(self, question: str, params: AskParams, doc_ids: Sequence[int] | None, embedder: object,
+                 hits: Sequence[Hit], started: float) -> None:
+        self.question, self.params, self.doc_ids, self.embedder = question, params, doc_ids, embedder
+        self.hits = list(hits)
+        self.started = started
+        self.model: ChatModel | None = None
+
+    def done(self, ev: AnswerDone, shown: Sequence[Hit]) -> ProvenancedAnswer:
+        from dataclasses import asdict
+
+        rank = {h.chunk_id: r for r, h in enumerate(self.hits, start=1)}
+        cited = {c.n for c in ev.citations}
+        passages: list[dict[str, object]] = [{
+            "n": n, "rank": rank.get(h.chunk_id), "path": h.path, "page": h.page, "location": h.location,
+            "score": round(h.score, 6), "similarity": None if h.similarity is None else round(h.similarity, 6),
+            "vector_rank": h.vector_rank, "keyword_rank": h.keyword_rank, "chunk_id": h.chunk_id, "cited": n in cited,
+        } for n, h in enumerate(shown, start=1)]
+        best, coverage = relevance(self.question, self.hits)
+        p = self.params
+        retrieval: dict[str, object] = {
+            **asdict(p.search), "sources": p.sources, "context": p.context, "focus_sentences": p.focus_sentences,
+            "min_similarity": p.min_similarity, "coverage_similarity": p.coverage_similarity,
+            "min_coverage": p.min_coverage, "scope_documents": None if self.doc_ids is None else len(self.doc_ids),
+            "retrieved": len(self.hits), "best_similarity": round(best, 4), "coverage": round(coverage, 4),
+            "relevant": is_relevant(self.question, self.hits, p),
+        }
+        generation: dict[str, object] = {}
+        model = self.model
+        if model is not None:
+            generation = {**asdict(model.settings), "n_ctx": model.n_ctx, "max_tokens": p.max_answer_tokens,
+                          "prompt": "chat template" if model.is_chat else "plain completion"}
+        timings = {k: round(v, 4) for k, v in ev.timings.items()}
+        timings["total_s"] = round(time.monotonic() - self.started, 4)
+        provenance = Provenance(
+            model_path=str(model.path) if model is not None else None, model_sha256=None,
+            quantization=model.info.quantization if model is not None else None,
+            model_used="generation_s" in ev.timings, embedder=str(getattr(self.embedder, "id", "")),
+            retrieval=retrieval, generation=generation, passages=passages, timings=timings,
+        )
+        return ProvenancedAnswer(ev.answer, ev.answered, ev.citations, ev.cancelled, ev.timings, provenance)
+
+
 def ask(
     question: str,
     searcher: Searcher,
@@ -304,16 +418,18 @@ def ask(
     t0 = time.monotonic()
     hits = searcher.search(question, params.sources, doc_ids, params.search)
     timings["retrieval_s"] = time.monotonic() - t0
+    trail = _Trail(question, params, doc_ids, searcher.embedder, hits, t0)
     if not is_relevant(question, hits, params):
         yield Sources(hits)
-        yield AnswerDone(NOT_FOUND, False, [], timings=timings)
+        yield trail.done(AnswerDone(NOT_FOUND, False, [], timings=timings), hits)
         return
     t1 = time.monotonic()
     model = model_loader()
+    trail.model = model
     timings["model_load_s"] = time.monotonic() - t1
     if cancel.cancelled:
         yield Sources(hits)
-        yield AnswerDone("", False, [], cancelled=True, timings=timings)
+        yield trail.done(AnswerDone("", False, [], cancelled=True, timings=timings), hits)
         return
     given = hits
     if params.context == "sentences":
@@ -352,14 +468,16 @@ def ask(
     timings["answer_tokens"] = float(model.count("".join(pieces))) if pieces else 0.0
     answer = "".join(pieces).strip()
     if cancel.cancelled:
-        yield AnswerDone(answer, bool(answer), _citations(answer, included), cancelled=True, timings=timings)
+        yield trail.done(AnswerDone(answer, bool(answer), _citations(answer, included), cancelled=True,
+                                    timings=timings), included)
         return
     if is_refusal(answer):
-        yield AnswerDone(answer or NOT_FOUND, False, [], timings=timings)
+        yield trail.done(AnswerDone(answer or NOT_FOUND, False, [], timings=timings), included)
         return
     answer = attribute(answer, included)
     cited = parse_citations(answer, len(included))
-    yield AnswerDone(answer, True, [to_citation(n, included[n - 1]) for n in cited], timings=timings)
+    yield trail.done(AnswerDone(answer, True, [to_citation(n, included[n - 1]) for n in cited], timings=timings),
+                     included)
 
 
 def _citations(answer: str, included: Sequence[Hit]) -> list[Citation]:

@@ -64,6 +64,9 @@ class MainWindow(QMainWindow):
         self.viewer: Any = None  # SourceViewer, built on first use (QtPdf loads then)
         self._closing = False
         self._gpu: bool | None = None
+        from docent.ui.controllers.privacy import PrivacyController
+
+        self.privacy = PrivacyController(log_file=log_file, parent=self)  # the privacy self-test, on its own lane
         self.setWindowTitle("Docent")
         self.setAcceptDrops(True)
         self.resize(1280, 800)
@@ -195,6 +198,7 @@ class MainWindow(QMainWindow):
             self.chats.stop()
             self.library.shutdown()
             self.files.shutdown()
+            self.privacy.shutdown()
         event.accept()
 
     # ---- library ------------------------------------------------------------------------------
@@ -252,9 +256,11 @@ class MainWindow(QMainWindow):
             self.add_paths([folder])
 
     def add_files_dialog(self) -> None:
+        from docent.core.extract import SUPPORTED_SUFFIXES
+
+        patterns = " ".join(f"*{s}" for s in sorted(SUPPORTED_SUFFIXES))  # the indexer's own list
         files, _ = QFileDialog.getOpenFileNames(
-            self, "Add documents to the library", str(Path.home()),
-            "Documents (*.pdf *.docx *.docm *.dotx *.txt *.md *.markdown);;All files (*)")
+            self, "Add documents to the library", str(Path.home()), f"Documents ({patterns});;All files (*)")
         if files:
             self.add_paths(files)
 
@@ -337,6 +343,52 @@ class MainWindow(QMainWindow):
             self.switch_library(entry.path)
         else:
             self.library.open(Path(folder))
+
+    def remove_library(self, path: str | None = None, confirm: bool = True) -> None:
+        """Delete a library's index, chats and audit log from this computer (documents untouched).
+        The current library is closed first; the deletion runs on the library's lane, after the close."""
+        if self.registry is None:
+            return
+        if path is None:
+            if self.library.data_dir is None:
+                return
+            path = str(self.library.data_dir)
+        name = self.registry.name_of(path)
+        text = (f"Remove the library “{name}”?\n\nIts index, saved chats and audit log are deleted from this "
+                "computer. Your documents themselves are not touched.")
+        if path == self.registry.default_dir:
+            text += "\n\nThis is the default library: it stays in the list, empty."
+        if confirm and QMessageBox.question(self, "Remove library", text) != QMessageBox.StandardButton.Yes:
+            return
+        current = self.library.data_dir is not None and str(self.library.data_dir) == path
+        if current:
+            self.library.close_library()
+        from docent.core.libraries import delete_library
+        from docent.ui.controllers.common import describe_error
+
+        def done(left: list[str]) -> None:
+            assert self.registry is not None
+            self.registry.forget(path)
+            self.registry.save()
+            kept = f"; {len(left)} files of yours in its folder were kept" if left else ""
+            message = f"Removed the library “{name}”{kept}"
+            if not current:
+                self.statusBar().showMessage(message, 10000)
+                return
+
+            def reopened(_state: object) -> None:  # after "Opening…", so the user sees what happened
+                self.library.opened.disconnect(reopened)
+                self.statusBar().showMessage(message, 10000)
+
+            self.library.opened.connect(reopened)
+            self.library.open(Path(self.registry.current))
+
+        def failed(exc: BaseException) -> None:
+            QMessageBox.warning(self, "Remove library", describe_error(exc, self.log_file))
+            if current:
+                self.library.open(Path(path))
+
+        self.library.lane.call("remove library", lambda: delete_library(Path(path)), on_result=done, on_error=failed)
 
     def show_library_folder(self) -> None:
         if self.library.data_dir is not None:
@@ -439,11 +491,64 @@ class MainWindow(QMainWindow):
         self.files.gpuSupport.connect(dialog.set_gpu_supported)
         self.files.check_gpu()
         dialog.libraryFolderRequested.connect(lambda: (dialog.reject(), QTimer.singleShot(0, self.open_library_folder)))
+        dialog.privacySelfTestRequested.connect(self.open_privacy_selftest)
         dialog.accepted.connect(lambda: self.apply_settings(dialog.settings()))
         dialog.finished.connect(lambda _r: self._disconnect(self.files.gpuSupport, dialog.set_gpu_supported))
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()
         return dialog
+
+    # ---- privacy and audit --------------------------------------------------------------------
+    def open_privacy_selftest(self) -> Any:
+        """Show the privacy self-test dialog and start a run (in the background)."""
+        from docent.ui.widgets.privacy import PrivacyDialog
+
+        dialog = PrivacyDialog(self.privacy, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        self.privacy.run()
+        return dialog
+
+    def verify_audit(self) -> Any:
+        """Check the open library's audit log (on the library's lane, which writes it) and say what
+        was found in the banner."""
+        if not self.library.is_open or self.library.data_dir is None:
+            self.show_error("Open a library first: its audit log is kept in the library folder.", kind="info")
+            return None
+        from docent.core.audit import AuditLog
+
+        audit = AuditLog.of_library(self.library.data_dir)
+        return self.library.lane.call("verify audit", audit.verify, on_result=self._audit_verified,
+                                      on_error=lambda exc: self.show_error(f"The audit log could not be read: {exc}"))
+
+    def _audit_verified(self, check: Any) -> None:
+        if check.ok:
+            span = f" (seq {check.first_seq} to {check.last_seq})" if check.records else ""
+            self.show_error(f"The audit log is intact: {check.records} records{span}.", kind="info")
+        else:
+            first = check.problems[0]
+            more = f" (and {len(check.problems) - 1} more problems)" if len(check.problems) > 1 else ""
+            where = f"line {first.line}: " if first.line else ""
+            self.show_error(f"The audit log was tampered with or damaged — {where}{first.message}{more}. "
+                            f"File: {check.log_file}")
+
+    def export_audit(self, target: str | None = None) -> Any:
+        if not self.library.is_open or self.library.data_dir is None:
+            self.show_error("Open a library first: its audit log is kept in the library folder.", kind="info")
+            return None
+        if target is None:
+            target, _ = QFileDialog.getSaveFileName(self, "Export the audit log as CSV",
+                                                    str(Path.home() / "docent-audit.csv"), "CSV (*.csv)")
+        if not target:
+            return None
+        from docent.core.audit import AuditLog
+
+        audit = AuditLog.of_library(self.library.data_dir)
+        out = Path(target)
+        return self.library.lane.call(
+            "export audit", lambda: audit.export_csv(out),
+            on_result=lambda n: self.statusBar().showMessage(f"{n} audit records saved to {out}", 8000),
+            on_error=lambda exc: self.show_error(f"The audit log could not be exported to {out}: {exc}"))
 
     @staticmethod
     def _disconnect(signal: Any, slot: Any) -> None:

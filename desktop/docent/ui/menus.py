@@ -46,14 +46,21 @@ def build_menus(window: "MainWindow") -> None:
     lib.addAction("&New library…", window.new_library)
     lib.addAction("&Open a library folder…", window.open_library_folder)
     lib.addAction("Show library folder", window.show_library_folder)
+    window.act_remove_library = lib.addAction("Re&move this library…", window.remove_library)
     if window.registry is None:
         window.libraries_menu.menuAction().setVisible(False)
+        window.act_remove_library.setVisible(False)
 
     tools = bar.addMenu("&Tools")
     tools.addAction("&Models…", window.open_models)
     act = tools.addAction("&Settings…", window.open_settings)
     act.setShortcut(QKeySequence.StandardKey.Preferences if not QKeySequence(QKeySequence.StandardKey.Preferences).isEmpty()
                     else QKeySequence("Ctrl+,"))
+    tools.addSeparator()
+    window.act_privacy = tools.addAction("&Privacy self-test…", window.open_privacy_selftest)
+    audit = tools.addMenu("&Audit log")
+    window.act_verify_audit = audit.addAction("&Verify", window.verify_audit)
+    window.act_export_audit = audit.addAction("&Export as CSV…", lambda: window.export_audit())
 
     help_ = bar.addMenu("&Help")
     help_.addAction("Show &log file", window.show_log)

@@ -1,5 +1,6 @@
 """Settings: the model's GPU layers, threads, context size, temperature and answer length; how
-documents are split; how many sources an answer uses; the library folder. Validated as you type
+documents are split; how many sources an answer uses; the library folder; the profile (personal or
+office), the audit log and its retention, and the privacy self-test. Validated as you type
 (Settings.validate) and saved in the library folder."""
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from dataclasses import replace
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -32,9 +34,11 @@ GPU_AUTO, GPU_CPU, GPU_ALL, GPU_CUSTOM = range(4)
 class SettingsDialog(QDialog):
     """Signals:
         libraryFolderRequested(): the user wants to open or create another library folder
+        privacySelfTestRequested(): run the privacy self-test
     """
 
     libraryFolderRequested = Signal()
+    privacySelfTestRequested = Signal()
 
     def __init__(self, settings: Settings, data_dir: str, gpu_supported: bool | None = None,
                  parent: QWidget | None = None) -> None:
@@ -122,6 +126,30 @@ class SettingsDialog(QDialog):
         dform.addRow("Library folder:", folder_row)
         layout.addWidget(docs)
 
+        privacy = QGroupBox("Privacy and audit")
+        pform = QFormLayout(privacy)
+        pform.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.FieldsStayAtSizeHint)
+        self.profile = QComboBox()
+        self.profile.addItem("Personal — no audit log", "personal")
+        self.profile.addItem("Office — keep an audit log", "office")
+        self.profile.setToolTip("The office profile keeps a tamper-evident log of the questions asked")
+        pform.addRow("Profile:", self.profile)
+        self.audit = QCheckBox("Keep an audit log of questions")
+        self.audit.setToolTip("When, in which library, which documents and pages were cited and which model "
+                              "answered — never the question's words or the documents' text")
+        pform.addRow("", self.audit)
+        self.retention = QSpinBox()
+        self.retention.setRange(0, 36500)
+        self.retention.setSuffix(" days")
+        self.retention.setSpecialValueText("Forever")
+        self.retention.setToolTip("Audit records older than this are removed (the log stays verifiable)")
+        pform.addRow("Keep audit records:", self.retention)
+        self.selftest = QPushButton("Run the privacy self-test…")
+        self.selftest.setToolTip("Index and ask on the sample documents with every network call intercepted")
+        self.selftest.clicked.connect(self.privacySelfTestRequested)
+        pform.addRow("", self.selftest)
+        layout.addWidget(privacy)
+
         self.problems = QLabel("")
         self.problems.setObjectName("turnError")
         self.problems.setWordWrap(True)
@@ -135,7 +163,9 @@ class SettingsDialog(QDialog):
         self.buttons.accepted.connect(self._accept)
         self.buttons.rejected.connect(self.reject)
         self.buttons.button(QDialogButtonBox.StandardButton.RestoreDefaults).clicked.connect(
-            lambda: self.load(replace(Settings(), chat_model=self.original.chat_model, embedder=self.original.embedder)))
+            lambda: self.load(replace(Settings(), chat_model=self.original.chat_model, embedder=self.original.embedder,
+                                      profile=self.original.profile, audit_log=self.original.audit_log,
+                                      audit_retention_days=self.original.audit_retention_days)))
         layout.addWidget(self.buttons)
 
         self.load(settings)
@@ -143,6 +173,10 @@ class SettingsDialog(QDialog):
             spin.valueChanged.connect(self._validate)
         self.temperature.valueChanged.connect(self._validate)
         self.gpu_mode.currentIndexChanged.connect(self._gpu_mode_changed)
+        self.profile.currentIndexChanged.connect(self._profile_changed)
+        self.audit.toggled.connect(self._audit_changed)
+        self.retention.valueChanged.connect(self._validate)
+        self._audit_changed()
         self.set_gpu_supported(gpu_supported)
 
     # ---- values -------------------------------------------------------------------------------
@@ -161,6 +195,9 @@ class SettingsDialog(QDialog):
         self.sources.setValue(s.sources)
         self.chunk.setValue(s.chunk_tokens)
         self.overlap.setValue(s.chunk_overlap)
+        self.profile.setCurrentIndex(max(0, self.profile.findData(s.profile)))
+        self.audit.setChecked(s.audit_enabled)
+        self.retention.setValue(s.audit_retention_days)
         self._gpu_mode_changed()
 
     def gpu_layers_value(self) -> int:
@@ -184,7 +221,21 @@ class SettingsDialog(QDialog):
             sources=self.sources.value(),
             chunk_tokens=self.chunk.value(),
             chunk_overlap=self.overlap.value(),
+            profile=self.profile_value(),
+            # stored only when it differs from what the profile says
+            audit_log=None if self.audit.isChecked() == (self.profile_value() == "office") else self.audit.isChecked(),
+            audit_retention_days=self.retention.value(),
         )
+
+    def profile_value(self) -> str:
+        return str(self.profile.currentData() or "personal")
+
+    def _profile_changed(self, *_args: object) -> None:
+        self.audit.setChecked(self.profile_value() == "office")
+        self._audit_changed()
+
+    def _audit_changed(self, *_args: object) -> None:
+        self.retention.setEnabled(self.audit.isChecked())
 
     def set_gpu_supported(self, supported: bool | None) -> None:
         self.gpu_supported = supported

@@ -1,5 +1,6 @@
 """One question and its answer: the answer streaming in with clickable [n] citations, the cited
-passages under it (file, page or section, the quoted text), Copy and Regenerate."""
+passages under it (file, page or section, the quoted text), Copy, Regenerate and "Why this answer?"
+(its provenance: widgets/provenance.py)."""
 
 from __future__ import annotations
 
@@ -141,10 +142,18 @@ class TurnWidget(QWidget):
         self.regenerate.setText("Regenerate")
         self.regenerate.setToolTip("Ask this question again")
         self.regenerate.clicked.connect(self.regenerateRequested)
+        self.why = QToolButton()
+        self.why.setObjectName("link")
+        self.why.setText("Why this answer?")
+        self.why.setToolTip("The model, settings and passages this answer was made from")
+        self.why.clicked.connect(self.show_provenance)
+        self.why.hide()
+        self.provenance_dialog: QWidget | None = None
         self.meta = QLabel("")
         self.meta.setObjectName("hint")
         actions.addWidget(self.copy)
         actions.addWidget(self.regenerate)
+        actions.addWidget(self.why)
         actions.addStretch(1)
         actions.addWidget(self.meta)
         self.actions = QWidget()
@@ -195,6 +204,7 @@ class TurnWidget(QWidget):
         self._fill_sources(turn)
         self.actions.setVisible(not turn.error or bool(turn.answer))
         self.copy.setVisible(bool(turn.answer))
+        self.why.setVisible(bool(turn.provenance))
         bits = []
         if turn.model:
             bits.append(turn.model)
@@ -243,6 +253,18 @@ class TurnWidget(QWidget):
 
     def copy_answer(self) -> None:
         QGuiApplication.clipboard().setText(answer_as_text(self.turn))
+
+    def show_provenance(self) -> QWidget | None:
+        """Open "Why this answer?" for this turn (also used by tests and keyboard users)."""
+        from docent.ui.widgets.provenance import ProvenanceDialog
+
+        if not self.turn.provenance:
+            return None
+        dialog = ProvenanceDialog(self.turn.provenance, self.turn.question, self.window())
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        self.provenance_dialog = dialog
+        return dialog
 
 
 def answer_as_text(turn: Turn) -> str:

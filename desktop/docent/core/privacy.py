@@ -1,0 +1,412 @@
+"""The privacy self-test (`docent doctor --privacy`, and Tools › Privacy self-test in the window).
+
+It indexes the sample documents into a fresh, temporary library with the default packaged models,
+asks a question about them and saves the chat, while every network call is intercepted: in this
+process, `socket.socket.connect`, `connect_ex` and `sendto`, `socket.create_connection`,
+`socket.getaddrinfo` and `socket.gethostbyname` refuse to reach any address that is not a local
+(AF_UNIX) socket; child processes started meanwhile (the document reader) get the same guard through
+a `sitecustomize` module put first on their PYTHONPATH. Every attempt, from any of these processes,
+is appended to one log and counted: a private Docent attempts none. Then it lists every file and
+folder Docent wrote (the whole temporary library, and what changed in the models and log folders)
+with its permissions.
+
+What it cannot see: sockets opened by native code that bypasses Python's socket module (llama.cpp,
+onnxruntime and SQLite open none), and processes started with Python's -E or -I flags.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import shutil
+import socket
+import stat
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+from docent import paths
+from docent.core.cancel import NEVER, CancelToken
+from docent.errors import DocentError
+from docent.settings import Settings
+
+ENV_NETLOG = "DOCENT_PRIVACY_NETLOG"
+SAMPLE_QUESTION = "How many days of paid annual leave does a full-time employee receive?"
+# Small and quick: the test is about what Docent touches, not about the answer's length.
+SELFTEST_SETTINGS = Settings(max_answer_tokens=48, n_ctx=2048, profile="office")
+INTERCEPTED = [
+    "socket.socket.connect", "socket.socket.connect_ex", "socket.socket.sendto", "socket.create_connection",
+    "socket.getaddrinfo", "socket.gethostbyname",
+]
+
+_lock = threading.Lock()
+
+
+class NetworkBlocked(OSError):
+    """Raised instead of reaching the network (ENETUNREACH, as on an offline machine)."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__(errno.ENETUNREACH, f"network access blocked by Docent's privacy self-test: {what}")
+        self.what = what
+
+
+def install(log_file: str | os.PathLike[str]) -> Callable[[], None]:
+    """Intercept network calls in this process, appending each attempt to `log_file` (a JSON line:
+    call, target, pid). Returns the function that puts the original calls back."""
+    log_path = str(log_file)
+    sock = socket.socket
+    originals: dict[str, Any] = {
+        "connect": sock.connect, "connect_ex": sock.connect_ex, "sendto": sock.sendto,
+        "create_connection": socket.create_connection, "getaddrinfo": socket.getaddrinfo,
+        "gethostbyname": socket.gethostbyname,
+    }
+
+    def block(call: str, target: Any) -> None:
+        entry = {"call": call, "target": repr(target)[:200], "pid": os.getpid(), "time": round(time.time(), 3)}
+        try:
+            with _lock, open(log_path, "a", encoding="utf-8") as fh:
+                fh.write(json.dumps(entry) + "\n")
+        except OSError:  # the log is gone (a worker outliving the test): still refuse
+            pass
+        raise NetworkBlocked(f"{call}({target!r})")
+
+    def local(s: socket.socket) -> bool:
+        unix = getattr(socket, "AF_UNIX", None)
+        return unix is not None and s.family == unix
+
+    def connect(self: socket.socket, address: Any) -> None:
+        if local(self):
+            return originals["connect"](self, address)  # type: ignore[no-any-return]
+        block("socket.connect", address)
+
+    def connect_ex(self: socket.socket, address: Any) -> int:
+        if local(self):
+            return originals["connect_ex"](self, address)  # type: ignore[no-any-return]
+        block("socket.connect_ex", address)
+        return errno.ENETUNREACH  # pragma: no cover - block raises
+
+    def sendto(self: socket.socket, data: Any, *args: Any) -> int:
+        if local(self):
+            return originals["sendto"](self, data, *args)  # type: ignore[no-any-return]
+        block("socket.sendto", args[-1] if args else None)
+        return 0  # pragma: no cover
+
+    def create_connection(address: Any, *args: Any, **kwargs: Any) -> socket.socket:
+        block("socket.create_connection", address)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def getaddrinfo(host: Any, port: Any, *args: Any, **kwargs: Any) -> list[Any]:
+        block("socket.getaddrinfo", (host, port))
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def gethostbyname(host: Any) -> str:
+        block("socket.gethostbyname", host)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    sock.connect = connect  # type: ignore[method-assign]
+    sock.connect_ex = connect_ex  # type: ignore[method-assign]
+    sock.sendto = sendto  # type: ignore[method-assign,assignment]
+    socket.create_connection = create_connection  # type: ignore[assignment]
+    socket.getaddrinfo = getaddrinfo  # type: ignore[assignment]
+    socket.gethostbyname = gethostbyname  # type: ignore[assignment]
+
+    def restore() -> None:
+        sock.connect = originals["connect"]  # type: ignore[method-assign]
+        sock.connect_ex = originals["connect_ex"]  # type: ignore[method-assign]
+        sock.sendto = originals["sendto"]  # type: ignore[method-assign]
+        socket.create_connection = originals["create_connection"]
+        socket.getaddrinfo = originals["getaddrinfo"]
+        socket.gethostbyname = originals["gethostbyname"]
+
+    return restore
+
+
+_SITECUSTOMIZE = '''"""Written by Docent's privacy self-test: guards this Python process's network calls."""
+import importlib.util
+import os
+import sys
+
+_here = os.path.dirname(os.path.abspath(__file__))
+
+
+def _chain():  # run the sitecustomize this one hides, if any
+    for entry in sys.path:
+        folder = os.path.abspath(entry or os.curdir)
+        candidate = os.path.join(folder, "sitecustomize.py")
+        if folder != _here and os.path.isfile(candidate):
+            spec = importlib.util.spec_from_file_location("_docent_hidden_sitecustomize", candidate)
+            if spec is not None and spec.loader is not None:
+                module = importlib.util.module_from_spec(spec)
+                sys.modules[spec.name] = module
+                spec.loader.exec_module(module)
+            return
+
+
+try:
+    _chain()
+except Exception:
+    pass
+if os.environ.get({env!r}):
+    sys.path.insert(0, {root!r})
+    try:
+        from docent.core.privacy import install
+
+        install(os.environ[{env!r}])
+    finally:
+        sys.path.remove({root!r})
+'''
+
+
+class SocketGuard:
+    """Intercepts network calls in this process and in the Python processes started while it is
+    active (see the module docstring). `attempts()` reads every attempt made so far."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = Path(folder)
+        self.log_file = self.folder / "network-attempts.jsonl"
+        self._restore: Callable[[], None] | None = None
+        self._env: dict[str, str | None] = {}
+
+    def __enter__(self) -> "SocketGuard":
+        paths.ensure_private_dir(self.folder)
+        self.log_file.touch()
+        root = str(Path(__file__).resolve().parents[2])  # the folder holding the docent package
+        (self.folder / "sitecustomize.py").write_text(_SITECUSTOMIZE.format(env=ENV_NETLOG, root=root), encoding="utf-8")
+        self._env = {k: os.environ.get(k) for k in ("PYTHONPATH", ENV_NETLOG)}
+        previous = self._env["PYTHONPATH"]
+        os.environ["PYTHONPATH"] = str(self.folder) + (os.pathsep + previous if previous else "")
+        os.environ[ENV_NETLOG] = str(self.log_file)
+        self._restore = install(self.log_file)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._restore is not None:
+            self._restore()
+            self._restore = None
+        for k, v in self._env.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+    def attempts(self) -> list[dict[str, Any]]:
+        out = []
+        try:
+            lines = self.log_file.read_text(encoding="utf-8").splitlines()
+        except OSError:
+            return []
+        for line in lines:
+            try:
+                out.append(json.loads(line))
+            except ValueError:
+                out.append({"call": "unknown", "target": line[:200]})
+        return out
+
+
+# ---- files written ------------------------------------------------------------------------------
+def _walk(root: Path) -> dict[str, os.stat_result]:
+    out: dict[str, os.stat_result] = {}
+    if not root.exists():
+        return out
+    try:
+        out[str(root)] = os.lstat(root)
+    except OSError:
+        return out
+    for dirpath, dirnames, filenames in os.walk(root):
+        for name in dirnames + filenames:
+            full = os.path.join(dirpath, name)
+            try:
+                out[full] = os.lstat(full)
+            except OSError:
+                continue
+    return out
+
+
+def _entry(path: str, st: os.stat_result, where: str, change: str) -> dict[str, Any]:
+    mode = stat.S_IMODE(st.st_mode)
+    kind = "dir" if stat.S_ISDIR(st.st_mode) else "link" if stat.S_ISLNK(st.st_mode) else "file"
+    return {
+        "path": path, "where": where, "kind": kind, "mode": f"{mode:04o}", "size": st.st_size if kind == "file" else 0,
+        "private": not mode & 0o077, "others_can_read": bool(mode & 0o004), "exposed": _exposed(Path(path), mode),
+        "change": change,
+    }
+
+
+def _exposed(path: Path, mode: int) -> bool:
+    """Readable by other users: its own mode lets them read it, and every folder above it lets
+    them through (a 0644 file in a 0700 folder is not exposed)."""
+    if not mode & 0o004:
+        return False
+    for folder in path.parents:
+        try:
+            if not os.stat(folder).st_mode & 0o001:
+                return False
+        except OSError:
+            return False
+    return True
+
+
+def files_written(library: Path, before: dict[str, dict[str, os.stat_result]], roots: dict[str, Path]) -> list[dict[str, Any]]:
+    """Every entry of the (new) library folder, and the entries created or changed in the other
+    folders since `before` was taken."""
+    out = [_entry(p, st, "library", "created") for p, st in sorted(_walk(library).items())]
+    for where, root in roots.items():
+        old = before.get(where, {})
+        for p, st in sorted(_walk(root).items()):
+            prev = old.get(p)
+            if prev is None:
+                out.append(_entry(p, st, where, "created"))
+            elif (prev.st_mtime_ns, prev.st_size, prev.st_mode) != (st.st_mtime_ns, st.st_size, st.st_mode) \
+                    and not stat.S_ISDIR(st.st_mode):
+                out.append(_entry(p, st, where, "modified"))
+    return out
+
+
+# ---- the self-test ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class SelfTestStep:
+    """Progress: `step` is "start", "index", "ask" or "files"; `fraction` from 0 to 1."""
+
+    step: str
+    message: str
+    fraction: float
+
+
+@dataclass(frozen=True)
+class SelfTestReport:
+    ok: bool
+    connections_attempted: int
+    connections: list[dict[str, Any]]
+    files_written: list[dict[str, Any]]
+    folders: dict[str, str]
+    indexed: int = 0
+    pages: int = 0
+    chunks: int = 0
+    question: str = ""
+    answered: bool = False
+    model_used: bool = False
+    model_path: str | None = None
+    model_sha256: str | None = None
+    child_processes_guarded: bool = True
+    seconds: float = 0.0
+    error: str = ""
+    cancelled: bool = False
+    kept: str | None = None
+    intercepted: list[str] = field(default_factory=lambda: list(INTERCEPTED))
+
+    def to_json(self) -> dict[str, Any]:
+        from dataclasses import asdict
+
+        out = asdict(self)
+        out["files_exposed"] = len(self.exposed)
+        return out
+
+    @property
+    def exposed(self) -> list[dict[str, Any]]:
+        """The entries other users of this computer could read."""
+        return [f for f in self.files_written if f.get("exposed")]
+
+    def summary(self) -> str:
+        if self.cancelled:
+            return "The privacy self-test was cancelled."
+        n = self.connections_attempted
+        lines = [f"{n} network connection{'s' if n != 1 else ''} attempted" + (" — as it must be." if not n else
+                 ": Docent tried to reach the network!")]
+        if self.error:
+            lines.append(f"The self-test could not finish: {self.error}")
+        lines.append(f"{len(self.files_written)} files and folders written (indexed {self.indexed} documents, "
+                     f"{self.pages} pages; the question was {'answered' if self.answered else 'not answered'}); "
+                     f"{len(self.exposed) or 'none'} readable by other users of this computer.")
+        return "\n".join(lines)
+
+
+SelfTestEvent = SelfTestStep | SelfTestReport
+
+
+def run_selftest(
+    samples: Path | None = None,
+    settings: Settings | None = None,
+    embedder: Any = None,
+    question: str = SAMPLE_QUESTION,
+    extra: Callable[[], None] | None = None,
+    keep: bool = False,
+    cancel: CancelToken = NEVER,
+) -> Iterator[SelfTestEvent]:
+    """Index `samples` (default: the bundled sample documents) into a temporary library, ask
+    `question`, save the chat, all under the socket guard; then yield the SelfTestReport.
+    `settings`: the library's settings (default SELFTEST_SETTINGS: the packaged default models; the
+    audit log is on, so that its files are listed too). `extra` runs under the guard after the
+    question (tests use it to attempt a connection on purpose). `keep`: leave the temporary folder."""
+    from docent.core.chats import ChatStore, Passage, Turn
+    from docent.core.library import SETTINGS_FILE, Library
+    from docent.core.types import AnswerDone, FileStarted, Sources, SyncDone
+    from docent.settings import save
+
+    started = time.monotonic()
+    samples = Path(samples) if samples is not None else paths.resources_dir() / "samples"
+    base = Path(tempfile.mkdtemp(prefix="docent-privacy-"))
+    library = base / "library"
+    others = {"models": paths.models_dir(), "logs": paths.log_dir()}
+    before = {where: _walk(root) for where, root in others.items()}
+    guard = SocketGuard(base / "guard")
+    lib_settings = replace(settings or SELFTEST_SETTINGS, profile="office", audit_log=True)
+    info: dict[str, Any] = {}
+    error = ""
+    yield SelfTestStep("start", "Intercepting every network call", 0.02)
+    with guard:
+        try:
+            save(library / SETTINGS_FILE, lib_settings)
+            with Library(library, lib_settings, embedder=embedder) as lib:
+                yield SelfTestStep("index", "Loading the embedding model", 0.05)
+                for ev in lib.index([samples], cancel):
+                    if isinstance(ev, FileStarted):
+                        yield SelfTestStep("index", f"Indexing {Path(ev.path).name}", 0.05 + 0.5 * (ev.index - 1) / max(1, ev.total))
+                    elif isinstance(ev, SyncDone):
+                        info.update(indexed=ev.indexed, pages=ev.pages, chunks=ev.chunks)
+                if not cancel.cancelled:
+                    yield SelfTestStep("ask", "Asking a question with the chat model", 0.6)
+                    turn = Turn(question=question)
+                    for ev in lib.ask(question, cancel=cancel):
+                        if isinstance(ev, Sources):
+                            turn.sources = [Passage.from_hit(i, h) for i, h in enumerate(ev.hits, start=1)]
+                        elif isinstance(ev, AnswerDone):
+                            turn.answer, turn.answered, turn.cancelled = ev.answer, ev.answered, ev.cancelled
+                            turn.citations = [Passage.from_citation(c) for c in ev.citations]
+                            prov = getattr(ev, "provenance", None)
+                            if prov is not None:
+                                turn.provenance = prov.to_json()
+                                info.update(model_used=prov.model_used, model_path=prov.model_path,
+                                            model_sha256=prov.model_sha256)
+                            info["answered"] = ev.answered
+                    store = ChatStore(library / "chats")
+                    chat = store.new()
+                    chat.turns.append(turn)
+                    store.save(chat)
+                if extra is not None:
+                    try:
+                        extra()
+                    except OSError:  # refused by the guard: the attempt is what counts
+                        pass
+        except Exception as exc:  # reported, never raised: the report is the result
+            error = str(exc) if isinstance(exc, DocentError) else f"{type(exc).__name__}: {exc}"
+    yield SelfTestStep("files", "Listing the files Docent wrote", 0.95)
+    written = files_written(library, before, others)
+    attempts = guard.attempts()
+    if keep:
+        kept: str | None = str(base)
+    else:
+        kept = None
+        shutil.rmtree(base, ignore_errors=True)
+    cancelled = cancel.cancelled
+    yield SelfTestReport(
+        ok=not attempts and not error and not cancelled,
+        connections_attempted=len(attempts), connections=attempts, files_written=written,
+        folders={"library": str(library), **{k: str(v) for k, v in others.items()}},
+        question=question, child_processes_guarded=not sys.flags.ignore_environment,
+        seconds=round(time.monotonic() - started, 2), error=error, cancelled=cancelled, kept=kept, **info,
+    )
