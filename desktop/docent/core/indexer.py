@@ -33,6 +33,7 @@ from docent.core.types import (
     ScanDone,
     SyncDone,
 )
+from docent.errors import DocentError, write_failure
 
 log = logging.getLogger(__name__)
 
@@ -121,6 +122,20 @@ class Indexer:
 
     # ---- public -------------------------------------------------------------------------------
     def sync(self, roots: Sequence[Path], cancel: CancelToken = NEVER, force: bool = False) -> Iterator[IndexEvent]:
+        """Bring the index up to date with `roots`. A failed write to the library (a full disk, a
+        folder gone read-only) stops the run with a LibraryNotWritable: what was being written is
+        left marked as in flight, and the next open repairs it (`recover`), so a rerun resumes."""
+        try:
+            yield from self._sync(roots, cancel, force)
+        except DocentError:
+            raise
+        except Exception as exc:
+            failure = write_failure(exc, self.catalog.path.parent)
+            if failure is None:
+                raise
+            raise failure from exc
+
+    def _sync(self, roots: Sequence[Path], cancel: CancelToken, force: bool) -> Iterator[IndexEvent]:
         started = time.monotonic()
         entries, covered = scan(roots)
         on_disk = {e.path for e in entries}

@@ -90,3 +90,49 @@ class Registry:
         self.entries = [e for e in self.entries if e.path != path]
         if self.current == path:
             self.current = self.default_dir
+
+    def remove(self, path: str) -> list[str]:
+        """Remove a library: drop it from the list (the default one stays listed, emptied) and delete
+        everything Docent keeps in its folder (`delete_library`). The library must be closed."""
+        left = delete_library(Path(path))
+        self.forget(path)
+        return left
+
+
+# Everything Docent writes in a library folder: the catalog and its keyword index (with SQLite's
+# journal files), the vectors, chats, audit log, settings, followed folders, caches and the lock.
+LIBRARY_ENTRIES = (
+    "catalog.sqlite3", "catalog.sqlite3-wal", "catalog.sqlite3-shm", "catalog.sqlite3-journal",
+    "vectors", "chats", "audit", "settings.json", "folders.json", "model-hashes.json",
+)
+LOCK_FILE = "docent.lock"
+
+
+def delete_library(folder: Path) -> list[str]:
+    """Delete a library's data: every entry of LIBRARY_ENTRIES (and its leftover ".tmp" twin) in
+    `folder`, then the folder itself when nothing else is in it. A library may live in a folder the
+    user chose, so files Docent did not write are left alone; their names are returned ([] when the
+    folder is gone). Refused with DataDirLocked while any Docent process has the library open."""
+    import shutil
+
+    from docent.core.lock import DirLock
+
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    lock = DirLock(folder / LOCK_FILE)
+    lock.acquire()
+    try:
+        for name in LIBRARY_ENTRIES:
+            for target in (folder / name, folder / (Path(name).stem + ".tmp")):
+                if target.is_dir() and not target.is_symlink():
+                    shutil.rmtree(target)
+                elif target.exists() or target.is_symlink():
+                    target.unlink()
+    finally:
+        lock.release()
+    (folder / LOCK_FILE).unlink(missing_ok=True)
+    left = sorted(p.name for p in folder.iterdir())
+    if not left:
+        folder.rmdir()
+    return left

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from docent.errors import DataDirLocked
+from docent.errors import DataDirLocked, StoreError, write_failure
 
 
 class DirLock:
@@ -14,7 +14,12 @@ class DirLock:
         self._fh: object | None = None
 
     def acquire(self) -> None:
-        fh = open(self.path, "a+")
+        try:
+            fh = open(self.path, "a+")
+        except OSError as exc:  # a read-only folder, a full disk...
+            raise write_failure(exc, self.path.parent) or StoreError(
+                f"cannot open the lock file {self.path} ({exc.strerror or exc})."
+            ) from exc
         try:
             if os.name == "nt":  # pragma: no cover - Windows
                 import msvcrt
@@ -29,18 +34,24 @@ class DirLock:
             holder = fh.read().strip() or "another process"
             fh.close()
             raise DataDirLocked(
-                f"the library in {self.path.parent} is in use by another Docent process ({holder}). "
-                "Close the other Docent window or command, or use another --data-dir."
+                f"the library in {self.path.parent} is in use by another Docent process ({holder} holds "
+                f"the lock file {self.path}). Wait for it to finish or close the other Docent window "
+                "or command, or use another --data-dir."
             ) from None
-        fh.seek(0)
-        fh.truncate()
-        fh.write(f"pid {os.getpid()}")
-        fh.flush()
+        try:  # who holds the lock, for the message above; the lock itself does not depend on it
+            fh.seek(0)
+            fh.truncate()
+            fh.write(f"pid {os.getpid()}")
+            fh.flush()
+        except OSError:
+            pass
         self._fh = fh
 
     def release(self) -> None:
         if self._fh is not None:
             try:
                 self._fh.close()  # type: ignore[attr-defined]
+            except OSError:  # the pid could not be written (a full disk): the file is closed anyway
+                pass
             finally:
                 self._fh = None
