@@ -17,7 +17,7 @@ import docgen
 from docent.core import models
 from docent.core.chats import Chat, ChatStore, Passage, Turn, to_markdown
 from docent.core.library import MODEL_HASHES_FILE, Library
-from docent.core.qa import ProvenancedAnswer
+from docent.core.provenance import ProvenancedAnswer
 from docent.settings import Settings
 from docent.settings import save as save_settings
 from test_cli import _json, _run

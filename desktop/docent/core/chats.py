@@ -72,7 +72,7 @@ class Turn:
     model: str = ""
     asked_at: float = field(default_factory=time.time)
     timings: dict[str, float] = field(default_factory=dict)
-    provenance: dict[str, Any] = field(default_factory=dict)  # docent.core.qa.Provenance.to_json()
+    provenance: dict[str, Any] = field(default_factory=dict)  # docent.core.provenance.Provenance.to_json()
 
     @property
     def finished(self) -> bool:

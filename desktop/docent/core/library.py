@@ -19,7 +19,8 @@ from docent.core.embedder import Embedder, load_embedder
 from docent.core.indexer import Indexer
 from docent.core.llm import ChatModel, LLMSettings
 from docent.core.lock import DirLock
-from docent.core.qa import AskParams, Provenance, ask
+from docent.core.provenance import Provenance
+from docent.core.qa import AskParams, ask
 from docent.core.search import Searcher, SearchParams
 from docent.core.store import VectorStore
 from docent.core.types import AnswerDone, AskEvent, DocumentRecord, Hit, IndexEvent

@@ -202,7 +202,7 @@ class ChatController(QObject):
             turn.cancelled = ev.cancelled
             turn.citations = [Passage.from_citation(c) for c in ev.citations]
             turn.timings = dict(ev.timings)
-            provenance = getattr(ev, "provenance", None)  # docent.core.qa.ProvenancedAnswer
+            provenance = getattr(ev, "provenance", None)  # docent.core.provenance.ProvenancedAnswer
             turn.provenance = provenance.to_json() if provenance is not None else {}
 
     @Slot(object)

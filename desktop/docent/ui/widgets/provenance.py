@@ -1,6 +1,6 @@
 """"Why this answer?": the model file that wrote an answer (name, sha256, quantization), the
 embedder, the retrieval settings, the passages given to the model with their ranks and scores, and
-the timings (docent.core.qa.Provenance, as kept with the chat)."""
+the timings (docent.core.provenance.Provenance, as kept with the chat)."""
 
 from __future__ import annotations
 
