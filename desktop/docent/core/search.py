@@ -3,6 +3,8 @@ then adjacent-chunk merging and de-duplication."""
 
 from __future__ import annotations
 
+import logging
+import math
 import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -11,32 +13,45 @@ from typing import Literal, Sequence
 
 from docent.core.catalog import Catalog
 from docent.core.embedder import Embedder
+from docent.core.rerank import Reranker
 from docent.core.store import VectorStore
 from docent.core.types import Hit
+from docent.errors import ModelError
+
+log = logging.getLogger(__name__)
 
 Mode = Literal["hybrid", "vector", "keyword"]
+DEFAULT_VECTOR_WEIGHT = 0.3
 
 
 @dataclass(frozen=True)
 class SearchParams:
     """Defaults chosen on the SQuAD bench (tests/bench/retrieval.py): a convex combination of
     min-max normalised scores beat reciprocal rank fusion at recall@1 (0.835 vs 0.787 for the best
-    weighted RRF) at equal recall@5; RRF stays available."""
+    weighted RRF) at equal recall@5; RRF stays available. The vector weight suits the embedder:
+    0.3 for the default MiniLM, more for a stronger one (its `hybrid_vector_weight`)."""
 
     mode: Mode = "hybrid"
     fusion: Literal["convex", "rrf"] = "convex"
-    vector_weight: float = 0.3  # convex: share of the vector score; rrf: weight of the vector list
+    # convex: share of the vector score; rrf: weight of the vector list. None: the embedder's
+    # `hybrid_vector_weight` where it has one, else DEFAULT_VECTOR_WEIGHT.
+    vector_weight: float | None = None
     keyword_weight: float = 1.0  # rrf only
     rrf_k: int = 60
     candidates: int = 50
     merge_adjacent: bool = True
+    # Re-order this many of the best fused candidates with the Searcher's reranker (0: off). Without
+    # a reranker the fused order stands. Off by default: no cross-encoder ships with Docent.
+    rerank: int = 0
 
 
 class Searcher:
-    def __init__(self, catalog: Catalog, store: VectorStore, embedder: Embedder) -> None:
+    def __init__(self, catalog: Catalog, store: VectorStore, embedder: Embedder,
+                 reranker: Reranker | None = None) -> None:
         self.catalog = catalog
         self.store = store
         self.embedder = embedder
+        self.reranker = reranker
 
     def search(
         self,
@@ -48,6 +63,10 @@ class Searcher:
         query = query.strip()
         if not query or top_k <= 0:
             return []
+        if params.vector_weight is None:
+            weight = getattr(self.embedder, "hybrid_vector_weight", DEFAULT_VECTOR_WEIGHT)
+            params = replace(params, vector_weight=float(weight))
+        assert params.vector_weight is not None
         n = max(params.candidates, top_k * 4)
         vector: list[tuple[str, float]] = []
         keyword: list[tuple[str, float]] = []
@@ -72,7 +91,10 @@ class Searcher:
         else:
             scores = _convex(vector, [(cid, -s) for cid, s in keyword], params.vector_weight)
         ranked = sorted(scores, key=lambda c: scores[c], reverse=True)
-        rows = self.catalog.chunks_by_ids(ranked[: max(top_k * 3, 20)])
+        n_rerank = min(params.rerank, len(ranked)) if self.reranker is not None else 0
+        rows = self.catalog.chunks_by_ids(ranked[: max(top_k * 3, 20, n_rerank)])
+        if n_rerank:
+            ranked = self._rerank(query, ranked, scores, rows, n_rerank)
         hits: list[Hit] = []
         for cid in ranked:
             row = rows.get(cid)
@@ -89,6 +111,23 @@ class Searcher:
         if params.merge_adjacent:
             hits = self._merge_adjacent(hits, top_k)
         return hits[:top_k]
+
+    def _rerank(self, query: str, ranked: list[str], scores: dict[str, float], rows: dict[str, tuple], n: int) -> list[str]:  # type: ignore[type-arg]
+        """The reranker orders the first n candidates; they score 1 + sigmoid(logit), above every
+        fused score (at most 1), so later steps keep that order. A failing reranker leaves the fused
+        order (logged)."""
+        assert self.reranker is not None
+        head = [cid for cid in ranked[:n] if cid in rows]
+        try:
+            logits = self.reranker.score(query, [rows[cid][3] for cid in head])
+        except ModelError as exc:
+            log.warning("reranking skipped: %s", exc)
+            return ranked
+        order = sorted(range(len(head)), key=lambda i: float(logits[i]), reverse=True)
+        for i in order:  # a stable sigmoid; ties at its ends keep the reranker's order (stable sorts)
+            scores[head[i]] = 1.0 + 0.5 * (1.0 + math.tanh(0.5 * float(logits[i])))
+        chosen = set(head)
+        return [head[i] for i in order] + [c for c in ranked if c not in chosen]
 
     def _merge_adjacent(self, hits: list[Hit], top_k: int) -> list[Hit]:
         """Two hits that are neighbouring chunks of one document, on the same page (PDF) or under the
@@ -127,7 +166,7 @@ class Searcher:
 
 def _rrf(vector: list[tuple[str, float]], keyword: list[tuple[str, float]], p: SearchParams) -> dict[str, float]:
     scores: dict[str, float] = {}
-    for weight, ranked in ((p.vector_weight if keyword else 1.0, vector), (p.keyword_weight, keyword)):
+    for weight, ranked in (((p.vector_weight or 0.0) if keyword else 1.0, vector), (p.keyword_weight, keyword)):
         for rank, (cid, _) in enumerate(ranked, start=1):
             scores[cid] = scores.get(cid, 0.0) + weight / (p.rrf_k + rank)
     return scores
