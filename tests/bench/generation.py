@@ -112,6 +112,9 @@ class _Runner:
 
         if cold:
             self.llm.reset()
+            from tests.bench.speed import forget_queries
+
+            forget_queries(self.lib)  # a cold ask embeds its question afresh
         self.perf.reset()
         done: list[AnswerDone] = []
 

@@ -108,8 +108,8 @@ class Interrupted:
 
 def interrupted_index(data: Path, corpus: Path, rng: random.Random, kills: int, startup: float, work: float,
                       env: Mapping[str, str] | None = None, scratch: Path | None = None) -> Interrupted:
-    """Run `docent index` `kills` times, each SIGKILLed after a random delay (unless it finishes
-    first), then once more to the end. `startup` and `work` are the seconds an uninterrupted
+    """Run `docent index` until `kills` runs were SIGKILLed after a random delay (runs that finish
+    first do not count; at most 3 × `kills` runs), then once more to the end. `startup` and `work` are the seconds an uninterrupted
     run spends starting and indexing; each delay is drawn from [0, startup + the work left), the
     work left estimated from the documents already done, so kills spread over the whole run. Once
     a run has finished before its kill, the next ones re-index everything (--force), so that they
@@ -124,7 +124,9 @@ def interrupted_index(data: Path, corpus: Path, rng: random.Random, kills: int, 
     since = time.time()  # documents indexed (or found skipped or failed) since then are done
     options: list[str] = []
     try:
-        for _ in range(kills):
+        for _ in range(kills * 3):  # a run that finishes before its kill does not count as one
+            if out.kills >= kills:
+                break
             delay = rng.uniform(0.0, startup + work * left)
             with open(log, "w") as err:
                 proc = subprocess.Popen(index_command(data, corpus, *options), stdout=subprocess.DEVNULL,

@@ -132,7 +132,7 @@ def query_latency(lib: Any, sizes: Sequence[int], queries: Sequence[str], per_do
         for i, q in enumerate(queries):  # modes interleaved, so background work hits all alike
             names = list(modes)
             for name in names[i % 3:] + names[: i % 3]:
-                _forget_queries(lib)  # every timed search embeds its question afresh
+                forget_queries(lib)  # every timed search embeds its question afresh
                 t = time.perf_counter()
                 lib.search(q, 5, (), modes[name])
                 times[name].append(time.perf_counter() - t)
@@ -143,7 +143,7 @@ def query_latency(lib: Any, sizes: Sequence[int], queries: Sequence[str], per_do
     return out
 
 
-def _forget_queries(lib: Any) -> None:
+def forget_queries(lib: Any) -> None:
     """The embedder remembers recent query vectors (ask() embeds its question twice); a latency
     figure must not profit from a question seen a moment ago."""
     cache = getattr(lib.embedder, "_query_cache", None)
@@ -156,7 +156,7 @@ def _stages(lib: Any, queries: Sequence[str]) -> dict[str, Any]:
     each, as the searcher asks for)."""
     stages: dict[str, list[float]] = {"embed_query": [], "vector_knn": [], "keyword_bm25": []}
     for q in queries:
-        _forget_queries(lib)
+        forget_queries(lib)
         t = time.perf_counter()
         v = lib.embedder.embed_query(q)
         t1 = time.perf_counter()
