@@ -124,6 +124,9 @@ def test_cli_ask_answers_with_citations(tmp_path: Path) -> None:
         assert {"n", "path", "page", "location", "text"} <= set(c)
         assert isinstance(c["n"], int) and c["n"] >= 1
     assert any((c["path"], c["page"], c["location"]) == (str(pdf), 3, "p. 3") for c in out["citations"])
+    # every sentence of the answer, checked against the passages it cites
+    assert out["claims"] and all(c["sentence"] in out["answer"] for c in out["claims"])
+    assert all(c["supported"] in (True, False, None) and 0 <= c["support"] <= 1 for c in out["claims"])
     assert not netlog.exists() or netlog.read_text() == "", netlog.read_text()
 
 

@@ -249,6 +249,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
                 "model": lib.chat_model().name if streamed else None,
                 "timings": {k: round(v, 4) for k, v in done.timings.items()},
                 "provenance": provenance.to_json() if provenance is not None else None,
+                # each sentence checked against the passages it cites; supported: false = check it
+                "claims": [c.to_json() for c in done.claims],
             })
             return 0
         if not streamed:
@@ -268,6 +270,11 @@ def cmd_ask(args: argparse.Namespace) -> int:
             print("\nSources:")
             for c in done.citations:
                 print(f"  [{c.n}] {c.path}, {c.location}")
+        weak = [c for c in done.claims if c.supported is False]
+        if weak:
+            print("\nNot found in the cited sources (check these):")
+            for c in weak:
+                print(f"  - {c.sentence}")
         elif not done.answered and sources:
             print("\nNearest passages:")
             for h in sources[:3]:

@@ -43,6 +43,7 @@ def _run(lib: Any, qa: QASet, questions: Sequence[dict[str, Any]]) -> dict[str, 
     from docent.core.types import AnswerDone, Token
 
     correct = cited_ok = cited_doc = answered = 0
+    flags = {"right": [0, 0], "wrong": [0, 0]}  # answered questions: [flagged, all], by correctness
     latencies, ttfts, rows = [], [], []
     for q in questions:
         t = time.perf_counter()
@@ -70,6 +71,10 @@ def _run(lib: Any, qa: QASet, questions: Sequence[dict[str, Any]]) -> dict[str, 
                           for c in done.citations) if qa.pages else doc_ok
             cited_doc += int(doc_ok)
             cited_ok += int(page_ok)
+            if ok is not None:  # verified claims: does a flag point at wrong answers?
+                bucket = flags["right" if ok else "wrong"]
+                bucket[0] += int(any(c.supported is False for c in getattr(done, "claims", [])))
+                bucket[1] += 1
         rows.append({"id": q["id"], "answered": done.answered, "correct": ok, "cited_ok": page_ok,
                      "answer": done.answer[:200]})
     n = max(1, len(questions))
@@ -83,6 +88,9 @@ def _run(lib: Any, qa: QASet, questions: Sequence[dict[str, Any]]) -> dict[str, 
         "citation_doc_of_answered": round(cited_doc / answered, 3) if answered else None,
         "latency_p50_s": round(pct(latencies, 0.5), 2),
         "ttft_p50_s": round(pct(ttfts, 0.5), 2) if ttfts else None,
+        # share of answered questions with a sentence flagged as not found in its cited sources
+        "flagged_of_right_answers": round(flags["right"][0] / flags["right"][1], 3) if flags["right"][1] else None,
+        "flagged_of_wrong_answers": round(flags["wrong"][0] / flags["wrong"][1], 3) if flags["wrong"][1] else None,
         "per_question": rows,
     }
 

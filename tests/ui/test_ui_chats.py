@@ -60,3 +60,28 @@ def test_regenerate_new_chat_history_copy_export(make_window: Any, qtbot: Any, t
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
     w.delete_chat(first_id)
     assert w.chat_list.list.count() == 1 and w.chats.chat.turns == []
+
+
+def test_an_unsupported_sentence_is_flagged_under_the_answer(qtbot: Any, tmp_path: Path) -> None:
+    from docent.core.chats import Chat, Passage, Turn
+    from docent.ui.widgets.turn import TurnWidget
+
+    source = Passage(1, "/docs/Guide.pdf", 2, "p. 2", "Invoices are paid within thirty days.")
+    turn = Turn("When are invoices paid?", "Invoices are paid within thirty days [1]. Auditors visit in May [1].",
+                answered=True, citations=[source], sources=[source],
+                unsupported=["Auditors visit in May [1]."])
+    widget = TurnWidget(turn)
+    qtbot.addWidget(widget)
+    widget.show()
+    assert widget.unsupported.isVisible()
+    assert "1 sentence not found in the cited passages" in widget.unsupported.text()
+    assert "Auditors visit in May" in widget.unsupported.text()
+    # it is kept with the chat
+    again = Chat.from_json(Chat("x", turns=[turn]).to_json()).turns[0]
+    assert again.unsupported == ["Auditors visit in May [1]."]
+    # a well-supported answer shows nothing
+    plain = TurnWidget(Turn("q", "Invoices are paid within thirty days [1].", answered=True, citations=[source],
+                            sources=[source]))
+    qtbot.addWidget(plain)
+    plain.show()
+    assert not plain.unsupported.isVisible()

@@ -73,6 +73,7 @@ class Turn:
     asked_at: float = field(default_factory=time.time)
     timings: dict[str, float] = field(default_factory=dict)
     provenance: dict[str, Any] = field(default_factory=dict)  # docent.core.provenance.Provenance.to_json()
+    unsupported: list[str] = field(default_factory=list)  # answer sentences not found in their sources
 
     @property
     def finished(self) -> bool:
@@ -93,6 +94,7 @@ class Turn:
             asked_at=float(raw.get("asked_at", 0.0) or 0.0),
             timings={str(k): float(v) for k, v in (raw.get("timings") or {}).items() if isinstance(v, (int, float))},
             provenance=dict(raw["provenance"]) if isinstance(raw.get("provenance"), dict) else {},
+            unsupported=[str(x) for x in raw.get("unsupported", []) if isinstance(x, str)],
         )
 
 

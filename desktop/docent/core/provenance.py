@@ -93,6 +93,7 @@ class Trail:
             model_used="generation_s" in ev.timings, embedder=str(getattr(self.embedder, "id", "")),
             retrieval=retrieval, generation=generation, passages=passages, timings=timings,
         )
-        return ProvenancedAnswer(ev.answer, ev.answered, ev.citations, ev.cancelled, ev.timings, provenance)
+        return ProvenancedAnswer(ev.answer, ev.answered, ev.citations, ev.cancelled, ev.timings, ev.claims,
+                                 provenance=provenance)
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Iterator, Sequence
 
 from docent.core.cancel import NEVER, CancelToken
+from docent.core.claims import check_claims
 from docent.core.catalog import STOPWORDS
 from docent.core.llm import ChatModel
 from docent.core.provenance import Trail
@@ -397,8 +398,8 @@ def ask(
         return
     answer = attribute(answer, included)
     cited = parse_citations(answer, len(included))
-    yield trail.done(AnswerDone(answer, True, [to_citation(n, included[n - 1]) for n in cited], timings=timings),
-                     included)
+    yield trail.done(AnswerDone(answer, True, [to_citation(n, included[n - 1]) for n in cited], timings=timings,
+                                claims=check_claims(answer, included)), included)
 
 
 def _citations(answer: str, included: Sequence[Hit]) -> list[Citation]:

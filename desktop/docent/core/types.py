@@ -203,6 +203,23 @@ class AnswerDone:
     citations: list[Citation]
     cancelled: bool = False
     timings: dict[str, float] = field(default_factory=dict)
+    claims: list["Claim"] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One sentence of an answer checked against its sources: `support` is the share of its content
+    words found in the best of the passages it cites (or of all passages when it cites none);
+    `supported` is None when the sentence has too few content words to check."""
+
+    sentence: str
+    citations: list[int]
+    support: float
+    supported: bool | None
+
+    def to_json(self) -> dict[str, object]:
+        return {"sentence": self.sentence, "citations": list(self.citations), "support": round(self.support, 3),
+                "supported": self.supported}
 
 
 AskEvent = Sources | Token | AnswerDone

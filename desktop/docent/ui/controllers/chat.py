@@ -204,6 +204,7 @@ class ChatController(QObject):
             turn.timings = dict(ev.timings)
             provenance = getattr(ev, "provenance", None)  # docent.core.provenance.ProvenancedAnswer
             turn.provenance = provenance.to_json() if provenance is not None else {}
+            turn.unsupported = [c.sentence for c in ev.claims if c.supported is False]
 
     @Slot(object)
     def _on_failed(self, exc: BaseException) -> None:

@@ -4,6 +4,7 @@ passages under it (file, page or section, the quoted text), Copy, Regenerate and
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 from typing import Sequence
 
@@ -115,6 +116,12 @@ class TurnWidget(QWidget):
         self.answer.linkActivated.connect(self._on_link)
         self.answer.hide()
         card.addWidget(self.answer)
+        self.unsupported = QLabel("")  # answer sentences the cited passages do not bear out
+        self.unsupported.setObjectName("hint")
+        self.unsupported.setWordWrap(True)
+        self.unsupported.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.unsupported.hide()
+        card.addWidget(self.unsupported)
         self.error = QLabel("")
         self.error.setObjectName("turnError")
         self.error.setWordWrap(True)
@@ -192,6 +199,15 @@ class TurnWidget(QWidget):
             self.answer.show()
         else:
             self.answer.hide()
+        if turn.unsupported and turn.answered:
+            n = len(turn.unsupported)
+            quoted = "; ".join(f"“{html.escape(u)}”" for u in turn.unsupported)
+            self.unsupported.setText(
+                f"⚠ {n} sentence{'s' if n > 1 else ''} not found in the cited passages — check "
+                f"{'them' if n > 1 else 'it'} against the sources: {quoted}")
+            self.unsupported.show()
+        else:
+            self.unsupported.hide()
         if turn.error:
             self.error.setText(turn.error)
             self.error.show()
