@@ -40,11 +40,11 @@ def setup_logging(log_dir: Path) -> Path:
     return log_file
 
 
-def default_library_factory() -> Callable[[Path], Any]:
-    def open_library(data_dir: Path) -> Any:
+def default_library_factory() -> Callable[..., Any]:
+    def open_library(data_dir: Path, **options: Any) -> Any:  # options: passphrase, encrypt
         from docent.core.library import Library
 
-        return Library(data_dir)
+        return Library(data_dir, **options)
 
     return open_library
 

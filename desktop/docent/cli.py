@@ -45,6 +45,8 @@ def _parser() -> argparse.ArgumentParser:
     ix.add_argument("--force", action="store_true", help="re-read every file even if unchanged")
     ix.add_argument("--rebuild", action="store_true", help="drop all vectors first (e.g. after switching embedder)")
     ix.add_argument("--json", action="store_true", help="print a JSON summary instead of text")
+    ix.add_argument("--encrypt", action="store_true",
+                    help="create the library encrypted (passphrase from $DOCENT_PASSPHRASE, else asked for)")
 
     ask = sub.add_parser("ask", help="answer a question from the indexed documents")
     ask.add_argument("question")
@@ -54,6 +56,9 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--gpu-layers", type=int, help="layers to offload to the GPU (-1: all)")
     ask.add_argument("--ctx", type=int, help="context size in tokens")
     ask.add_argument("--json", action="store_true")
+    ask.add_argument("--whole", action="store_true",
+                     help="read every part of the documents in scope (summary, comparison, list); "
+                          "questions that ask for one are detected without it")
 
     se = sub.add_parser("search", help="show the passages that best match a query")
     se.add_argument("query")
@@ -95,10 +100,32 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def _open(args: argparse.Namespace) -> Any:
+def _open(args: argparse.Namespace, encrypt: bool = False) -> Any:
     from docent.core.library import Library
 
-    return Library(paths.data_dir(args.data_dir))
+    data_dir = paths.data_dir(args.data_dir)
+    return Library(data_dir, passphrase=_passphrase(data_dir, encrypt), encrypt=encrypt)
+
+
+def _passphrase(data_dir: Path, creating: bool) -> str | None:
+    """An encrypted library's passphrase: $DOCENT_PASSPHRASE, else asked on the terminal (twice for a
+    new library); None when there is no terminal to ask on (the library then says what it needs)."""
+    from docent.core import crypto
+
+    value = os.environ.get(crypto.PASSPHRASE_ENV)
+    if value:
+        return value
+    exists = crypto.is_encrypted(data_dir)
+    if not (creating or exists) or not sys.stdin.isatty():
+        return None
+    if not exists and (data_dir / "catalog.sqlite3").exists():
+        return None  # a plain library cannot become encrypted: the library says so, nothing to ask
+    import getpass
+
+    value = getpass.getpass(f"Passphrase of the library in {data_dir}: ")
+    if not exists and value and getpass.getpass("Repeat the passphrase: ") != value:
+        raise DocentError("the two passphrases differ; nothing was created.")
+    return value
 
 
 def _emit(obj: Any) -> None:
@@ -153,7 +180,7 @@ def cmd_index(args: argparse.Namespace) -> int:
     progress = _Progress(quiet=args.json)
     problems: list[tuple[str, str, str]] = []
     summary: SyncDone | None = None
-    with _open(args) as lib:
+    with _open(args, encrypt=args.encrypt) as lib:
         if args.rebuild:
             lib.rebuild()
         progress.line("Loading the embedding model…", force=True)
@@ -205,7 +232,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
     from docent.core.cancel import CancelToken
-    from docent.core.types import AnswerDone, Sources, Token
+    from docent.core.types import AnswerDone, Sources, Token, WholeDocCoverage, WholeDocProgress
 
     cancel = CancelToken()
     with _open(args) as lib:
@@ -223,8 +250,20 @@ def cmd_ask(args: argparse.Namespace) -> int:
         done: AnswerDone | None = None
         sources: list[Any] = []
         streamed = ""
+        coverage: WholeDocCoverage | None = None
         try:
-            for ev in lib.ask(args.question, scope=args.scope, cancel=cancel):
+            for ev in lib.ask(args.question, scope=args.scope, cancel=cancel,
+                              mode="whole" if getattr(args, "whole", False) else "auto"):
+                if isinstance(ev, WholeDocProgress):
+                    if not args.json and sys.stderr.isatty():  # cleared before the answer is written
+                        parts = ev.total - 1
+                        sys.stderr.write(f"\rReading part {ev.done + 1} of {parts}…" if ev.done < parts
+                                         else "\r" + " " * 40 + "\r")
+                        sys.stderr.flush()
+                    continue
+                if isinstance(ev, WholeDocCoverage):
+                    coverage = ev
+                    continue
                 if isinstance(ev, Sources):
                     sources = ev.hits
                 elif isinstance(ev, Token):
@@ -251,6 +290,9 @@ def cmd_ask(args: argparse.Namespace) -> int:
                 "provenance": provenance.to_json() if provenance is not None else None,
                 # each sentence checked against the passages it cites; supported: false = check it
                 "claims": [c.to_json() for c in done.claims],
+                # "answer" (top passages) or the whole-document task, with what it read
+                "mode": coverage.mode if coverage is not None else "answer",
+                "coverage": coverage.to_json() if coverage is not None else None,
             })
             return 0
         if not streamed:
@@ -279,6 +321,9 @@ def cmd_ask(args: argparse.Namespace) -> int:
             print("\nNearest passages:")
             for h in sources[:3]:
                 print(f"  - {h.path}, {h.location}: {h.text[:100]!r}")
+        if coverage is not None:
+            print(f"\n({coverage.mode}: read {coverage.chunks_read} of {coverage.chunks_total} passages "
+                  f"of {len(coverage.documents)} document(s))")
     return 0
 
 
@@ -307,9 +352,17 @@ def cmd_status(args: argparse.Namespace) -> int:
     with _open(args) as lib:
         docs = lib.documents()
         notes = {d.id: lib.catalog.notes(d.id) for d in docs}
+        encrypted = lib.encrypted
     if args.json:
-        _emit({"documents": [dict(d.to_json(), notes=notes[d.id]) for d in docs]})
+        out: dict[str, Any] = {"documents": [dict(d.to_json(), notes=notes[d.id]) for d in docs]}
+        if encrypted:
+            out["encrypted"] = True  # absent for a plain library, as before
+        _emit(out)
         return 0
+    if encrypted:
+        from docent.core.crypto import WHAT_IS_ENCRYPTED
+
+        print(f"This library is encrypted. {WHAT_IS_ENCRYPTED}")
     if not docs:
         print("The library is empty. Add documents with: docent index FOLDER")
         return 0

@@ -107,3 +107,11 @@ def _inside(filename: object, folder: object) -> bool:
 
 class Cancelled(DocentError):
     """The user cancelled a long job."""
+
+
+class PassphraseRequired(DocentError):
+    """The library is encrypted and no passphrase was given."""
+
+
+class WrongPassphrase(DocentError):
+    """The passphrase given is not the encrypted library's; nothing was opened or changed."""

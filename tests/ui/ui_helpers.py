@@ -106,7 +106,7 @@ class ScriptedLibrary:
     def recorded_embedder(self) -> str:
         return self.catalog.get_meta("embedder_id") or ""
 
-    def ask(self, question: str, scope: Any = (), cancel: CancelToken = NEVER) -> Iterator[Any]:
+    def ask(self, question: str, scope: Any = (), cancel: CancelToken = NEVER, mode: str = "auto") -> Iterator[Any]:
         self.questions.append(question)
         hit = Hit("c1", 1, self.PASSAGE.path, 2, "p. 2", self.PASSAGE.text, 1.0)
         yield Sources([hit])

@@ -13,7 +13,7 @@ import sqlite3
 import time
 import unicodedata
 from pathlib import Path
-from typing import Iterable, Iterator, Sequence
+from typing import Any, Iterable, Iterator, Sequence
 
 from docent.core.types import Chunk, DocumentRecord
 
@@ -136,10 +136,30 @@ def cjk_query(text: str) -> str:
     return " OR ".join('"' + t.replace('"', "") + '"' for t in unique[:64])
 
 
+def _driver(key: bytes | None) -> Any:
+    """The DB-API module: sqlite3, or SQLCipher's build of it for an encrypted library."""
+    if key is None:
+        return sqlite3
+    import importlib
+
+    try:
+        return importlib.import_module("sqlcipher3.dbapi2")
+    except ImportError as exc:
+        from docent.errors import StoreError
+
+        raise StoreError("this library is encrypted but SQLCipher is not installed: "
+                         "pip install 'sqlcipher3>=0.6.4' in Docent's environment.") from exc
+
+
 class Catalog:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, key: bytes | None = None) -> None:
+        """`key`: the 32-byte key of an encrypted library; the file (with its WAL journal) is then
+        opened with SQLCipher, which encrypts every page. The SQL is the same either way."""
         self.path = path
-        self._db = sqlite3.connect(str(path), timeout=30, isolation_level=None, check_same_thread=False)
+        self._sql = _driver(key)
+        self._db = self._sql.connect(str(path), timeout=30, isolation_level=None, check_same_thread=False)
+        if key is not None:
+            self._db.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("PRAGMA foreign_keys=ON")
@@ -166,7 +186,7 @@ class Catalog:
                 self._db.execute(f"INSERT INTO {name}({name}) VALUES('optimize')")
             self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             self._forgotten = False
-        except sqlite3.Error as exc:  # e.g. disk full: the deleted rows are unreachable anyway
+        except self._sql.Error as exc:  # e.g. disk full: the deleted rows are unreachable anyway
             log.info("could not purge deleted text from the keyword index: %s", exc)
 
     # ---- meta ---------------------------------------------------------------------------------
@@ -337,6 +357,16 @@ class Catalog:
         )
         return {r[0]: tuple(r[1:]) for r in rows}
 
+    def document_chunks(self, doc_id: int) -> list[tuple]:  # type: ignore[type-arg]
+        """Every chunk of an indexed document, in order: (id, doc_id, path, ordinal, text, page,
+        location, char_start, char_end, heading); [] for a document not indexed."""
+        rows = self._db.execute(
+            "SELECT c.id, c.doc_id, d.path, c.ordinal, c.text, c.page, c.location, c.char_start, c.char_end, c.heading "
+            "FROM chunks c JOIN documents d ON d.id=c.doc_id WHERE c.doc_id=? AND d.status='indexed' ORDER BY c.ordinal",
+            (doc_id,),
+        )
+        return [tuple(r) for r in rows]
+
     def keyword_search(self, query: str, limit: int, doc_ids: Sequence[int] | None = None) -> list[tuple[str, float]]:
         """BM25 over chunk text (and, weighted lower, its title/heading context). → [(chunk_id, bm25)]
         A question holding CJK searches the CJK bigram index, or the main one when that finds nothing."""
@@ -378,7 +408,7 @@ class Catalog:
             sql += " ORDER BY score LIMIT ?"
             params.append(limit)
             return [(r[0], float(r[1])) for r in self._db.execute(sql, params)]
-        except sqlite3.OperationalError:
+        except self._sql.OperationalError:
             return []
 
     def _has_unindexed(self) -> bool:
@@ -394,7 +424,7 @@ class Catalog:
     def integrity_ok(self) -> bool:
         try:
             return self._db.execute("PRAGMA quick_check").fetchone()[0] == "ok"
-        except sqlite3.DatabaseError:
+        except self._sql.DatabaseError:
             return False
 
     def rows(self, sql: str, params: Sequence[object] = ()) -> Iterator[tuple]:  # type: ignore[type-arg]

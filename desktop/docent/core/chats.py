@@ -145,10 +145,24 @@ def _title_from(question: str, limit: int = 60) -> str:
 
 
 class ChatStore:
-    """The chats of one library: `<data dir>/chats/<id>.json`. The folder is created on first save."""
+    """The chats of one library: `<data dir>/chats/<id>.json`. The folder is created on first save.
+    With `key` (an encrypted library's chat key) each file is sealed with AES-256-GCM instead of
+    holding plain JSON."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, key: bytes | None = None) -> None:
         self.folder = Path(folder)
+        self._key = key
+
+    def _read(self, file: Path) -> dict[str, Any]:
+        data = file.read_bytes()
+        if self._key is not None:
+            from docent.core.crypto import open_sealed
+
+            data = open_sealed(self._key, data)
+        raw = json.loads(data.decode("utf-8"))
+        if not isinstance(raw, dict):
+            raise ValueError(f"not a chat: {file}")
+        return raw
 
     def _file(self, chat_id: str) -> Path:
         if not _ID.match(chat_id):
@@ -167,8 +181,7 @@ class ChatStore:
             return []
         for file in files:
             try:
-                raw = json.loads(file.read_text(encoding="utf-8"))
-                chat = Chat.from_json(raw)
+                chat = Chat.from_json(self._read(file))
             except (OSError, ValueError, KeyError, TypeError):
                 log.warning("skipping unreadable chat file %s", file)
                 continue
@@ -178,15 +191,19 @@ class ChatStore:
         return out
 
     def load(self, chat_id: str) -> Chat:
-        raw = json.loads(self._file(chat_id).read_text(encoding="utf-8"))
-        return Chat.from_json(raw)
+        return Chat.from_json(self._read(self._file(chat_id)))
 
     def save(self, chat: Chat) -> None:
         chat.updated = time.time()
         self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         target = self._file(chat.id)
         tmp = target.with_suffix(".tmp")
-        tmp.write_text(json.dumps(chat.to_json(), ensure_ascii=False, indent=1), encoding="utf-8")
+        data = json.dumps(chat.to_json(), ensure_ascii=False, indent=1).encode("utf-8")
+        if self._key is not None:
+            from docent.core.crypto import seal
+
+            data = seal(self._key, data)
+        tmp.write_bytes(data)
         os.replace(tmp, target)
 
     def delete(self, chat_id: str) -> None:

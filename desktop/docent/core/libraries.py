@@ -103,7 +103,7 @@ class Registry:
 # journal files), the vectors, chats, audit log, settings, followed folders, caches and the lock.
 LIBRARY_ENTRIES = (
     "catalog.sqlite3", "catalog.sqlite3-wal", "catalog.sqlite3-shm", "catalog.sqlite3-journal",
-    "vectors", "chats", "audit", "settings.json", "folders.json", "model-hashes.json",
+    "vectors", "chats", "audit", "settings.json", "folders.json", "model-hashes.json", "encryption.json",
 )
 LOCK_FILE = "docent.lock"
 

@@ -8,7 +8,7 @@ import logging
 import os
 import shutil
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import TYPE_CHECKING, Iterator, Sequence
 
 from docent import paths
 from docent.core.audit import AuditLog, ask_record
@@ -28,6 +28,9 @@ from docent.errors import DocentError, EmbedderMismatch
 from docent.settings import Settings
 from docent.settings import load as load_settings
 
+if TYPE_CHECKING:
+    from docent.core.chats import ChatStore
+
 log = logging.getLogger(__name__)
 
 CATALOG_FILE = "catalog.sqlite3"
@@ -37,9 +40,27 @@ MODEL_HASHES_FILE = "model-hashes.json"
 
 
 class Library:
-    def __init__(self, data_dir: Path, settings: Settings | None = None, embedder: Embedder | None = None) -> None:
+    def __init__(self, data_dir: Path, settings: Settings | None = None, embedder: Embedder | None = None,
+                 passphrase: str | None = None, encrypt: bool = False) -> None:
+        """`passphrase`: needed to open an encrypted library (PassphraseRequired without it,
+        WrongPassphrase when it is not the library's: then nothing is written). `encrypt`: make a new
+        library encrypted with `passphrase` (refused for a library that already holds a plain catalog)."""
+        from docent.core import crypto
         from docent.errors import write_failure
 
+        self._keys: crypto.LibraryKeys | None = None
+        if crypto.is_encrypted(Path(data_dir)):  # checked before anything is created, locked or written
+            self._keys = crypto.unlock(Path(data_dir), passphrase)
+        elif encrypt and (Path(data_dir) / CATALOG_FILE).exists():
+            raise DocentError(
+                f"the library in {data_dir} is not encrypted, and encryption is chosen when a library is "
+                "created: index into a new library folder (--data-dir) with --encrypt."
+            )
+        elif encrypt and not passphrase:
+            from docent.errors import PassphraseRequired
+
+            raise PassphraseRequired(f"an encrypted library needs a passphrase: set {crypto.PASSPHRASE_ENV}, "
+                                     "or run the command in a terminal to be asked for it.")
         try:
             self.dir = paths.ensure_private_dir(Path(data_dir))
         except OSError as exc:  # a read-only parent, a full disk: say so in words (CLI and window alike)
@@ -48,7 +69,9 @@ class Library:
         self._lock.acquire()
         try:
             self.settings = settings or load_settings(self.dir / SETTINGS_FILE)
-            self.catalog = Catalog(self.dir / CATALOG_FILE)
+            if encrypt and self._keys is None:
+                self._keys = crypto.create(self.dir, passphrase or "")
+            self.catalog = Catalog(self.dir / CATALOG_FILE, self._keys.catalog if self._keys else None)
         except Exception as exc:
             self._lock.release()
             failure = write_failure(exc, self.dir) if not isinstance(exc, DocentError) else None
@@ -61,6 +84,17 @@ class Library:
         self._model_key: tuple[object, ...] | None = None
         self._hashes: dict[str, str] = {}
         self.recovered = 0
+
+    @property
+    def encrypted(self) -> bool:
+        """Whether the catalog (texts, keyword index) and the chats are stored encrypted."""
+        return self._keys is not None
+
+    def chat_store(self) -> "ChatStore":
+        """The library's saved chats, sealed with the library's key when it is encrypted."""
+        from docent.core.chats import CHATS_DIR, ChatStore
+
+        return ChatStore(self.dir / CHATS_DIR, self._keys.chats if self._keys else None)
 
     # ---- lazily built services -----------------------------------------------------------------
     @property
@@ -183,7 +217,11 @@ class Library:
         return self.searcher().search(query, top_k, self.scope(scope), params)
 
     def ask(self, question: str, scope: Sequence[str] = (), cancel: CancelToken = NEVER,
-            params: AskParams | None = None) -> Iterator[AskEvent]:
+            params: AskParams | None = None, mode: str = "auto") -> Iterator[AskEvent]:
+        """`mode`: "answer" (top passages), "whole" (a whole-document task over the scope: summary,
+        comparison or list, see core/wholedoc.py), "auto" (whole when the question asks for one)."""
+        from docent.core import wholedoc
+
         s = self.settings
         if params is None:
             from docent.core.models import EMBEDDER_ID
@@ -191,7 +229,15 @@ class Library:
             params = AskParams(sources=s.sources, max_answer_tokens=s.max_answer_tokens)
             if self.embedder.id != EMBEDDER_ID:  # the gate's thresholds were calibrated for the default
                 params = params.lenient()
-        for ev in ask(question, self.searcher(), self.chat_model, params, self.scope(scope), cancel):
+        kind = None if mode == "answer" else wholedoc.detect(question)
+        if mode == "whole" and kind is None:
+            kind = "list"  # every point of the documents that bears on the question
+        events: Iterator[AskEvent] = (
+            wholedoc.ask_whole(question, kind, self.catalog, self.searcher(), self.chat_model, params,
+                               self.scope(scope), cancel)
+            if kind is not None else ask(question, self.searcher(), self.chat_model, params, self.scope(scope), cancel)
+        )
+        for ev in events:
             if isinstance(ev, AnswerDone):
                 ev = self._finish_answer(question, scope, ev)
             yield ev

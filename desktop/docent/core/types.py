@@ -222,4 +222,28 @@ class Claim:
                 "supported": self.supported}
 
 
-AskEvent = Sources | Token | AnswerDone
+@dataclass(frozen=True)
+class WholeDocProgress:
+    """A whole-document task's progress: `done` of `total` model calls, `stage` "map" (notes per
+    batch of chunks) or "reduce" (the final answer)."""
+
+    done: int
+    total: int
+    stage: str
+
+
+@dataclass(frozen=True)
+class WholeDocCoverage:
+    """What a whole-document answer read: `mode` "summarize" | "compare" | "list", the chunks read of
+    those the documents hold, and the documents (paths)."""
+
+    mode: str
+    chunks_read: int
+    chunks_total: int
+    documents: list[str]
+
+    def to_json(self) -> dict[str, object]:
+        return {"chunks_read": self.chunks_read, "chunks_total": self.chunks_total, "documents": list(self.documents)}
+
+
+AskEvent = Sources | Token | AnswerDone | WholeDocProgress | WholeDocCoverage

@@ -12,7 +12,6 @@ from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, QUrl, Slot
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QDesktopServices, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QFileDialog,
-    QInputDialog,
     QMainWindow,
     QMessageBox,
     QSplitter,
@@ -119,6 +118,7 @@ class MainWindow(QMainWindow):
         lib.opening.connect(self._on_opening)
         lib.opened.connect(self._on_opened)
         lib.openFailed.connect(self._on_open_failed)
+        lib.passphraseNeeded.connect(self._on_passphrase_needed)
         lib.rowsReset.connect(self._on_rows_reset)
         lib.rowChanged.connect(self._on_row_changed)
         lib.rootsChanged.connect(self._on_roots)
@@ -150,6 +150,7 @@ class MainWindow(QMainWindow):
 
         chat.askRequested.connect(self.ask)
         chat.stopRequested.connect(chats.stop)
+        chat.wholeToggled.connect(chats.set_whole)
         chat.regenerateRequested.connect(chats.regenerate)
         chat.newChatRequested.connect(chats.new_chat)
         chat.exportRequested.connect(self.export_chat)
@@ -212,8 +213,28 @@ class MainWindow(QMainWindow):
 
     @Slot(object)
     def _on_opened(self, state: LibraryState) -> None:
-        self.statusBar().showMessage(f"Library: {state.data_dir}", 5000)
+        if getattr(state, "encrypted", False):
+            from docent.core.crypto import WHAT_IS_ENCRYPTED
+
+            self.statusBar().showMessage(f"Library (encrypted): {state.data_dir}. {WHAT_IS_ENCRYPTED}", 10000)
+        else:
+            self.statusBar().showMessage(f"Library: {state.data_dir}", 5000)
         self._update_chat_state()
+
+    @Slot(str, str)
+    def _on_passphrase_needed(self, data_dir: str, why: str) -> None:
+        """An encrypted library: ask its passphrase (again, saying so, after a wrong one)."""
+        from PySide6.QtWidgets import QDialog
+
+        from docent.ui.widgets.encryption import PassphraseDialog
+
+        name = self.registry.name_of(data_dir) if self.registry is not None else Path(data_dir).name
+        dialog = PassphraseDialog(name, why if "wrong passphrase" in why else "", self)
+        if dialog.exec() == QDialog.DialogCode.Accepted and dialog.passphrase.text():
+            self.library.open(Path(data_dir), passphrase=dialog.passphrase.text())
+        else:
+            self.show_error(f"The library “{name}” is encrypted and was not opened.", "Type its passphrase…",
+                            lambda: self._on_passphrase_needed(data_dir, ""))
 
     @Slot(str)
     def _on_open_failed(self, message: str) -> None:
@@ -310,7 +331,7 @@ class MainWindow(QMainWindow):
             group.addAction(act)
             menu.addAction(act)
 
-    def switch_library(self, path: str) -> None:
+    def switch_library(self, path: str, passphrase: str | None = None, encrypt: bool = False) -> None:
         if self.library.data_dir is not None and str(self.library.data_dir) == path:
             return
         if self.library.indexing:
@@ -322,16 +343,24 @@ class MainWindow(QMainWindow):
             self.registry.save()
         if self.viewer is not None:
             self.viewer.hide()
-        self.library.open(Path(path))
+        self.library.open(Path(path), passphrase=passphrase, encrypt=encrypt)
 
     def new_library(self) -> None:
+        """Library › New library…: its name, and whether it is encrypted (with which passphrase)."""
+        from PySide6.QtWidgets import QDialog
+
+        from docent.ui.widgets.encryption import NewLibraryDialog
+
         if self.registry is None:
             return
-        name, ok = QInputDialog.getText(self, "New library", "Name of the new library (e.g. Contracts, Research):")
-        if ok and name.strip():
+        dialog = NewLibraryDialog(self)
+        if dialog.exec() != QDialog.DialogCode.Accepted:
+            return
+        name, passphrase = dialog.result_values()
+        if name:
             entry = self.registry.add(name)
             self.registry.save()
-            self.switch_library(entry.path)
+            self.switch_library(entry.path, passphrase=passphrase, encrypt=passphrase is not None)
 
     def open_library_folder(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Open or create a library in a folder", str(Path.home()))

@@ -49,6 +49,7 @@ class ChatController(QObject):
         self.store: Any = None  # ChatStore of the open library
         self.chat: Chat = Chat(id="00000000-000000-000000")
         self.scope: list[str] = []
+        self.whole = False  # "Whole document": every part of the documents in scope
         self._job: Job | None = None
         self._turn = -1
         library.opened.connect(self._on_library_opened)
@@ -63,7 +64,8 @@ class ChatController(QObject):
     def _on_library_opened(self, state: LibraryState) -> None:
         from docent.core.chats import CHATS_DIR, ChatStore
 
-        self.store = ChatStore(state.data_dir / CHATS_DIR)
+        # an encrypted library's chats are sealed with its key: use the library's own store
+        self.store = state.chats if getattr(state, "chats", None) is not None else ChatStore(state.data_dir / CHATS_DIR)
         summaries = self.store.list()
         self.chatsChanged.emit(summaries)
         chat = None
@@ -144,13 +146,14 @@ class ChatController(QObject):
         index = len(self.chat.turns) - 1
         self._turn = index
         scope = list(self.scope)
+        mode = "whole" if self.whole else "auto"
         lib_ctl = self.library
 
         def run(cancel: CancelToken) -> Iterator[Any]:
             lib = lib_ctl.lib
             if lib is None:
                 raise DocentError("No library is open. Choose or create one from the Library menu.")
-            yield from lib.ask(question, scope=scope, cancel=cancel)
+            yield from lib.ask(question, scope=scope, cancel=cancel, mode=mode)
 
         job = Job("ask", run, Priority.INTERACTIVE)
         job.event.connect(self._on_event)
@@ -173,6 +176,10 @@ class ChatController(QObject):
             return self.ask(last.question)
         finally:
             self.scope = previous
+
+    @Slot(bool)
+    def set_whole(self, on: bool) -> None:
+        self.whole = on
 
     def stop(self) -> None:
         if self._job is not None:

@@ -87,6 +87,8 @@ class LibraryState:
     roots: list[str]
     recorded_embedder: str
     rebuilt: bool = False  # the index was dropped on opening (a new embedder): everything is read again
+    encrypted: bool = False  # the library is encrypted at rest (docent.core.crypto)
+    chats: object = None  # the library's ChatStore (sealed with its key when encrypted); None: a plain one
 
 
 PACKAGED_LABELS = {"smollm2-135m-instruct": "SmolLM2 135M Instruct", "gemma3-270m": "Gemma 3 270M"}

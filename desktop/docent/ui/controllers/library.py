@@ -21,7 +21,7 @@ from docent.ui.tasks import Job, Lane, Priority
 
 log = logging.getLogger(__name__)
 
-LibraryFactory = Callable[[Path], Any]  # data dir → docent.core.library.Library
+LibraryFactory = Callable[..., Any]  # (data dir, passphrase=, encrypt=) → docent.core.library.Library
 WATCH_LIMIT = 4000
 WATCH_DEBOUNCE_MS = 1500
 
@@ -33,6 +33,8 @@ class LibraryController(QObject):
         opening(str): a library folder is being opened
         opened(object): LibraryState, once the library is open
         openFailed(str): why the library could not be opened
+        passphraseNeeded(str, str): the library in this folder is encrypted; why its passphrase is asked
+            (none was given, or the one given is wrong): open it again with `open(folder, passphrase)`
         closed(): the library was closed (before opening another)
         rowsReset(list): every DocRow (after opening or a sync)
         rowChanged(object): one DocRow changed while indexing
@@ -49,6 +51,7 @@ class LibraryController(QObject):
     opening = Signal(str)
     opened = Signal(object)
     openFailed = Signal(str)
+    passphraseNeeded = Signal(str, str)
     closed = Signal()
     rowsReset = Signal(list)
     rowChanged = Signal(object)
@@ -111,8 +114,9 @@ class LibraryController(QObject):
         self.error.emit(describe_error(exc, self.log_file))
 
     # ---- open / close ---------------------------------------------------------------------------
-    def open(self, data_dir: Path) -> None:
-        """Open the library in `data_dir` (closing the current one first), on the lane."""
+    def open(self, data_dir: Path, passphrase: str | None = None, encrypt: bool = False) -> None:
+        """Open the library in `data_dir` (closing the current one first), on the lane. `passphrase`
+        opens an encrypted library; with `encrypt`, a new library is created encrypted with it."""
         from docent.core.folders import FolderList
 
         data_dir = Path(data_dir)
@@ -124,8 +128,12 @@ class LibraryController(QObject):
 
         folders = self.folders
 
+        options: dict[str, Any] = {}
+        if passphrase or encrypt:  # only then: a factory that takes just the folder keeps working
+            options = {"passphrase": passphrase, "encrypt": encrypt}
+
         def run() -> LibraryState:
-            lib = self._factory(data_dir)
+            lib = self._factory(data_dir, **options)
             self.lib = lib
             rebuilt = False
             if folders.rebuild_pending:  # a new embedder was chosen: drop the old vectors first
@@ -135,7 +143,9 @@ class LibraryController(QObject):
                 rebuilt = True
             rows = self._read_rows(lib)
             recorded = lib.recorded_embedder()
-            return LibraryState(data_dir, lib.settings, rows, list(folders.roots), recorded, rebuilt)
+            chats = lib.chat_store() if hasattr(lib, "chat_store") else None
+            return LibraryState(data_dir, lib.settings, rows, list(folders.roots), recorded, rebuilt,
+                                bool(getattr(lib, "encrypted", False)), chats)
 
         self.lane.call("open", run, on_result=self._on_opened, on_error=self._on_open_failed)
 
@@ -157,7 +167,12 @@ class LibraryController(QObject):
 
     @Slot(object)
     def _on_open_failed(self, exc: BaseException) -> None:
+        from docent.errors import PassphraseRequired, WrongPassphrase
+
         self.lib = None
+        if isinstance(exc, (PassphraseRequired, WrongPassphrase)) and self.data_dir is not None:
+            self.passphraseNeeded.emit(str(self.data_dir), str(exc))
+            return
         self.openFailed.emit(describe_error(exc, self.log_file))
 
     def close_library(self) -> None:

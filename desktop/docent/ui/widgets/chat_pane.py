@@ -9,6 +9,7 @@ from typing import Sequence
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
+    QCheckBox,
     QFrame,
     QHBoxLayout,
     QLabel,
@@ -46,6 +47,7 @@ class ChatPane(QWidget):
     """Signals:
         askRequested(str): a question to ask
         stopRequested(): stop the answer being written
+        wholeToggled(bool): "Whole document" on or off (read every part of the documents in scope)
         regenerateRequested(): ask the last question again
         newChatRequested(): start a new chat
         exportRequested(): save this chat as Markdown
@@ -57,6 +59,7 @@ class ChatPane(QWidget):
 
     askRequested = Signal(str)
     stopRequested = Signal()
+    wholeToggled = Signal(bool)
     regenerateRequested = Signal()
     newChatRequested = Signal()
     exportRequested = Signal()
@@ -149,6 +152,14 @@ class ChatPane(QWidget):
         self.input.submitted.connect(self._submit)
         self.input.textChanged.connect(self._update_button)
         row.addWidget(self.input, 1)
+        self.whole_box = QCheckBox("Whole document")
+        self.whole_box.setObjectName("wholeDocument")
+        self.whole_box.setToolTip(
+            "Read every part of the documents in scope (summary, comparison, list) instead of the few "
+            "best passages; slower. Questions asking for a summary, a comparison or a list are "
+            "recognised without it.")
+        self.whole_box.toggled.connect(self.wholeToggled)
+        row.addWidget(self.whole_box, 0, Qt.AlignmentFlag.AlignBottom)
         self.ask_button = QPushButton("Ask")
         self.ask_button.setObjectName("primary")
         self.ask_button.setToolTip("Ask (Enter)")

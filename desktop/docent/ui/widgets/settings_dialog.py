@@ -124,6 +124,16 @@ class SettingsDialog(QDialog):
         folder_row.addWidget(self.folder, 1)
         folder_row.addWidget(change)
         dform.addRow("Library folder:", folder_row)
+        from pathlib import Path
+
+        from docent.core.crypto import WHAT_IS_ENCRYPTED, is_encrypted
+
+        encrypted = bool(data_dir) and is_encrypted(Path(data_dir))
+        self.encryption = QLabel(f"Yes. {WHAT_IS_ENCRYPTED}" if encrypted else
+                                 "No (encryption is chosen when a library is created: Library › New library…)")
+        self.encryption.setObjectName("hint")
+        self.encryption.setWordWrap(True)
+        dform.addRow("Encrypted:", self.encryption)
         layout.addWidget(docs)
 
         privacy = QGroupBox("Privacy and audit")

@@ -1,0 +1,109 @@
+"""The dialogs of encryption at rest: a new library (its name, and whether it is encrypted with a
+passphrase) and the passphrase of an encrypted library being opened."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QVBoxLayout,
+    QWidget,
+)
+
+from docent.core.crypto import WHAT_IS_ENCRYPTED
+
+FORGOTTEN = "A forgotten passphrase cannot be recovered: the documents would have to be indexed again."
+
+
+class NewLibraryDialog(QDialog):
+    """Library › New library…: a name, and "Encrypt this library" with its passphrase (twice)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("New library")
+        layout = QVBoxLayout(self)
+        form = QFormLayout()
+        self.name = QLineEdit()
+        self.name.setPlaceholderText("e.g. Contracts, Research")
+        form.addRow("Name:", self.name)
+        self.encrypt = QCheckBox("Encrypt this library")
+        self.encrypt.setToolTip(WHAT_IS_ENCRYPTED)
+        form.addRow("", self.encrypt)
+        self.passphrase = QLineEdit()
+        self.passphrase.setEchoMode(QLineEdit.EchoMode.Password)
+        self.repeat = QLineEdit()
+        self.repeat.setEchoMode(QLineEdit.EchoMode.Password)
+        form.addRow("Passphrase:", self.passphrase)
+        form.addRow("Repeat it:", self.repeat)
+        layout.addLayout(form)
+        self.note = QLabel(f"{WHAT_IS_ENCRYPTED}\n{FORGOTTEN}")
+        self.note.setObjectName("hint")
+        self.note.setWordWrap(True)
+        layout.addWidget(self.note)
+        self.problem = QLabel("")
+        self.problem.setWordWrap(True)
+        layout.addWidget(self.problem)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        layout.addWidget(self.buttons)
+        for w in (self.name, self.passphrase, self.repeat):
+            w.textChanged.connect(self._check)
+        self.encrypt.toggled.connect(self._check)
+        self._check()
+
+    def problem_text(self) -> str:
+        if not self.name.text().strip():
+            return "Give the library a name."
+        if self.encrypt.isChecked():
+            if not self.passphrase.text():
+                return "Choose a passphrase."
+            if self.passphrase.text() != self.repeat.text():
+                return "The two passphrases differ."
+        return ""
+
+    def _check(self) -> None:
+        for w in (self.passphrase, self.repeat, self.note):
+            w.setEnabled(self.encrypt.isChecked())
+        problem = self.problem_text()
+        self.problem.setText(problem if self.name.text() or self.encrypt.isChecked() else "")
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(not problem)
+
+    def accept(self) -> None:
+        if not self.problem_text():
+            super().accept()
+
+    def result_values(self) -> tuple[str, str | None]:
+        """(name, passphrase); the passphrase is None when the library is not to be encrypted."""
+        return self.name.text().strip(), self.passphrase.text() if self.encrypt.isChecked() else None
+
+
+class PassphraseDialog(QDialog):
+    """The passphrase of an encrypted library being opened; `why` says what went wrong, if anything."""
+
+    def __init__(self, name: str, why: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Encrypted library")
+        layout = QVBoxLayout(self)
+        intro = QLabel(f"The library “{name}” is encrypted. Type its passphrase to open it.")
+        intro.setWordWrap(True)
+        layout.addWidget(intro)
+        if why:
+            problem = QLabel(why[:1].upper() + why[1:])
+            problem.setWordWrap(True)
+            layout.addWidget(problem)
+        self.passphrase = QLineEdit()
+        self.passphrase.setEchoMode(QLineEdit.EchoMode.Password)
+        layout.addWidget(self.passphrase)
+        note = QLabel(WHAT_IS_ENCRYPTED)
+        note.setObjectName("hint")
+        note.setWordWrap(True)
+        layout.addWidget(note)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Open | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)

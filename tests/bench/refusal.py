@@ -1,0 +1,80 @@
+"""Refusal precision: does Docent decline questions its documents cannot answer, and answer the
+ones they can?
+
+Half of the SQuAD articles are indexed; questions about those are answerable, questions about the
+other half are not (their answers are in no indexed document, yet they are the same kind of
+question, on the same kind of text). For each, the answerability gate (retrieval only: similarity
+and coverage of the question's words, `qa.is_relevant`) decides; with `--ask N`, N of each kind also
+go through `Library.ask`, where the model may decline too.
+
+    .venv/bin/python tests/bench/refusal.py [--docs 24] [--per-kind 300] [--ask 20] [--data-dir DIR]
+
+Prints JSON: share of unanswerable questions declined (want high) and of answerable ones declined
+(want low), for the gate and, with --ask, for whole answers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from tests.bench.common import quiet_logs, spaced, squad_questions  # noqa: E402
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--docs", type=int, default=24, help="articles indexed (the other ones give unanswerable questions)")
+    ap.add_argument("--per-kind", type=int, default=300)
+    ap.add_argument("--ask", type=int, default=0, help="also ask N questions of each kind through the model")
+    ap.add_argument("--data-dir")
+    args = ap.parse_args()
+    quiet_logs()
+    from docent.core.library import Library
+    from docent.core.qa import AskParams, is_relevant
+    from docent.core.types import AnswerDone
+    from tests.bench.common import SQUAD
+
+    all_docs = sorted((SQUAD / "docs_pdf").glob("*.pdf"))
+    indexed = spaced(all_docs, args.docs)
+    stems = {d.stem for d in indexed}
+    questions = squad_questions()
+    answerable = spaced([q for q in questions if q["doc"] in stems], args.per_kind)
+    unanswerable = spaced([q for q in questions if q["doc"] not in stems], args.per_kind)
+    data_dir = Path(args.data_dir or tempfile.mkdtemp(prefix="docent-refusal-"))
+    out: dict[str, Any] = {"indexed_articles": len(indexed), "other_articles": len(all_docs) - len(indexed)}
+    with Library(data_dir) as lib:
+        list(lib.index(indexed))
+        params = AskParams(sources=lib.settings.sources)
+        searcher = lib.searcher()
+
+        def gate_declines(qs: list[dict[str, Any]]) -> float:
+            declined = sum(not is_relevant(q["question"], searcher.search(q["question"], params.sources, None,
+                                                                          params.search), params) for q in qs)
+            return round(declined / max(1, len(qs)), 3)
+
+        out["gate"] = {"questions_per_kind": len(answerable),
+                       "unanswerable_declined": gate_declines(unanswerable),
+                       "answerable_declined": gate_declines(answerable)}
+        if args.ask:
+            def ask_declines(qs: list[dict[str, Any]]) -> float:
+                declined = 0
+                for q in qs:
+                    done = [ev for ev in lib.ask(q["question"]) if isinstance(ev, AnswerDone)][-1]
+                    declined += int(not done.answered)
+                return round(declined / max(1, len(qs)), 3)
+
+            out["ask"] = {"model": lib.chat_model().name, "questions_per_kind": args.ask,
+                          "unanswerable_declined": ask_declines(spaced(unanswerable, args.ask)),
+                          "answerable_declined": ask_declines(spaced(answerable, args.ask))}
+    print(json.dumps(out, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
