@@ -196,7 +196,8 @@ def expectation(row: dict[str, str]) -> tuple[str, set[str], str, bool] | None:
         if _int(row["text_chars"]) == 0 and _int(row["pypdf_text_chars_first50p"]) > 0:
             return ("text pypdf sees and MuPDF does not", {"indexed", "skipped"}, r"no text", False)
         if _int(row["text_chars"]) == 0 and _int(row["image_only_pages"]) > 0:
-            return ("image-only, no text", {"skipped"}, r"no text|scan|OCR", True)
+            # OCR reads what it can (its notes say so); what it cannot stays skipped with a reason
+            return ("image-only, no text", {"skipped", "indexed"}, r"no text|scan|OCR", True)
         if _int(row["text_chars"]) == 0:
             return ("no extractable text", {"skipped", "failed"}, r"no text|no readable text", False)
         return ("has text (MuPDF)", {"indexed"}, r"", False)

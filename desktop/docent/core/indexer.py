@@ -33,7 +33,7 @@ from docent.core.types import (
     ScanDone,
     SyncDone,
 )
-from docent.errors import DocentError, write_failure
+from docent.errors import Cancelled, DocentError, write_failure
 
 log = logging.getLogger(__name__)
 
@@ -186,7 +186,7 @@ class Indexer:
         cancelled = False
         own_extractor = self._extractor is None and bool(todo)
         if own_extractor:
-            self._extractor = default_extractor()
+            self._extractor = default_extractor(cancel)  # a cancel stops a long read (OCR) at once
         try:
             for i, entry in enumerate(todo, start=1):
                 if cancel.cancelled:
@@ -332,6 +332,8 @@ class Indexer:
         extractor = self._extractor or InlineExtractor()
         try:
             extraction = extractor.result(path)
+        except Cancelled:  # while the worker was reading: the file stays as it was, for the next run
+            return
         except ExtractError as exc:
             if old is not None:
                 self.store.delete_document(old.id)

@@ -15,10 +15,14 @@ import re
 import statistics
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from docent.core.extract import ExtractError
 from docent.core.extract.common import clean, normalize_ws
 from docent.core.types import Block, Extraction
+
+if TYPE_CHECKING:
+    from docent.core.extract.ocr import OcrResult
 
 log = logging.getLogger(__name__)
 
@@ -169,6 +173,7 @@ def open_reader(path: Path) -> object:
 
 
 PASSWORD_REASON = "password-protected"
+SCANNED_REASON = "no text (scanned?)"  # how the reason for a PDF whose pages have no text layer starts
 
 # pypdf's messages for damaged files → what a user can understand (first match wins)
 _DAMAGE = [
@@ -203,7 +208,8 @@ def fallback_enabled() -> bool:
 
 def extract_pdf(path: Path) -> Extraction:
     """pypdf first; PDFium for a file pypdf cannot open or finds no text in, and for the pages
-    where pypdf finds none."""
+    where pypdf finds none; OCR (ocr.py) for the pages where neither finds any (so not with the
+    fallback off: pypdf alone, to compare)."""
     fallback = fallback_enabled()
     try:
         result = _extract_pypdf(path)
@@ -212,11 +218,17 @@ def extract_pdf(path: Path) -> Extraction:
             raise
         rescued = _extract_pdfium(path)
         if rescued is None or not rescued.blocks:
+            if exc.reason.startswith(SCANNED_REASON):
+                return _ocr_scanned(path, exc)
             raise
         rescued.warnings.insert(0, f"read with PDFium; pypdf could not ({exc.reason})")
+        if rescued.empty_pages:
+            _ocr_empty_pages(path, rescued)
         return rescued
     if fallback and result.empty_pages:
         _fill_empty_pages(path, result)
+        if result.empty_pages:
+            _ocr_empty_pages(path, result)
     return result
 
 
@@ -255,7 +267,7 @@ def _extract_pypdf(path: Path) -> Extraction:
                     "no text in its pages: what it shows is in form fields or annotations, which are not indexed",
                     status="skipped",
                 )
-            raise ExtractError(f"no text (scanned?): none of its {count} pages has a text layer", status="skipped")
+            raise ExtractError(f"{SCANNED_REASON}: none of its {count} pages has a text layer", status="skipped")
         raise ExtractError(f"no readable text on any of its {count} pages")
     return Extraction(blocks=blocks, pages=count, empty_pages=empty, warnings=warnings)
 
@@ -361,3 +373,76 @@ def _fill_empty_pages(path: Path, result: Extraction) -> None:
     result.empty_pages[:] = [n for n in result.empty_pages if n not in texts]
     result.warnings[:] = [w for w in result.warnings if not any(w.startswith(f"p. {n}:") for n in texts)]
     result.warnings.append(f"text of {len(texts)} page(s) read with PDFium (pypdf found none)")
+
+
+# ---- OCR for pages without a text layer (ocr.py) ------------------------------------------------------
+def _ocr_scanned(path: Path, exc: ExtractError) -> Extraction:
+    """A PDF none of whose pages has a text layer: its pages read by OCR, or a reason that says why
+    not (OCR off or unavailable, or it found no text either)."""
+    from docent.core.extract import ocr
+
+    try:
+        got = ocr.read_pages(path)
+    except ocr.OcrError as why:
+        raise ExtractError(f"{exc.reason}; {why}", status="skipped") from exc
+    except Exception as error:  # noqa: BLE001 - the OCR engine failing is this file's outcome
+        log.debug("OCR of %s failed: %r", path, error)
+        raise ExtractError(f"{exc.reason}; OCR failed on it ({str(error)[:80]})", status="skipped") from exc
+    if not got.texts:
+        why = "OCR ran out of time" if got.unread else "OCR found none either"
+        raise ExtractError(f"{exc.reason}, and {why}", status="skipped") from exc
+    labels = _labels_of(path, got.count)
+    blocks = [Block(text=text, page=number, label=labels.get(number), para=para)
+              for number in sorted(got.texts) for para, text in enumerate(got.texts[number], start=1)]
+    empty = [n for n in range(1, got.count + 1) if n not in got.texts]
+    return Extraction(blocks=blocks, pages=got.count, empty_pages=empty, warnings=_ocr_notes(got))
+
+
+def _ocr_empty_pages(path: Path, result: Extraction) -> None:
+    """The pages where neither pypdf nor PDFium found text, read by OCR (when PDFium counts the
+    same pages, so page numbers stay right). Blank pages stay empty."""
+    from docent.core.extract import ocr
+
+    if ocr.unavailable_reason():
+        return
+    try:
+        got = ocr.read_pages(path, pages=list(result.empty_pages), expect_pages=result.pages)
+    except Exception as error:  # noqa: BLE001 - the text layer's pages are still good
+        log.debug("OCR of %s failed: %r", path, error)
+        result.warnings.append(f"OCR failed on its pages without text ({str(error)[:80]})")
+        return
+    if got.count != result.pages or not (got.texts or got.unread):
+        return
+    labels = _labels_of(path, result.pages)
+    by_page: dict[int, list[Block]] = {}
+    for block in result.blocks:
+        by_page.setdefault(block.page or 0, []).append(block)
+    for number, paragraphs in got.texts.items():
+        by_page[number] = [Block(text=t, page=number, label=labels.get(number), para=k)
+                           for k, t in enumerate(paragraphs, start=1)]
+    result.blocks[:] = [b for number in sorted(by_page) for b in by_page[number]]
+    result.empty_pages[:] = [n for n in result.empty_pages if n not in got.texts]
+    result.warnings[:] = [w for w in result.warnings if not any(w.startswith(f"p. {n}:") for n in got.texts)]
+    result.warnings[:0] = _ocr_notes(got)  # first, so the document's notes show it
+
+
+def _ocr_notes(got: OcrResult) -> list[str]:
+    """ "14 pages read by OCR", and the pages it had no time for."""
+    notes = []
+    if got.texts:
+        n = len(got.texts)
+        notes.append(f"{n} page{'' if n == 1 else 's'} read by OCR")
+    if got.unread:
+        span = f"{got.unread[0]}–{got.unread[-1]}" if len(got.unread) > 1 else str(got.unread[0])
+        notes.append(f"{len(got.unread)} page(s) without text not read: OCR stopped at its time limit "
+                     f"(DOCENT_OCR_TIMEOUT_S): {span}")
+    return notes
+
+
+def _labels_of(path: Path, count: int) -> dict[int, str]:
+    """Printed page labels (pypdf), for pages read another way; none when pypdf cannot tell."""
+    try:
+        labels = _page_labels(open_reader(path), count)
+    except Exception:  # noqa: BLE001 - labels are a nicety
+        return {}
+    return {i + 1: lab for i, lab in enumerate(labels) if lab}

@@ -7,6 +7,11 @@ longer than its budget, or makes the worker die, gets a clear reason and the wor
 
 The worker also reads the next file while the indexer embeds the current one (one request ahead),
 so extraction overlaps with embedding.
+
+OCR of a scanned PDF (ocr.py) takes seconds a page, so a long scan needs more than the usual budget:
+the worker reports each page OCR reads, and each report gives the file another full budget, up to
+DOCENT_OCR_TIMEOUT_S in all (the OCR stops a little before that and keeps what it read). A file that
+stops making progress is still stopped after the usual budget.
 """
 
 from __future__ import annotations
@@ -23,15 +28,23 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Iterator
 
+from docent.core.cancel import NEVER, CancelToken
 from docent.core.extract import ExtractError, extract
+from docent.core.extract.ocr import timeout_s as ocr_time_limit
 from docent.core.types import Extraction
+from docent.errors import Cancelled
 
 DEFAULT_TIMEOUT_S = 180.0
 DEFAULT_MEMORY_MB = 3072
 
 
-def _serve(conn: Connection, memory_mb: int) -> None:  # runs in the child
+def _serve(conn: Connection, memory_mb: int, ocr_stop_s: float = 0.0) -> None:  # runs in the child
     import logging
+
+    from docent.core.extract.ocr import ocr_limits
+
+    def on_ocr_page(done: int, total: int) -> None:
+        conn.send(("ocr", done, total))  # alive and making progress: the parent extends the budget
 
     # pypdf warns about every repaired cross-reference table; in the child nothing routes that to the
     # log file, so it would reach the user's terminal. What matters comes back as the file's outcome.
@@ -51,7 +64,9 @@ def _serve(conn: Connection, memory_mb: int) -> None:  # runs in the child
         if path is None:
             return
         try:
-            result: object = ("ok", extract(Path(path)))
+            deadline = time.monotonic() + ocr_stop_s if ocr_stop_s > 0 else None
+            with ocr_limits(deadline=deadline, on_page=on_ocr_page):
+                result: object = ("ok", extract(Path(path)))
         except ExtractError as exc:
             result = ("error", exc.reason, exc.status)
         except FileNotFoundError:
@@ -79,8 +94,11 @@ class ProcessExtractor:
     """`submit(path)` queues a file (at most one ahead); `result(path)` waits for it."""
 
     def __init__(self, timeout_s: float = DEFAULT_TIMEOUT_S, memory_mb: int = DEFAULT_MEMORY_MB,
-                 grace_s: float = 5.0) -> None:
+                 grace_s: float = 5.0, ocr_timeout_s: float | None = None, cancel: CancelToken = NEVER) -> None:
         self.timeout_s = timeout_s
+        self.ocr_timeout_s = ocr_timeout_s if ocr_timeout_s is not None else ocr_time_limit()
+        # while waiting for a file, a cancel stops the worker (a long OCR need not finish first)
+        self.cancel = cancel
         self.grace_s = grace_s
         self.memory_mb = memory_mb
         self._ctx = mp.get_context("spawn")
@@ -90,7 +108,8 @@ class ProcessExtractor:
 
     def _start(self) -> None:
         parent, child = self._ctx.Pipe()
-        proc = self._ctx.Process(target=_serve, args=(child, self.memory_mb), daemon=True, name="docent-extract")
+        proc = self._ctx.Process(target=_serve, args=(child, self.memory_mb, self._ocr_stop_s()), daemon=True,
+                                 name="docent-extract")
         with _main_hidden():
             proc.start()
         child.close()
@@ -114,6 +133,11 @@ class ProcessExtractor:
             if proc.is_alive():  # pragma: no cover
                 proc.kill()
                 proc.join(timeout=5)
+
+    def _ocr_stop_s(self) -> float:
+        """When the child's OCR stops starting pages, counted from the file's start: early enough
+        (a budget, at most a minute) before the parent's hard limit for what it read to come back."""
+        return max(1.0, self.ocr_timeout_s - min(self.timeout_s, 60.0, 0.25 * self.ocr_timeout_s))
 
     def submit(self, path: str) -> None:
         if self._pending is not None:
@@ -142,22 +166,28 @@ class ProcessExtractor:
         assert conn is not None
         # the budget runs from when the file was sent; if the caller arrives late (it was busy
         # embedding the previous file) the worker still gets a few seconds
-        left = max(self.grace_s, pending.sent_at + self.timeout_s - time.monotonic())
-        try:
-            ready = conn.poll(left)
-        except (EOFError, OSError):
-            ready = True
-        if not ready:
-            self._stop(kill=True)
-            raise ExtractError(f"took longer than {self.timeout_s:.0f} s to read; skipped so the rest could go on")
-        try:
-            reply = conn.recv()
-        except (EOFError, OSError):
-            if self._proc is not None:
-                self._proc.join(timeout=2)  # reap it, so its exit code is known
-            code = self._proc.exitcode if self._proc is not None else None
-            self._stop(kill=True)
-            raise ExtractError(f"the document reader crashed on this file ({_exit_text(code)})") from None
+        deadline = pending.sent_at + self.timeout_s
+        hard = pending.sent_at + max(self.timeout_s, self.ocr_timeout_s)
+        while True:
+            left = max(self.grace_s, deadline - time.monotonic())
+            ready = self._poll(conn, left)
+            if not ready:
+                self._stop(kill=True)
+                spent = max(self.timeout_s, deadline - pending.sent_at)
+                raise ExtractError(f"took longer than {spent:.0f} s to read; skipped so the rest could go on")
+            try:
+                reply = conn.recv()
+            except (EOFError, OSError):
+                if self._proc is not None:
+                    self._proc.join(timeout=2)  # reap it, so its exit code is known
+                code = self._proc.exitcode if self._proc is not None else None
+                self._stop(kill=True)
+                raise ExtractError(f"the document reader crashed on this file ({_exit_text(code)})") from None
+            if reply[0] != "ocr":
+                break
+            # a page read by OCR: the worker is alive and getting on; another full budget, within
+            # what OCR may take in all
+            deadline = min(hard, max(deadline, time.monotonic() + self.timeout_s))
         self._pending = None
         kind = reply[0]
         if kind == "ok":
@@ -165,6 +195,25 @@ class ProcessExtractor:
         if kind == "gone":
             raise FileNotFoundError(pending.path)
         raise ExtractError(reply[1], status=reply[2])
+
+    def _poll(self, conn: Connection, seconds: float) -> bool:
+        """Whether the worker answered (or died) within `seconds`; raises Cancelled, with the
+        worker stopped, as soon as the cancel token is set."""
+        end = time.monotonic() + seconds
+        while True:
+            if self.cancel.cancelled:
+                self._stop(kill=True)
+                raise Cancelled("cancelled by the user")
+            step = max(0.0, end - time.monotonic())
+            if self.cancel is not NEVER:
+                step = min(step, 0.2)
+            try:
+                if conn.poll(step):
+                    return True
+            except (EOFError, OSError):
+                return True
+            if time.monotonic() >= end:
+                return False
 
     def close(self) -> None:
         self._stop(kill=self._pending is not None)
@@ -242,12 +291,13 @@ def _env_number(name: str, default: float) -> float:
     return value if value > 0 else default
 
 
-def default_extractor() -> ProcessExtractor | InlineExtractor:
+def default_extractor(cancel: CancelToken = NEVER) -> ProcessExtractor | InlineExtractor:
     """The worker with the default budgets; DOCENT_EXTRACT_TIMEOUT_S and DOCENT_EXTRACT_MEMORY_MB
-    change them (benchmarks, unusual machines)."""
+    change them (benchmarks, unusual machines), DOCENT_OCR_TIMEOUT_S what OCR may take in all."""
     if os.environ.get("DOCENT_INLINE_EXTRACT") == "1":
         return InlineExtractor()
     return ProcessExtractor(
         timeout_s=_env_number("DOCENT_EXTRACT_TIMEOUT_S", DEFAULT_TIMEOUT_S),
         memory_mb=int(_env_number("DOCENT_EXTRACT_MEMORY_MB", DEFAULT_MEMORY_MB)),
+        cancel=cancel,
     )
