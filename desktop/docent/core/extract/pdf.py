@@ -145,7 +145,7 @@ def open_reader(path: Path) -> object:
     if pypdf_log.level == logging.NOTSET and not logging.getLogger().isEnabledFor(logging.DEBUG):
         # pypdf's warnings about damaged files quote its raw bytes, document text included (in an
         # uncompressed page): kept out of the log unless debugging. What matters is the file's outcome.
-        pypdf_log.setLevel(logging.ERROR)
+        pypdf_log.setLevel(logging.CRITICAL)  # its robustness fixes are logged as errors too
     with path.open("rb") as fh:
         head = fh.read(1024)
     if not head:

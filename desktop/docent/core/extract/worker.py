@@ -48,7 +48,7 @@ def _serve(conn: Connection, memory_mb: int, ocr_stop_s: float = 0.0) -> None:  
 
     # pypdf warns about every repaired cross-reference table; in the child nothing routes that to the
     # log file, so it would reach the user's terminal. What matters comes back as the file's outcome.
-    logging.getLogger("pypdf").setLevel(logging.ERROR)
+    logging.getLogger("pypdf").setLevel(logging.CRITICAL)  # it logs robustness fixes as errors too
     try:
         import resource
 
