@@ -229,3 +229,16 @@ def test_without_a_working_reranker_the_fused_order_stands(atlas) -> None:  # no
     broken = Searcher(lib.catalog, lib.store, lib.embedder, reranker=Broken()).search(question, 3, None, SearchParams(rerank=10))
     assert _pages(none) == _pages(plain) == _pages(broken)
     assert [h.score for h in broken] == [h.score for h in plain]
+
+
+def test_the_library_uses_the_reranker_named_in_its_settings(atlas, reranker_dir: Path) -> None:  # noqa: ANN001
+    from dataclasses import replace
+
+    lib = atlas
+    question = docgen.ATLAS_PAGES[3].split(".")[0]
+    assert lib.reranker() is None and lib.search_params().rerank == 0  # none set: the fused order
+    lib.settings = replace(lib.settings, reranker=str(reranker_dir), rerank_candidates=10)
+    assert lib.reranker() is not None and lib.search_params().rerank == 10
+    assert lib.search(question, 1)[0].page == 4
+    lib.settings = replace(lib.settings, reranker="")
+    assert lib.reranker() is None

@@ -24,6 +24,10 @@ class Settings:
     sources: int = 5
     chunk_tokens: int = 200
     chunk_overlap: int = 32
+    # a cross-encoder that re-orders the best fused passages: an .onnx file with tokenizer.json beside
+    # it (or their folder); "" → none (no cross-encoder ships with Docent: see core/rerank.py)
+    reranker: str = ""
+    rerank_candidates: int = 20
     # "personal": no audit log unless asked for; "office": an audit log of every question is kept
     profile: str = "personal"
     audit_log: bool | None = None  # None → as the profile says
@@ -43,6 +47,8 @@ class Settings:
             problems.append("temperature must be between 0 and 2")
         if not 16 <= self.max_answer_tokens <= 4096:
             problems.append("answer length must be between 16 and 4096 tokens")
+        if not 0 <= self.rerank_candidates <= 100:
+            problems.append("reranked candidates must be between 0 and 100")
         if not 1 <= self.sources <= 20:
             problems.append("number of sources must be between 1 and 20")
         if not 32 <= self.chunk_tokens <= 256:

@@ -21,6 +21,7 @@ from docent.core.llm import ChatModel, LLMSettings
 from docent.core.lock import DirLock
 from docent.core.provenance import Provenance
 from docent.core.qa import AskParams, ask
+from docent.core.rerank import Reranker
 from docent.core.search import Searcher, SearchParams
 from docent.core.store import VectorStore
 from docent.core.types import AnswerDone, AskEvent, DocumentRecord, Hit, IndexEvent
@@ -83,6 +84,8 @@ class Library:
         self._model: ChatModel | None = None
         self._model_key: tuple[object, ...] | None = None
         self._hashes: dict[str, str] = {}
+        self._reranker: Reranker | None = None
+        self._reranker_spec = ""
         self.recovered = 0
 
     @property
@@ -211,10 +214,23 @@ class Library:
 
     def searcher(self) -> Searcher:
         self._check_embedder()
-        return Searcher(self.catalog, self.store, self.embedder)
+        return Searcher(self.catalog, self.store, self.embedder, self.reranker())
 
-    def search(self, query: str, top_k: int = 5, scope: Sequence[str] = (), params: SearchParams = SearchParams()) -> list[Hit]:
-        return self.searcher().search(query, top_k, self.scope(scope), params)
+    def reranker(self) -> Reranker | None:
+        """The cross-encoder of settings.reranker, loaded once per path; None when none is set."""
+        from docent.core.rerank import load_reranker
+
+        spec = self.settings.reranker
+        if self._reranker_spec != spec:
+            self._reranker, self._reranker_spec = load_reranker(spec), spec
+        return self._reranker
+
+    def search_params(self) -> SearchParams:
+        """The default search, re-ranked by the settings' cross-encoder when one is set."""
+        return SearchParams(rerank=self.settings.rerank_candidates if self.settings.reranker else 0)
+
+    def search(self, query: str, top_k: int = 5, scope: Sequence[str] = (), params: SearchParams | None = None) -> list[Hit]:
+        return self.searcher().search(query, top_k, self.scope(scope), params or self.search_params())
 
     def ask(self, question: str, scope: Sequence[str] = (), cancel: CancelToken = NEVER,
             params: AskParams | None = None, mode: str = "auto") -> Iterator[AskEvent]:
@@ -226,7 +242,7 @@ class Library:
         if params is None:
             from docent.core.models import EMBEDDER_ID
 
-            params = AskParams(sources=s.sources, max_answer_tokens=s.max_answer_tokens)
+            params = AskParams(sources=s.sources, max_answer_tokens=s.max_answer_tokens, search=self.search_params())
             if self.embedder.id != EMBEDDER_ID:  # the gate's thresholds were calibrated for the default
                 params = params.lenient()
         kind = None if mode == "answer" else wholedoc.detect(question)
