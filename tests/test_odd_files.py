@@ -152,6 +152,17 @@ def test_links_loops_and_special_files_are_left_out_without_duplicates(odd) -> N
     assert sum(Path(p).name == "inner.txt" for p in paths) == 1
 
 
+def test_what_cannot_be_a_document_is_reported_with_a_reason(odd) -> None:  # noqa: ANN001
+    from docent.core.types import FileLeftOut
+
+    _, _, events, _, _, _ = odd
+    left = {Path(e.path).name: e.reason for e in events if isinstance(e, FileLeftOut)}
+    assert "does not exist" in left["dangling.pdf"] and "link loop" in left["self.pdf"]
+    assert "not a regular file" in left["pipe.txt"] and "not a regular file" in left["zero.txt"]
+    assert any("not valid text" in reason and "rename" in reason for reason in left.values())
+    assert "folder.pdf" not in left  # a folder with a document's name is just a folder
+
+
 def test_an_undecodable_file_name_does_not_stop_the_run(odd) -> None:  # noqa: ANN001
     lib, _, events, _, _, _ = odd
     for p in [d.path for d in lib.documents()] + list(file_done(events)):
@@ -233,8 +244,8 @@ def test_a_file_deleted_between_discovery_and_reading(tmp_path: Path, embedder, 
     docs = _folder(tmp_path)
     real_scan = indexer_mod.scan
 
-    def scan_then_delete(roots: Any) -> Any:  # noqa: ANN401
-        found = real_scan(roots)
+    def scan_then_delete(roots: Any, left_out: Any = None) -> Any:  # noqa: ANN401
+        found = real_scan(roots, left_out)
         (docs / "b.txt").unlink()
         return found
 

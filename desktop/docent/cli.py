@@ -170,7 +170,7 @@ def _width() -> int:
 
 def cmd_index(args: argparse.Namespace) -> int:
     from docent.core.cancel import CancelToken
-    from docent.core.types import FileDone, FileProgress, FileStarted, ScanDone, SyncDone
+    from docent.core.types import FileDone, FileLeftOut, FileProgress, FileStarted, ScanDone, SyncDone
 
     missing = [str(p) for p in args.paths if not Path(p).expanduser().exists()]
     for m in missing:
@@ -198,6 +198,8 @@ def cmd_index(args: argparse.Namespace) -> int:
                 elif isinstance(ev, FileDone):
                     if ev.status != "indexed":
                         problems.append((ev.path, ev.status, ev.reason))
+                elif isinstance(ev, FileLeftOut):  # not a document at all: reported, never catalogued
+                    problems.append((ev.path, "skipped", ev.reason))
                 elif isinstance(ev, SyncDone):
                     summary = ev
         except KeyboardInterrupt:

@@ -20,13 +20,14 @@ from docent.core.cancel import NEVER, CancelToken
 from docent.core.catalog import Catalog
 from docent.core.chunking import ChunkParams, chunk_blocks
 from docent.core.embedder import Embedder
-from docent.core.extract import ExtractError, is_supported
+from docent.core.extract import SUPPORTED_SUFFIXES, ExtractError, is_supported
 from docent.core.extract.worker import InlineExtractor, ProcessExtractor, default_extractor
 from docent.core.store import VectorStore
 from docent.core.types import (
     Chunk,
     DocumentRecord,
     FileDone,
+    FileLeftOut,
     FileProgress,
     FileStarted,
     IndexEvent,
@@ -59,17 +60,30 @@ def _skip_name(name: str) -> bool:
     return name.startswith(".") or name.startswith("~$") or name.endswith((".tmp", ".partial"))
 
 
-def scan(roots: Sequence[Path]) -> tuple[list[FileEntry], list[str]]:
+def _printable(path: str) -> str:
+    """A path that may hold undecodable bytes (lone surrogates), as text a user can read."""
+    return path.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+def scan(roots: Sequence[Path], left_out: list[tuple[str, str]] | None = None) -> tuple[list[FileEntry], list[str]]:
     """All supported files under `roots` (recursively, symlink loops avoided) and the folder
-    prefixes they cover, for finding catalogued files that have gone."""
+    prefixes they cover, for finding catalogued files that have gone. What looks like a document
+    but cannot be one (a dangling link, a pipe or device, an unreadable folder, an undecodable
+    name) goes to `left_out` as (path, reason)."""
     files: dict[str, FileEntry] = {}
     covered: list[str] = []
+    skipped: list[tuple[str, str]] = left_out if left_out is not None else []
+
+    def unreadable_folder(err: OSError) -> None:
+        what = "permission denied" if isinstance(err, PermissionError) else (err.strerror or "cannot be read")
+        skipped.append((_printable(str(err.filename)), f"this folder cannot be read ({what}): nothing in it is indexed"))
+
     for root in roots:
         root = Path(os.path.abspath(os.path.expanduser(root)))
         if root.is_dir():
             covered.append(str(root))
             seen_dirs: set[tuple[int, int]] = set()
-            for dirpath, dirnames, filenames in os.walk(root, followlinks=True, onerror=lambda e: None):
+            for dirpath, dirnames, filenames in os.walk(root, followlinks=True, onerror=unreadable_folder):
                 try:
                     st = os.stat(dirpath)
                     key = (st.st_dev, st.st_ino)
@@ -86,13 +100,21 @@ def scan(roots: Sequence[Path]) -> tuple[list[FileEntry], list[str]]:
                         continue
                     full = os.path.join(dirpath, name)
                     if not is_supported(Path(full)):
+                        if Path(_printable(full)).suffix.lower() in SUPPORTED_SUFFIXES:  # an undecodable name
+                            skipped.append((_printable(full), "its name is not valid text on this system: "
+                                                              "rename the file to index it"))
                         continue
                     try:
                         st = os.stat(full)
-                    except OSError:
+                    except OSError as exc:
+                        reason = ("a link to a file that does not exist (or a link loop)" if os.path.islink(full)
+                                  else f"cannot be read ({exc.strerror or 'unknown error'})")
+                        skipped.append((full, reason))
                         continue
                     if os.path.isfile(full):
                         files[full] = FileEntry(full, st.st_size, st.st_mtime)
+                    elif not os.path.isdir(full):
+                        skipped.append((full, "not a regular file (a pipe, socket or device): nothing to index"))
         elif root.is_file() or root.is_symlink():
             covered.append(str(root))
             try:
@@ -137,7 +159,11 @@ class Indexer:
 
     def _sync(self, roots: Sequence[Path], cancel: CancelToken, force: bool) -> Iterator[IndexEvent]:
         started = time.monotonic()
-        entries, covered = scan(roots)
+        left_out: list[tuple[str, str]] = []
+        entries, covered = scan(roots, left_out)
+        for path, reason in left_out:
+            log.info("left out %s: %s", path, reason)
+            yield FileLeftOut(path, reason)
         on_disk = {e.path for e in entries}
         known: dict[str, DocumentRecord] = {}
         for prefix in covered:

@@ -181,7 +181,17 @@ class SyncDone:
     cancelled: bool = False
 
 
-IndexEvent = ScanDone | FileStarted | FileProgress | FileDone | SyncDone
+@dataclass(frozen=True)
+class FileLeftOut:
+    """Something under a followed folder that looks like a document but cannot be one: a link to
+    nothing, a pipe or device, a folder that cannot be read, a name that is not valid text. It is not
+    catalogued (there is nothing to index); the reason says what to do."""
+
+    path: str
+    reason: str
+
+
+IndexEvent = ScanDone | FileStarted | FileProgress | FileDone | SyncDone | FileLeftOut
 
 
 @dataclass(frozen=True)
