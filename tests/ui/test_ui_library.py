@@ -162,3 +162,19 @@ def test_remove_a_library_deletes_its_data_and_reopens_another(make_window: Any,
     assert str(w.library.data_dir) == str(first)
     assert "Removed the library “Scratch”" in w.statusBar().currentMessage()
     assert all(p.exists() for p in notes.iterdir())  # the documents themselves are untouched
+
+
+def test_what_is_not_a_document_is_mentioned_when_indexing_ends(make_window: Any, qtbot: Any, tmp_path: Path) -> None:
+    from ui_helpers import make_many
+
+    w = make_window()
+    notes = make_many(tmp_path / "notes", 2)
+    (notes / "gone.pdf").symlink_to(tmp_path / "nowhere.pdf")  # a link to nothing
+    messages: list[str] = []
+    w.library.message.connect(messages.append)
+    with qtbot.waitSignal(w.library.indexFinished, timeout=60_000):
+        w.add_paths([str(notes)])
+    qtbot.waitUntil(lambda: any("not a document" in m for m in messages), timeout=5_000)
+    said = next(m for m in messages if "not a document" in m)
+    assert "gone.pdf" in said and "does not exist" in said
+    assert len(w.library_pane.model.rows) == 2  # the link is not listed as a document

@@ -13,7 +13,7 @@ from typing import Any, Callable, Iterator, Sequence
 from PySide6.QtCore import QFileSystemWatcher, QObject, QTimer, Signal, Slot
 
 from docent.core.cancel import CancelToken
-from docent.core.types import FileDone, FileProgress, FileStarted, ScanDone, SyncDone
+from docent.core.types import FileDone, FileLeftOut, FileProgress, FileStarted, ScanDone, SyncDone
 from docent.settings import Settings
 from docent.ui.controllers.common import DocRow, LibraryState, Planned, describe_error
 from docent.ui.controllers.progress import ProgressTracker, sync_summary
@@ -76,6 +76,7 @@ class LibraryController(QObject):
         self.rows: dict[str, DocRow] = {}
         self._index_job: Job | None = None
         self._sync_again: bool | None = None  # None: no sync pending; else its `force`
+        self._left_out: list[tuple[str, str]] = []  # this run's FileLeftOut (path, reason)
         self._progress = ProgressTracker()
         self._watcher = QFileSystemWatcher(self)
         self._watcher.directoryChanged.connect(self._on_fs_change)
@@ -352,6 +353,8 @@ class LibraryController(QObject):
                          old.size if old else 0, time.time() if ev.status == "indexed" else None)
             self.rows[ev.path] = row
             self.rowChanged.emit(row)
+        elif isinstance(ev, FileLeftOut):  # not a document: said once the run ends (and in the log)
+            self._left_out.append((ev.path, ev.reason))
         elif isinstance(ev, SyncDone):
             p.finishing()
             self._last_done = ev
@@ -369,9 +372,15 @@ class LibraryController(QObject):
         self._index_job = None
         self.indexingChanged.emit(False)
         again, self._sync_again = self._sync_again, None
+        left_out, self._left_out = self._left_out, []
         if done is not None:
             self.indexFinished.emit(done)
-            self.message.emit(sync_summary(done))
+            summary = sync_summary(done)
+            if left_out:
+                path, reason = left_out[0]
+                more = f" (and {len(left_out) - 1} more: see the log)" if len(left_out) > 1 else ""
+                summary += f" · not a document: {Path(path).name}: {reason}{more}"
+            self.message.emit(summary)
         elif cancelled:
             self.indexFinished.emit(SyncDone(0, 0, 0, 0, 0, 0, 0, 0, self._progress.elapsed(), cancelled=True))
             self.message.emit("Indexing cancelled; what was finished is kept")
