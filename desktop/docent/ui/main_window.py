@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, QUrl, Slot
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QDesktopServices, QDragEnterEvent, QDropEvent
+from PySide6.QtGui import QCloseEvent, QDesktopServices, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QFileDialog,
     QMainWindow,
@@ -32,6 +32,7 @@ from docent.ui.controllers import (
     LibraryState,
     model_label,
 )
+from docent.ui.library_actions import LibraryActions
 from docent.ui.menus import build_menus
 from docent.ui.widgets.banner import Banner
 from docent.ui.widgets.chat_list import ChatList
@@ -41,7 +42,7 @@ from docent.ui.widgets.library_pane import LibraryPane, dropped_paths
 log = logging.getLogger(__name__)
 
 
-class MainWindow(QMainWindow):
+class MainWindow(LibraryActions, QMainWindow):
     def __init__(
         self,
         library: LibraryController,
@@ -315,113 +316,6 @@ class MainWindow(QMainWindow):
     def focus_filter(self) -> None:
         self.left.setCurrentWidget(self.library_pane)
         self.library_pane.focus_filter()
-
-    # ---- libraries ----------------------------------------------------------------------------
-    def _fill_libraries_menu(self) -> None:
-        menu = self.libraries_menu
-        menu.clear()
-        if self.registry is None:
-            return
-        group = QActionGroup(menu)
-        for entry in self.registry.entries:
-            act = QAction(entry.name, menu, checkable=True)
-            act.setToolTip(entry.path)
-            act.setChecked(self.library.data_dir is not None and str(self.library.data_dir) == entry.path)
-            act.triggered.connect(lambda _c=False, p=entry.path: self.switch_library(p))
-            group.addAction(act)
-            menu.addAction(act)
-
-    def switch_library(self, path: str, passphrase: str | None = None, encrypt: bool = False) -> None:
-        if self.library.data_dir is not None and str(self.library.data_dir) == path:
-            return
-        if self.library.indexing:
-            answer = QMessageBox.question(self, "Switch library", "Indexing is running. Stop it and switch library?")
-            if answer != QMessageBox.StandardButton.Yes:
-                return
-        if self.registry is not None:
-            self.registry.current = path
-            self.registry.save()
-        if self.viewer is not None:
-            self.viewer.hide()
-        self.library.open(Path(path), passphrase=passphrase, encrypt=encrypt)
-
-    def new_library(self) -> None:
-        """Library › New library…: its name, and whether it is encrypted (with which passphrase)."""
-        from PySide6.QtWidgets import QDialog
-
-        from docent.ui.widgets.encryption import NewLibraryDialog
-
-        if self.registry is None:
-            return
-        dialog = NewLibraryDialog(self)
-        if dialog.exec() != QDialog.DialogCode.Accepted:
-            return
-        name, passphrase = dialog.result_values()
-        if name:
-            entry = self.registry.add(name)
-            self.registry.save()
-            self.switch_library(entry.path, passphrase=passphrase, encrypt=passphrase is not None)
-
-    def open_library_folder(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Open or create a library in a folder", str(Path.home()))
-        if not folder:
-            return
-        if self.registry is not None:
-            entry = self.registry.add(Path(folder).name, folder)
-            self.registry.save()
-            self.switch_library(entry.path)
-        else:
-            self.library.open(Path(folder))
-
-    def remove_library(self, path: str | None = None, confirm: bool = True) -> None:
-        """Delete a library's index, chats and audit log from this computer (documents untouched).
-        The current library is closed first; the deletion runs on the library's lane, after the close."""
-        if self.registry is None:
-            return
-        if path is None:
-            if self.library.data_dir is None:
-                return
-            path = str(self.library.data_dir)
-        name = self.registry.name_of(path)
-        text = (f"Remove the library “{name}”?\n\nIts index, saved chats and audit log are deleted from this "
-                "computer. Your documents themselves are not touched.")
-        if path == self.registry.default_dir:
-            text += "\n\nThis is the default library: it stays in the list, empty."
-        if confirm and QMessageBox.question(self, "Remove library", text) != QMessageBox.StandardButton.Yes:
-            return
-        current = self.library.data_dir is not None and str(self.library.data_dir) == path
-        if current:
-            self.library.close_library()
-        from docent.core.libraries import delete_library
-        from docent.ui.controllers.common import describe_error
-
-        def done(left: list[str]) -> None:
-            assert self.registry is not None
-            self.registry.forget(path)
-            self.registry.save()
-            kept = f"; {len(left)} files of yours in its folder were kept" if left else ""
-            message = f"Removed the library “{name}”{kept}"
-            if not current:
-                self.statusBar().showMessage(message, 10000)
-                return
-
-            def reopened(_state: object) -> None:  # after "Opening…", so the user sees what happened
-                self.library.opened.disconnect(reopened)
-                self.statusBar().showMessage(message, 10000)
-
-            self.library.opened.connect(reopened)
-            self.library.open(Path(self.registry.current))
-
-        def failed(exc: BaseException) -> None:
-            QMessageBox.warning(self, "Remove library", describe_error(exc, self.log_file))
-            if current:
-                self.library.open(Path(path))
-
-        self.library.lane.call("remove library", lambda: delete_library(Path(path)), on_result=done, on_error=failed)
-
-    def show_library_folder(self) -> None:
-        if self.library.data_dir is not None:
-            QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.library.data_dir)))
 
     # ---- chat ---------------------------------------------------------------------------------
     def ask(self, question: str) -> None:
