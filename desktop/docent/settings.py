@@ -32,6 +32,11 @@ class Settings:
     profile: str = "personal"
     audit_log: bool | None = None  # None → as the profile says
     audit_retention_days: int = 365  # audit records older than this are pruned; 0 → kept forever
+    # Office scale-out: "" → everything local (the default). A shared Chroma server started with
+    # `chroma run` (e.g. "http://10.0.0.5:8000"), and an OpenAI-compatible llama.cpp server
+    # (`llama-server` or `python -m llama_cpp.server`); only these hosts are ever contacted.
+    chroma_server: str = ""
+    llm_server: str = ""
 
     @property
     def audit_enabled(self) -> bool:
@@ -63,7 +68,29 @@ class Settings:
             problems.append("audit log must be on, off or unset (as the profile says)")
         if not 0 <= self.audit_retention_days <= 36500:
             problems.append("audit retention must be between 0 (keep forever) and 36500 days")
+        for label, url in (("Chroma server", self.chroma_server), ("model server", self.llm_server)):
+            problem = server_url_problem(url)
+            if problem:
+                problems.append(f"{label}: {problem}")
         return problems
+
+
+def server_url_problem(url: str) -> str:
+    """'' when `url` is empty (no server) or an http(s) URL with a host and a port; else why not."""
+    if not url:
+        return ""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        return f"{url!r} is not a valid URL ({exc})"
+    if parts.scheme not in ("http", "https") or not parts.hostname or port is None:
+        return f"{url!r} must be an http:// or https:// URL with a host and a port, e.g. http://10.0.0.5:8000"
+    if parts.query or parts.fragment or parts.username:
+        return f"{url!r} must not hold a query, a fragment or credentials"
+    return ""
 
 
 PROFILES = ("personal", "office")

@@ -10,6 +10,8 @@ import threading
 from typing import Any, Callable
 
 ATTEMPTS: list[str] = []
+# (host, port) pairs a test may reach: loopback servers it started itself (see allow()).
+ALLOWED: set[tuple[str, int]] = set()
 _listeners: list[Callable[[str], None]] = []
 _lock = threading.Lock()
 _installed = False
@@ -42,6 +44,38 @@ def _is_local_family(family: Any) -> bool:
     return unix is not None and family == unix
 
 
+def _allowed(address: Any, port: Any = None) -> bool:
+    """True for an (ip, port[, ...]) address (or a host and a port) that a test allowed."""
+    try:
+        if port is None:
+            host, port = address[0], address[1]
+        else:
+            host = address
+        return (str(host), int(port)) in ALLOWED
+    except (TypeError, ValueError, IndexError):
+        return False
+
+
+class allow:
+    """`with netguard.allow(("127.0.0.1", port), ...):` lets the test reach exactly these loopback
+    addresses (servers it started itself); everything else stays blocked and recorded."""
+
+    def __init__(self, *addresses: tuple[str, int]) -> None:
+        for host, _ in addresses:
+            if host not in ("127.0.0.1", "::1", "localhost"):
+                raise ValueError(f"only loopback addresses can be allowed, not {host!r}")
+        self.addresses = {(h, int(p)) for h, p in addresses}
+
+    def __enter__(self) -> "allow":
+        with _lock:
+            ALLOWED.update(self.addresses)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        with _lock:
+            ALLOWED.difference_update(self.addresses)
+
+
 def install(listener: Callable[[str], None] | None = None) -> None:
     """Patch socket.socket.connect/connect_ex/sendto, socket.create_connection and
     socket.getaddrinfo. Idempotent."""
@@ -54,14 +88,16 @@ def install(listener: Callable[[str], None] | None = None) -> None:
     orig_connect = socket.socket.connect
     orig_connect_ex = socket.socket.connect_ex
     orig_sendto = socket.socket.sendto
+    orig_create_connection = socket.create_connection
+    orig_getaddrinfo = socket.getaddrinfo
 
     def connect(self: socket.socket, address: Any) -> None:
-        if _is_local_family(self.family):
+        if _is_local_family(self.family) or _allowed(address):
             return orig_connect(self, address)
         _block(f"socket.connect({address!r})")
 
     def connect_ex(self: socket.socket, address: Any) -> int:
-        if _is_local_family(self.family):
+        if _is_local_family(self.family) or _allowed(address):
             return orig_connect_ex(self, address)
         _block(f"socket.connect_ex({address!r})")
         return errno.ENETUNREACH  # pragma: no cover - _block raises
@@ -73,10 +109,14 @@ def install(listener: Callable[[str], None] | None = None) -> None:
         return 0  # pragma: no cover
 
     def create_connection(address: Any, *args: Any, **kwargs: Any) -> socket.socket:
+        if _allowed(address):
+            return orig_create_connection(address, *args, **kwargs)
         _block(f"socket.create_connection({address!r})")
         raise AssertionError("unreachable")  # pragma: no cover
 
     def getaddrinfo(host: Any, port: Any, *args: Any, **kwargs: Any) -> list[Any]:
+        if _allowed(host, port):
+            return orig_getaddrinfo(host, port, *args, **kwargs)
         _block(f"socket.getaddrinfo({host!r}, {port!r})")
         raise AssertionError("unreachable")  # pragma: no cover
 

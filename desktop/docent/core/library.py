@@ -115,7 +115,20 @@ class Library:
                 self.catalog.set_meta("embedder_id", recorded)
                 self.catalog.set_meta("embedder_dim", str(self.embedder.dim))
             dim = int(self.catalog.get_meta("embedder_dim") or 0)
-            self._store = VectorStore(self.dir / VECTORS_DIR, recorded, dim)
+            server = self.settings.chroma_server
+            if server:  # a shared `chroma run` server: this library's own collection, named by its id
+                from docent.core.store import remote_collection_name
+
+                library_id = self.catalog.get_meta("library_id")
+                if library_id is None:
+                    import uuid
+
+                    library_id = uuid.uuid4().hex
+                    self.catalog.set_meta("library_id", library_id)
+                self._store = VectorStore(self.dir / VECTORS_DIR, recorded, dim, server=server,
+                                          collection=remote_collection_name(library_id))
+            else:
+                self._store = VectorStore(self.dir / VECTORS_DIR, recorded, dim)
             self.recovered = self._indexer_for_recovery().recover()
             if self.recovered:
                 log.info("repaired %d documents left half-done by an interrupted run", self.recovered)
@@ -149,11 +162,17 @@ class Library:
             temperature=s.temperature, max_tokens=s.max_answer_tokens,
         )
         # Only what llama.cpp needs at load time forces a reload; sampling settings apply per answer.
-        key = (str(path), s.n_ctx, s.n_gpu_layers, s.n_threads)
+        key = (str(path), s.n_ctx, s.n_gpu_layers, s.n_threads, s.llm_server)
         if self._model is None or self._model_key != key:
             if self._model is not None:
                 self._model.close()
-            self._model = ChatModel(path, llm_settings)
+                self._model = None
+            if s.llm_server:  # a shared OpenAI-compatible server generates; the local file tokenizes
+                from docent.core.remote_llm import RemoteChatModel
+
+                self._model = RemoteChatModel(s.llm_server, path, llm_settings)
+            else:
+                self._model = ChatModel(path, llm_settings)
             self._model_key = key
         else:
             self._model.settings = llm_settings
@@ -196,6 +215,9 @@ class Library:
         """Apply new settings; a different embedder is loaded on next use (and asks for a rebuild)."""
         if settings.embedder != self.settings.embedder:
             self._embedder = None
+        if settings.chroma_server != self.settings.chroma_server and self._store is not None:
+            self._store.close()  # the other store (server or embedded) opens on next use
+            self._store = None
         self.settings = settings
 
     def documents(self) -> list[DocumentRecord]:

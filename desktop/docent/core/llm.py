@@ -70,7 +70,9 @@ def gpu_offload_supported() -> bool:
 
 
 class ChatModel:
-    def __init__(self, path: Path, settings: LLMSettings = LLMSettings()) -> None:
+    def __init__(self, path: Path, settings: LLMSettings = LLMSettings(), vocab_only: bool = False) -> None:
+        """`vocab_only`: load the tokenizer and chat template only, no weights (a RemoteChatModel
+        counts and renders tokens locally and generates on a server)."""
         self.path = Path(path)
         self.info: GGUFInfo = read_gguf(self.path)  # validates header and size first
         if self.info.is_embedding_model:
@@ -96,6 +98,7 @@ class ChatModel:
                 n_threads=threads,
                 n_threads_batch=threads,
                 seed=settings.seed,
+                vocab_only=vocab_only,
                 verbose=False,
             )
         except MemoryError as exc:

@@ -1,4 +1,5 @@
-"""The vector store: an embedded Chroma PersistentClient. The only module that imports chromadb.
+"""The vector store: an embedded Chroma PersistentClient, or (office scale-out) a shared Chroma
+server reached with HttpClient, one collection per library. The only module that imports chromadb.
 
 Chroma holds ids, vectors and a `doc_id` per vector; texts live in the catalog. Telemetry is off.
 """
@@ -28,8 +29,16 @@ def _quiet_chroma() -> None:
         logging.getLogger(name).setLevel(logging.CRITICAL)
 
 
+def remote_collection_name(library_id: str) -> str:
+    """The collection of one library on a shared server: two libraries never share vectors."""
+    return f"docent-{library_id}"
+
+
 class VectorStore:
-    def __init__(self, directory: Path, embedder_id: str, dim: int) -> None:
+    def __init__(self, directory: Path, embedder_id: str, dim: int, server: str = "",
+                 collection: str = COLLECTION) -> None:
+        """`server`: "" → embedded in `directory`; else the URL of a `chroma run` server, where this
+        library's vectors live in `collection`."""
         _quiet_chroma()
         try:
             import chromadb
@@ -37,14 +46,26 @@ class VectorStore:
         except ImportError as exc:  # pragma: no cover - declared dependency
             raise StoreError(f"chromadb is not installed ({exc})") from exc
         self.directory = directory
+        self.server = server
+        self.collection = collection
+        where = f"the shared Chroma server at {server}" if server else f"the vector store in {directory}"
         try:
-            self._client = chromadb.PersistentClient(
-                path=str(directory),
-                settings=Settings(anonymized_telemetry=False, allow_reset=True, is_persistent=True),
-            )
+            if server:
+                from urllib.parse import urlsplit
+
+                url = urlsplit(server)
+                self._client = chromadb.HttpClient(
+                    host=url.hostname or "", port=int(url.port or 8000), ssl=url.scheme == "https",
+                    settings=Settings(anonymized_telemetry=False),
+                )
+            else:
+                self._client = chromadb.PersistentClient(
+                    path=str(directory),
+                    settings=Settings(anonymized_telemetry=False, allow_reset=True, is_persistent=True),
+                )
             existing = {c if isinstance(c, str) else c.name for c in self._client.list_collections()}
-            if COLLECTION in existing:
-                self._col = self._client.get_collection(COLLECTION, embedding_function=None)
+            if collection in existing:
+                self._col = self._client.get_collection(collection, embedding_function=None)
                 meta = self._col.metadata or {}
                 found = meta.get("embedder")
                 if found and found != embedder_id:
@@ -54,14 +75,15 @@ class VectorStore:
                     )
             else:
                 self._col = self._client.create_collection(
-                    COLLECTION,
+                    collection,
                     metadata={"hnsw:space": "cosine", "embedder": embedder_id, "dim": dim},
                     embedding_function=None,
                 )
         except EmbedderMismatch:
             raise
         except Exception as exc:
-            raise StoreError(f"cannot open the vector store in {directory}: {exc}") from exc
+            hint = " Is it running and reachable? Clear the Chroma server setting to work locally." if server else ""
+            raise StoreError(f"cannot open {where}: {exc}.{hint}") from exc
         self._count: int | None = None
 
     def count(self) -> int:
@@ -125,7 +147,7 @@ class VectorStore:
 
     def drop(self) -> None:
         self._count = None
-        self._client.delete_collection(COLLECTION)
+        self._client.delete_collection(self.collection)
 
     def close(self) -> None:
         """Release the folder. Chroma caches one client per path for the whole process; without

@@ -1,0 +1,178 @@
+"""Office scale-out against the real servers: Chroma's own `chroma run` and llama_cpp.server (the
+OpenAI-compatible API), both started here on 127.0.0.1 at free ports. The socket guard lets these
+tests reach exactly those two ports (netguard.allow); every other connection stays refused.
+
+Index into a library whose vectors live on the Chroma server, ask through the model server, lose
+the model server mid-answer (a clear ModelError naming its URL), then clear the setting and ask
+again with the local model."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import Iterator
+
+import netguard
+import pytest
+
+import docgen
+from docent.core.library import VECTORS_DIR, Library
+from docent.core.llm import ChatModel
+from docent.core.models import chat_model_path
+from docent.core.remote_llm import RemoteChatModel
+from docent.core.types import AnswerDone, Sources, Token
+from docent.errors import ModelError, StoreError
+from docent.settings import Settings
+from helpers import run_index
+
+pytestmark = pytest.mark.slow
+
+VENV_BIN = Path(sys.executable).parent
+QUESTION = "Who built the lighthouse on Karvik Island?"
+BASE = Settings(max_answer_tokens=64, n_ctx=2048, sources=1, n_threads=1, chat_model="smollm2-135m-instruct")
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:  # bind is local: the guard allows it
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _server_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "DOCENT_TEST_NETLOG")}
+    env.update(ANONYMIZED_TELEMETRY="False", CHROMA_TELEMETRY_IMPL="none", NO_PROXY="*")
+    return env
+
+
+def _wait_ready(proc: subprocess.Popen[bytes], url: str, log: Path, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"{proc.args} exited with {proc.returncode}: {log.read_text(errors='replace')[-2000:]}")
+        try:
+            with opener.open(url, timeout=2) as resp:
+                if resp.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    proc.kill()
+    pytest.fail(f"{url} was not ready after {timeout:.0f} s: {log.read_text(errors='replace')[-2000:]}")
+
+
+def _start(args: list[str], ready: str, log: Path) -> subprocess.Popen[bytes]:
+    proc = subprocess.Popen(args, stdout=log.open("wb"), stderr=subprocess.STDOUT, env=_server_env())
+    _wait_ready(proc, ready, log)
+    return proc
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(10)
+
+
+@pytest.fixture(scope="module")
+def servers(tmp_path_factory: pytest.TempPathFactory, models_dir: Path) -> Iterator[dict[str, object]]:
+    chroma = shutil.which("chroma", path=str(VENV_BIN)) or shutil.which("chroma")
+    if chroma is None:
+        pytest.skip("the `chroma` command (Chroma's server) is not installed")
+    try:
+        import llama_cpp.server.app  # noqa: F401
+    except ImportError as exc:
+        pytest.skip(f"llama_cpp.server cannot run here ({exc}): pip install 'llama-cpp-python[server]'")
+    root = tmp_path_factory.mktemp("servers")
+    cport, lport = _free_port(), _free_port()
+    with netguard.allow(("127.0.0.1", cport), ("127.0.0.1", lport)):
+        chroma_proc = _start([chroma, "run", "--path", str(root / "chroma"), "--host", "127.0.0.1", "--port", str(cport)],
+                             f"http://127.0.0.1:{cport}/api/v2/heartbeat", root / "chroma.log")
+        llama_args = [sys.executable, "-m", "llama_cpp.server", "--model", str(chat_model_path("smollm2-135m-instruct")),
+                      "--host", "127.0.0.1", "--port", str(lport), "--n_ctx", "2048", "--n_threads", "1"]
+        try:
+            llama_proc = _start(llama_args, f"http://127.0.0.1:{lport}/v1/models", root / "llama.log")
+        except BaseException:
+            _stop(chroma_proc)
+            raise
+        try:
+            yield {"chroma": f"http://127.0.0.1:{cport}", "cport": cport, "llm": f"http://127.0.0.1:{lport}",
+                   "llama_proc": llama_proc, "root": root}
+        finally:
+            _stop(llama_proc)
+            _stop(chroma_proc)
+
+
+def _ask(lib: Library, question: str) -> tuple[list[str], AnswerDone, Sources]:
+    events = list(lib.ask(question))
+    assert isinstance(events[0], Sources) and isinstance(events[-1], AnswerDone)
+    return [e.text for e in events if isinstance(e, Token)], events[-1], events[0]
+
+
+def test_index_and_ask_through_shared_servers_then_fall_back_locally(servers, embedder, tmp_path: Path) -> None:  # noqa: ANN001
+    pdf = docgen.write_pdf(tmp_path / "docs" / "atlas.pdf", docgen.ATLAS_PAGES)
+    settings = Settings(**{**BASE.__dict__, "chroma_server": servers["chroma"], "llm_server": servers["llm"]})
+    assert settings.validate() == []
+    with Library(tmp_path / "lib", settings, embedder=embedder) as lib:
+        _, done = run_index(lib, [tmp_path / "docs"])
+        assert done.indexed == 1 and done.chunks > 0
+        # the vectors are on the server, in this library's own collection, and nowhere local
+        assert not (tmp_path / "lib" / VECTORS_DIR).exists()
+        import chromadb
+
+        other = chromadb.HttpClient(host="127.0.0.1", port=servers["cport"],
+                                    settings=chromadb.config.Settings(anonymized_telemetry=False))
+        name = f"docent-{lib.catalog.get_meta('library_id')}"
+        assert other.get_collection(name).count() == lib.store.count() == done.chunks
+
+        # answered by the model server, with citations of the page that holds the answer
+        assert isinstance(lib.chat_model(), RemoteChatModel)
+        tokens, answer, sources = _ask(lib, QUESTION)
+        assert [(h.path, h.page) for h in sources.hits] == [(str(pdf), 3)]
+        assert tokens and answer.answered and not answer.cancelled
+        assert answer.citations and all(c.path == str(pdf) and c.page == 3 for c in answer.citations)
+
+        # the model server goes away after the first piece of the answer
+        proc = servers["llama_proc"]
+        events = lib.ask(QUESTION)
+        with pytest.raises(ModelError, match=r"shared model server at http://127\.0\.0\.1:\d+ stopped answering"):
+            for event in events:
+                if isinstance(event, Token) and proc.poll() is None:
+                    proc.kill()
+                    proc.wait(10)
+        # ...and a next question says it cannot be reached
+        with pytest.raises(ModelError, match=r"cannot reach the shared model server at http://127\.0\.0\.1:\d+"):
+            _ask(lib, QUESTION)
+
+        # the setting cleared, the same library answers with the local model (vectors still shared)
+        lib.set_settings(Settings(**{**settings.__dict__, "llm_server": ""}))
+        model = lib.chat_model()
+        assert type(model) is ChatModel
+        tokens, answer, _ = _ask(lib, QUESTION)
+        assert tokens and answer.answered and "Solberg" in answer.answer
+        assert answer.citations and answer.citations[0].page == 3
+
+
+def test_unreachable_chroma_server_is_a_clear_store_error(embedder, tmp_path: Path) -> None:  # noqa: ANN001
+    port = _free_port()  # nothing listens there
+    url = f"http://127.0.0.1:{port}"
+    with netguard.allow(("127.0.0.1", port)):
+        with Library(tmp_path / "lib", Settings(chroma_server=url), embedder=embedder) as lib:
+            with pytest.raises(StoreError, match=f"shared Chroma server at {url}"):
+                _ = lib.store
+
+
+def test_server_settings_are_validated() -> None:
+    assert Settings(chroma_server="http://10.0.0.5:8000", llm_server="https://llm.office:8443").validate() == []
+    for bad in ("10.0.0.5:8000", "ftp://host:21", "http://host", "http://:8000", "http://h:99999"):
+        problems = Settings(chroma_server=bad, llm_server=bad).validate()
+        assert len(problems) == 2 and "Chroma server" in problems[0] and "model server" in problems[1], bad
