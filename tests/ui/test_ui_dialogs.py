@@ -228,3 +228,22 @@ def test_switching_the_embedder_rebuilds_the_index(make_window: Any, qtbot: Any,
         pass
     assert done.args[0].indexed == 2 and done.args[0].unchanged == 0  # every document read again
     assert json.loads((data_dir / "folders.json").read_text())["rebuild_pending"] is False
+
+
+def test_office_server_addresses_are_checked_and_saved(make_window: Any, qtbot: Any, tmp_path: Path) -> None:
+    w = make_window()
+    dialog = w.open_settings()
+    save = dialog.buttons.button(QDialogButtonBox.StandardButton.Save)
+    dialog.llm_server.setText("not a url")
+    assert not save.isEnabled() and "model server" in dialog.problems.text().lower()
+    dialog.llm_server.setText("")
+    dialog.chroma_server.setText("http://127.0.0.1:8000")
+    assert save.isEnabled()
+    qtbot.mouseClick(save, Qt.MouseButton.LeftButton)
+    saved = json.loads((w.library.data_dir / "settings.json").read_text())
+    assert (saved["chroma_server"], saved["llm_server"]) == ("http://127.0.0.1:8000", "")
+    dialog = w.open_settings()
+    assert dialog.chroma_server.text() == "http://127.0.0.1:8000"
+    dialog.chroma_server.setText("")  # back to this computer, before anything tries the address
+    qtbot.mouseClick(dialog.buttons.button(QDialogButtonBox.StandardButton.Save), Qt.MouseButton.LeftButton)
+    assert json.loads((w.library.data_dir / "settings.json").read_text())["chroma_server"] == ""

@@ -160,6 +160,20 @@ class SettingsDialog(QDialog):
         pform.addRow("", self.selftest)
         layout.addWidget(privacy)
 
+        office = QGroupBox("Office servers (optional)")
+        oform = QFormLayout(office)
+        self.chroma_server = QLineEdit()
+        self.chroma_server.setPlaceholderText("empty: vectors on this computer — e.g. http://10.0.0.5:8000")
+        self.chroma_server.setToolTip("A shared Chroma server (started with `chroma run`) for a team library. "
+                                      "Only this address is contacted.")
+        oform.addRow("Chroma server:", self.chroma_server)
+        self.llm_server = QLineEdit()
+        self.llm_server.setPlaceholderText("empty: the model runs on this computer — e.g. http://10.0.0.6:8080")
+        self.llm_server.setToolTip("A shared llama.cpp server (llama-server, OpenAI-compatible) serving the same "
+                                   "model file as the chat model setting. Only this address is contacted.")
+        oform.addRow("Model server:", self.llm_server)
+        layout.addWidget(office)
+
         self.problems = QLabel("")
         self.problems.setObjectName("turnError")
         self.problems.setWordWrap(True)
@@ -175,7 +189,8 @@ class SettingsDialog(QDialog):
         self.buttons.button(QDialogButtonBox.StandardButton.RestoreDefaults).clicked.connect(
             lambda: self.load(replace(Settings(), chat_model=self.original.chat_model, embedder=self.original.embedder,
                                       profile=self.original.profile, audit_log=self.original.audit_log,
-                                      audit_retention_days=self.original.audit_retention_days)))
+                                      audit_retention_days=self.original.audit_retention_days,
+                                      chroma_server=self.original.chroma_server, llm_server=self.original.llm_server)))
         layout.addWidget(self.buttons)
 
         self.load(settings)
@@ -186,8 +201,12 @@ class SettingsDialog(QDialog):
         self.profile.currentIndexChanged.connect(self._profile_changed)
         self.audit.toggled.connect(self._audit_changed)
         self.retention.valueChanged.connect(self._validate)
+        self.chroma_server.textChanged.connect(self._validate)
+        self.llm_server.textChanged.connect(self._validate)
         self._audit_changed()
         self.set_gpu_supported(gpu_supported)
+        self.gpu_note.setMinimumHeight(self.gpu_note.sizeHint().height())  # two lines, never clipped
+        self.adjustSize()
 
     # ---- values -------------------------------------------------------------------------------
     def load(self, s: Settings) -> None:
@@ -208,6 +227,8 @@ class SettingsDialog(QDialog):
         self.profile.setCurrentIndex(max(0, self.profile.findData(s.profile)))
         self.audit.setChecked(s.audit_enabled)
         self.retention.setValue(s.audit_retention_days)
+        self.chroma_server.setText(s.chroma_server)
+        self.llm_server.setText(s.llm_server)
         self._gpu_mode_changed()
 
     def gpu_layers_value(self) -> int:
@@ -235,6 +256,8 @@ class SettingsDialog(QDialog):
             # stored only when it differs from what the profile says
             audit_log=None if self.audit.isChecked() == (self.profile_value() == "office") else self.audit.isChecked(),
             audit_retention_days=self.retention.value(),
+            chroma_server=self.chroma_server.text().strip(),
+            llm_server=self.llm_server.text().strip(),
         )
 
     def profile_value(self) -> str:
