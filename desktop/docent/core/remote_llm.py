@@ -79,10 +79,7 @@ class RemoteChatModel(ChatModel):
         stop: list[str] | None = None,
         cancel: CancelToken = NEVER,
     ) -> Iterator[str]:
-        if len(prompt_tokens) + max_tokens > self.n_ctx:
-            raise ModelError(
-                f"internal error: prompt of {len(prompt_tokens)} tokens + {max_tokens} would overflow n_ctx {self.n_ctx}"
-            )
+        self._check_fits(prompt_tokens, max_tokens)
         if cancel.cancelled:
             return
         s = self.settings

@@ -38,16 +38,14 @@ class OnnxCrossEncoder:
                  threads: int | None = None) -> None:
         try:
             import onnxruntime as ort
-            from tokenizers import Tokenizer
+            import tokenizers  # noqa: F401 - present, for load_tokenizer
         except ImportError as exc:  # pragma: no cover - declared dependencies
             raise ModelError(f"the reranker needs onnxruntime and tokenizers ({exc})") from exc
         self.max_tokens = max_tokens
         self.batch_size = batch_size
-        try:
-            self._tok = Tokenizer.from_file(str(tokenizer_path))
-        except Exception as exc:
-            raise ModelError(f"cannot read the reranker's tokenizer {tokenizer_path}: {exc}") from exc
-        self._tok.no_padding()
+        from docent.core.embedder import load_tokenizer
+
+        self._tok = load_tokenizer(tokenizer_path, "reranker")
         # the question stays whole; long passages lose their tail
         self._tok.enable_truncation(max_length=max_tokens, strategy="only_second")
         opts = ort.SessionOptions()
