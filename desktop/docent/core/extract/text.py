@@ -40,7 +40,8 @@ def extract_text(path: Path) -> Extraction:
             while lines and (m := _MD_HEADING.match(lines[0].strip())):
                 level, title = len(m.group(1)), normalize_ws(m.group(2))
                 stack = [(lv, t) for lv, t in stack if lv < level] + [(level, title)]
-                blocks.append(Block(text=title, heading=heading_path(stack), kind="heading"))
+                if title:  # "#" followed by nothing readable (spaces, control characters) ends a section only
+                    blocks.append(Block(text=title, heading=heading_path(stack), kind="heading"))
                 para = 0
                 lines = lines[1:]
             if not lines:
