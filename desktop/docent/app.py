@@ -90,7 +90,9 @@ def create_window(
     return window
 
 
-def main(data_dir: str | None = None) -> int:
+def main(data_dir: str | None = None, exit_when_ready: bool = False) -> int:
+    """Open the window. `exit_when_ready` (an installer's smoke test): print one line and quit as
+    soon as the window is shown and its library has opened (exit 1 if the library cannot open)."""
     try:
         from PySide6.QtCore import Qt
         from PySide6.QtWidgets import QApplication
@@ -120,6 +122,28 @@ def main(data_dir: str | None = None) -> int:
     try:
         window = create_window(Path(data_dir) if data_dir else None, log_file=log_file)
         window.show()
+        if exit_when_ready:
+            _quit_when_ready(app, window)
         return int(app.exec())
     finally:
         crash.uninstall()
+
+
+def _quit_when_ready(app: Any, window: Any) -> None:
+    import time
+
+    started = time.monotonic()
+
+    def ready(_library: object) -> None:
+        print(f"docent: window ready ({window.windowTitle()!r}, library opened in "
+              f"{time.monotonic() - started:.2f} s after show)", flush=True)
+        window.close()  # the window's own shutdown: lanes stopped, library closed
+        app.exit(0)
+
+    def failed(message: str) -> None:
+        print(f"docent: the library did not open: {message}", flush=True)
+        window.close()
+        app.exit(1)
+
+    window.library.opened.connect(ready)
+    window.library.openFailed.connect(failed)

@@ -38,6 +38,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--data-dir", help=f"library folder (default: ${paths.ENV_DATA_DIR} or the user data folder)")
     p.add_argument("-v", "--verbose", action="store_true", help="log more detail to stderr")
     p.add_argument("--version", action="version", version=f"docent {__version__}")
+    p.add_argument("--exit-when-ready", action="store_true", help=argparse.SUPPRESS)  # installers' smoke test
     sub = p.add_subparsers(dest="command")
 
     ix = sub.add_parser("index", help="index files and folders (recursively); unchanged files are skipped")
@@ -450,7 +451,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         from docent.app import main as app_main
 
-        return app_main(data_dir=args.data_dir)
+        return app_main(data_dir=args.data_dir, exit_when_ready=args.exit_when_ready)
     try:
         return COMMANDS[args.command](args)
     except BrokenPipeError:

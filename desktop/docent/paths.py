@@ -6,6 +6,7 @@ Nothing is created at import time; callers ask for a path and create it when the
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 APP_NAME = "docent"
@@ -48,9 +49,26 @@ def log_dir() -> Path:
     return Path(platformdirs.user_log_dir(APP_NAME, appauthor=False))
 
 
+def frozen_root() -> Path | None:
+    """The folder of an installed (PyInstaller-frozen) Docent's files, or None when Docent runs
+    from source. Only read from: user data never goes here (it may be read-only, and an upgrade
+    replaces it)."""
+    root = getattr(sys, "_MEIPASS", None)
+    return Path(root) if getattr(sys, "frozen", False) and root else None
+
+
 def resources_dir() -> Path:
-    """The repository's resources/ folder (samples, prompts, icons)."""
+    """resources/ (samples, prompts, icons, styles): the repository's, or the installed app's."""
+    root = frozen_root()
+    if root is not None:
+        return root / "resources"
     return Path(__file__).resolve().parents[2] / "resources"
+
+
+def bundled_models_dir() -> Path | None:
+    """Model files an installer ships ready to use (the assembled default chat model), or None."""
+    root = frozen_root()
+    return root / "models" if root is not None else None
 
 
 def ensure_private_dir(path: Path) -> Path:

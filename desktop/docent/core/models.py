@@ -149,6 +149,9 @@ def multilingual_embedder_files() -> tuple[Path, Path]:
 
 
 def gemma3_path() -> Path:
+    bundled = paths.bundled_models_dir()
+    if bundled is not None and (bundled / GEMMA3_NAME).is_file():  # an installed app ships it assembled
+        return verify_sha256(bundled / GEMMA3_NAME, GEMMA3_SHA256)
     target = paths.models_dir() / GEMMA3_NAME
     if target.is_file():
         return verify_sha256(target, GEMMA3_SHA256)
