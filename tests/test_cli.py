@@ -148,3 +148,38 @@ def test_cli_models_lists_the_packaged_models(tmp_path: Path) -> None:
     assert len(default) == 1 and default[0]["error"] == "" and Path(default[0]["path"]).is_file()
     assert out["embedder"]["error"] == "" and Path(out["embedder"]["path"]).is_file()
     assert "smollm2-135m-instruct" in names
+
+
+def test_cli_settings_show_set_reset_and_refuse(tmp_path: Path, embedder) -> None:  # noqa: ANN001
+    lib_dir = tmp_path / "lib"
+    log = tmp_path / "net.log"
+    shown = _json(_run(["settings", "--json"], log, data_dir=lib_dir))
+    assert shown["settings"]["chroma_server"] == "" and shown["settings"]["n_gpu_layers"] == 0
+    assert "schema_version" not in shown["settings"]
+
+    out = _json(_run(["settings", "set", "n_gpu_layers", "-1", "llm_server", "http://10.0.0.5:8080",
+                      "audit_log", "on", "temperature", "0.2", "--json"], log, data_dir=lib_dir))
+    assert out["settings"]["n_gpu_layers"] == -1 and out["settings"]["llm_server"] == "http://10.0.0.5:8080"
+    assert out["settings"]["audit_log"] is True and out["settings"]["temperature"] == 0.2
+    saved = json.loads((lib_dir / "settings.json").read_text())  # what the window and every command read
+    assert saved["n_gpu_layers"] == -1 and saved["llm_server"] == "http://10.0.0.5:8080"
+
+    out = _json(_run(["settings", "set", "chroma_server", "http://10.0.0.5:8000", "--json"], log, data_dir=lib_dir))
+    assert any("vectors move to the Chroma server at http://10.0.0.5:8000" in n for n in out["notes"])
+    out = _json(_run(["settings", "reset", "llm_server", "chroma_server", "audit_log", "--json"], log, data_dir=lib_dir))
+    assert out["settings"]["llm_server"] == "" and out["settings"]["chroma_server"] == ""
+    assert out["settings"]["audit_log"] is None and out["settings"]["n_gpu_layers"] == -1  # others kept
+
+    for args, message in ((["set", "bogus", "1"], "there is no setting 'bogus'"),
+                          (["set", "n_ctx", "lots"], "n_ctx must be a whole number"),
+                          (["set", "llm_server", "ftp://x"], "must be an http:// or https:// URL"),
+                          (["set", "n_ctx", "100"], "context size must be between"),
+                          (["set", "n_ctx"], "KEY VALUE pairs")):
+        proc = _run(["settings", *args], log, data_dir=lib_dir, expect_rc=2)
+        assert message in proc.stderr, proc.stderr
+    assert json.loads((lib_dir / "settings.json").read_text())["n_ctx"] == 4096  # refused changes: nothing written
+
+    with Library(lib_dir, embedder=embedder):  # open elsewhere (the window): no write behind its back
+        proc = _run(["settings", "set", "sources", "3"], log, data_dir=lib_dir, expect_rc=2)
+    assert "in use by another Docent process" in proc.stderr
+    assert not log.exists() or not log.read_text().strip()

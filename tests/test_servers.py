@@ -22,7 +22,7 @@ import netguard
 import pytest
 
 import docgen
-from docent.core.library import VECTORS_DIR, Library
+from docent.core.library import VECTORS_AT, VECTORS_DIR, Library
 from docent.core.llm import ChatModel
 from docent.core.models import chat_model_path
 from docent.core.remote_llm import RemoteChatModel
@@ -118,6 +118,36 @@ def _ask(lib: Library, question: str) -> tuple[list[str], AnswerDone, Sources]:
     return [e.text for e in events if isinstance(e, Token)], events[-1], events[0]
 
 
+def test_privacy_self_test_allows_exactly_the_configured_servers(servers, embedder) -> None:  # noqa: ANN001
+    """Runs before the test that kills the model server."""
+    import chromadb
+
+    from docent.core.privacy import SELFTEST_SETTINGS, SelfTestReport, run_selftest
+
+    def stray() -> None:  # a connection to some other port of the same host: refused and counted
+        socket.create_connection(("127.0.0.1", _free_port()), timeout=1)
+
+    settings = Settings(**{**SELFTEST_SETTINGS.__dict__, "chroma_server": servers["chroma"],
+                           "llm_server": servers["llm"], "chat_model": "smollm2-135m-instruct"})
+    client = chromadb.HttpClient(host="127.0.0.1", port=servers["cport"],
+                                 settings=chromadb.config.Settings(anonymized_telemetry=False))
+    with netguard.allow(("127.0.0.1", servers["cport"]), ("127.0.0.1", int(servers["llm"].rsplit(":", 1)[1]))):
+        before = {c if isinstance(c, str) else c.name for c in client.list_collections()}
+        report = [e for e in run_selftest(settings=settings, embedder=embedder) if isinstance(e, SelfTestReport)][0]
+        assert report.error == "" and report.answered and report.indexed == 3
+        assert report.ok and report.connections_attempted == 0, report.connections
+        assert report.servers == [f"127.0.0.1:{servers['cport']}", servers["llm"].removeprefix("http://")]
+        assert report.server_connections > 0
+        assert "connection(s) to the configured office servers" in report.summary()
+        # the temporary library's collection was removed from the shared server
+        assert {c if isinstance(c, str) else c.name for c in client.list_collections()} == before
+
+        report = [e for e in run_selftest(settings=settings, embedder=embedder, extra=stray)
+                  if isinstance(e, SelfTestReport)][0]
+        assert not report.ok and report.connections_attempted == 1 and report.server_connections > 0
+    netguard.ATTEMPTS.clear()  # the suite's guard saw nothing: the self-test's own guard refused first
+
+
 def test_index_and_ask_through_shared_servers_then_fall_back_locally(servers, embedder, tmp_path: Path) -> None:  # noqa: ANN001
     pdf = docgen.write_pdf(tmp_path / "docs" / "atlas.pdf", docgen.ATLAS_PAGES)
     settings = Settings(**{**BASE.__dict__, "chroma_server": servers["chroma"], "llm_server": servers["llm"]})
@@ -160,6 +190,59 @@ def test_index_and_ask_through_shared_servers_then_fall_back_locally(servers, em
         tokens, answer, _ = _ask(lib, QUESTION)
         assert tokens and answer.answered and "Solberg" in answer.answer
         assert answer.citations and answer.citations[0].page == 3
+
+
+def test_a_library_moves_its_vectors_to_the_server_and_back_without_re_embedding(
+        servers, counting_embedder, tmp_path: Path) -> None:  # noqa: ANN001
+    docgen.write_pdf(tmp_path / "docs" / "atlas.pdf", docgen.ATLAS_PAGES)
+    with Library(tmp_path / "lib", BASE, embedder=counting_embedder) as lib:  # on this computer
+        run_index(lib, [tmp_path / "docs"])
+        local_ids = lib.store.all_ids()
+        expected = [(h.path, h.page, h.chunk_id) for h in lib.search(QUESTION)]
+    assert local_ids and expected
+
+    shared = Settings(**{**BASE.__dict__, "chroma_server": servers["chroma"]})
+    counting_embedder.reset()
+    with Library(tmp_path / "lib", shared, embedder=counting_embedder) as lib:  # setting changed: moved
+        assert lib.store.all_ids() == local_ids
+        assert lib.vectors_moved == len(local_ids) and lib.catalog.get_meta(VECTORS_AT) == servers["chroma"]
+        assert counting_embedder.texts == 0  # copied, not embedded again
+        assert [(h.path, h.page, h.chunk_id) for h in lib.search(QUESTION)] == expected
+        # a document added and one removed while the library is on the server
+        (tmp_path / "docs" / "atlas.pdf").unlink()
+        docgen.write_pdf(tmp_path / "docs" / "second.pdf", docgen.ATLAS_PAGES[:2])
+        _, done = run_index(lib, [tmp_path / "docs"])
+        assert done.indexed == 1 and done.removed == 1
+        shared_ids = lib.store.all_ids()
+    assert shared_ids and not shared_ids & local_ids
+
+    counting_embedder.reset()
+    with Library(tmp_path / "lib", BASE, embedder=counting_embedder) as lib:  # and back: local made equal
+        assert lib.store.all_ids() == shared_ids  # the stale local copy of atlas.pdf is gone
+        assert lib.vectors_moved == len(shared_ids) and counting_embedder.texts == 0
+        assert lib.catalog.get_meta(VECTORS_AT) == ""
+    with Library(tmp_path / "lib", BASE, embedder=counting_embedder) as lib:  # nothing more to move
+        _ = lib.store
+        assert lib.vectors_moved == 0
+
+
+def test_vectors_on_a_server_that_is_gone_give_a_clear_way_out(counting_embedder, tmp_path: Path) -> None:  # noqa: ANN001
+    docgen.write_pdf(tmp_path / "docs" / "atlas.pdf", docgen.ATLAS_PAGES)
+    with Library(tmp_path / "lib", BASE, embedder=counting_embedder) as lib:
+        run_index(lib, [tmp_path / "docs"])
+        port = _free_port()  # nothing listens there: the server the vectors were on is gone
+        lib.catalog.set_meta(VECTORS_AT, f"http://127.0.0.1:{port}")
+    with netguard.allow(("127.0.0.1", port)):
+        with Library(tmp_path / "lib", BASE, embedder=counting_embedder) as lib:
+            with pytest.raises(StoreError, match=rf"vectors are on the Chroma server at http://127\.0\.0\.1:{port}.*"
+                                                 r"set the Chroma server back.*--rebuild"):
+                _ = lib.store
+            with pytest.raises(StoreError, match="vectors are on the Chroma server"):  # still, not half-opened
+                lib.search(QUESTION)
+            lib.rebuild()  # the way out that needs no server: vectors made again here
+            _, done = run_index(lib, [tmp_path / "docs"])
+            assert done.indexed == 1 and lib.store.count() == done.chunks
+            assert lib.catalog.get_meta(VECTORS_AT) == ""
 
 
 def test_unreachable_chroma_server_is_a_clear_store_error(embedder, tmp_path: Path) -> None:  # noqa: ANN001

@@ -7,6 +7,7 @@
     docent status               what is indexed, skipped or failed, and why
     docent remove PATH...       forget files or folders
     docent models               the chat models and embedder Docent can use
+    docent settings [set K V | reset K]   show or change the library's settings (servers, GPU layers...)
     docent audit verify|export|prune|config   the audit trail of questions (office profile)
     docent doctor --privacy     the privacy self-test: index and ask with every network call intercepted
 
@@ -77,6 +78,16 @@ def _parser() -> argparse.ArgumentParser:
 
     mo = sub.add_parser("models", help="list the chat models and the embedder")
     mo.add_argument("--json", action="store_true")
+
+    st = sub.add_parser("settings", help="show or change this library's settings (GPU layers, servers, ...)")
+    st.add_argument("--json", action="store_true")
+    st_sub = st.add_subparsers(dest="settings_command")
+    st_set = st_sub.add_parser("set", help="set KEY VALUE [KEY VALUE ...]")
+    st_set.add_argument("pairs", nargs="+", metavar="KEY VALUE")
+    st_set.add_argument("--json", action="store_true", default=argparse.SUPPRESS)
+    st_reset = st_sub.add_parser("reset", help="put KEY [KEY ...] back to the default")
+    st_reset.add_argument("keys", nargs="+", metavar="KEY")
+    st_reset.add_argument("--json", action="store_true", default=argparse.SUPPRESS)
 
     au = sub.add_parser("audit", help="the audit trail of questions asked in this library")
     au_sub = au.add_subparsers(dest="audit_command", required=True)
@@ -209,6 +220,8 @@ def cmd_index(args: argparse.Namespace) -> int:
             sys.stderr.write("docent: indexing interrupted; finished documents are kept, run again to resume\n")
             return 130
         progress.done()
+        moved = lib.vectors_moved
+        where = lib.settings.chroma_server
     assert summary is not None
     if args.json:
         _emit({
@@ -216,9 +229,12 @@ def cmd_index(args: argparse.Namespace) -> int:
             "unchanged": summary.unchanged, "removed": summary.removed, "renamed": summary.renamed,
             "pages": summary.pages, "chunks": summary.chunks, "seconds": round(summary.seconds, 3),
             "problems": [{"path": p, "status": s, "reason": r} for p, s, r in problems],
-            "missing": missing,
+            "missing": missing, "vectors_moved": moved,
         })
         return 0
+    if moved:
+        print(f"Moved {moved} vectors to {f'the Chroma server at {where}' if where else 'this computer'} "
+              "(the Chroma server setting changed); nothing was embedded again.")
     for path, status, reason in problems:
         sys.stderr.write(f"  {status}: {path}: {reason}\n")
     rate = f", {summary.pages / summary.seconds:.1f} pages/s" if summary.pages and summary.seconds > 0 else ""
@@ -435,10 +451,12 @@ def cmd_models(args: argparse.Namespace) -> int:
 
 
 from docent.cli_admin import cmd_audit, cmd_doctor  # noqa: E402 - they use _emit from this module
+from docent.cli_settings import cmd_settings  # noqa: E402
 
 COMMANDS = {
     "index": cmd_index, "ask": cmd_ask, "search": cmd_search, "status": cmd_status,
     "remove": cmd_remove, "models": cmd_models, "audit": cmd_audit, "doctor": cmd_doctor,
+    "settings": cmd_settings,
 }
 
 

@@ -93,8 +93,17 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     cancel = CancelToken()
     progress = _Progress(quiet=args.json)
     report: SelfTestReport | None = None
+    from dataclasses import replace
+
+    from docent.core.library import SETTINGS_FILE
+    from docent.core.privacy import SELFTEST_SETTINGS
+    from docent.settings import load
+
+    # through the library's office servers, if it has any: connections to exactly those are allowed
+    current = load(paths.data_dir(args.data_dir) / SETTINGS_FILE)
+    settings = replace(SELFTEST_SETTINGS, chroma_server=current.chroma_server, llm_server=current.llm_server)
     try:
-        for ev in run_selftest(keep=args.keep, cancel=cancel):
+        for ev in run_selftest(keep=args.keep, cancel=cancel, settings=settings):
             if isinstance(ev, SelfTestStep):
                 progress.line(f"[{ev.fraction:4.0%}] {ev.message}", force=True)
             else:
@@ -110,7 +119,8 @@ def cmd_doctor(args: argparse.Namespace) -> int:
         _emit(report.to_json())
     else:
         print("Privacy self-test: indexed the sample documents and asked a question with every network call "
-              "intercepted.")
+              "intercepted" + (f", except to the configured office servers ({', '.join(report.servers)})."
+                               if report.servers else "."))
         print(f"Files and folders Docent wrote ({len(report.files_written)}):")
         for f in report.files_written:
             size = f"{f['size']:>10,}" if f["kind"] == "file" else f"{'<dir>':>10}"

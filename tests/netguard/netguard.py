@@ -10,8 +10,9 @@ import threading
 from typing import Any, Callable
 
 ATTEMPTS: list[str] = []
-# (host, port) pairs a test may reach: loopback servers it started itself (see allow()).
-ALLOWED: set[tuple[str, int]] = set()
+# (host, port) pairs a test may reach: loopback servers it started itself (see allow()), each with
+# the number of allow() blocks open for it (they nest: a test inside a fixture's block).
+ALLOWED: dict[tuple[str, int], int] = {}
 _listeners: list[Callable[[str], None]] = []
 _lock = threading.Lock()
 _installed = False
@@ -68,12 +69,16 @@ class allow:
 
     def __enter__(self) -> "allow":
         with _lock:
-            ALLOWED.update(self.addresses)
+            for address in self.addresses:
+                ALLOWED[address] = ALLOWED.get(address, 0) + 1
         return self
 
     def __exit__(self, *exc: object) -> None:
         with _lock:
-            ALLOWED.difference_update(self.addresses)
+            for address in self.addresses:
+                ALLOWED[address] -= 1
+                if not ALLOWED[address]:
+                    del ALLOWED[address]
 
 
 def install(listener: Callable[[str], None] | None = None) -> None:

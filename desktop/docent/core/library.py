@@ -25,7 +25,7 @@ from docent.core.rerank import Reranker
 from docent.core.search import Searcher, SearchParams
 from docent.core.store import VectorStore
 from docent.core.types import AnswerDone, AskEvent, DocumentRecord, Hit, IndexEvent
-from docent.errors import DocentError, EmbedderMismatch
+from docent.errors import DocentError, EmbedderMismatch, StoreError
 from docent.settings import Settings
 from docent.settings import load as load_settings
 
@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 
 CATALOG_FILE = "catalog.sqlite3"
 VECTORS_DIR = "vectors"
+VECTORS_AT = "vectors_at"  # catalog meta: where the vectors are ("" this computer, else a Chroma server URL)
 SETTINGS_FILE = "settings.json"
 MODEL_HASHES_FILE = "model-hashes.json"
 
@@ -87,6 +88,7 @@ class Library:
         self._reranker: Reranker | None = None
         self._reranker_spec = ""
         self.recovered = 0
+        self.vectors_moved = 0  # vectors copied at open because the Chroma server setting changed
 
     @property
     def encrypted(self) -> bool:
@@ -116,23 +118,62 @@ class Library:
                 self.catalog.set_meta("embedder_dim", str(self.embedder.dim))
             dim = int(self.catalog.get_meta("embedder_dim") or 0)
             server = self.settings.chroma_server
-            if server:  # a shared `chroma run` server: this library's own collection, named by its id
-                from docent.core.store import remote_collection_name
-
-                library_id = self.catalog.get_meta("library_id")
-                if library_id is None:
-                    import uuid
-
-                    library_id = uuid.uuid4().hex
-                    self.catalog.set_meta("library_id", library_id)
-                self._store = VectorStore(self.dir / VECTORS_DIR, recorded, dim, server=server,
-                                          collection=remote_collection_name(library_id))
-            else:
-                self._store = VectorStore(self.dir / VECTORS_DIR, recorded, dim)
+            store = self._open_vectors(server, recorded, dim)
+            try:
+                self._move_vectors_here(store, server, recorded, dim)
+            except BaseException:
+                store.close()  # not kept half-filled: the next use tries the move again
+                raise
+            self._store = store
             self.recovered = self._indexer_for_recovery().recover()
             if self.recovered:
                 log.info("repaired %d documents left half-done by an interrupted run", self.recovered)
         return self._store
+
+    def _open_vectors(self, server: str, embedder_id: str, dim: int) -> VectorStore:
+        """The vectors on this computer (server "") or in this library's own collection on a shared
+        `chroma run` server, named by the library's id."""
+        if not server:
+            return VectorStore(self.dir / VECTORS_DIR, embedder_id, dim)
+        from docent.core.store import remote_collection_name
+
+        library_id = self.catalog.get_meta("library_id")
+        if library_id is None:
+            import uuid
+
+            library_id = uuid.uuid4().hex
+            self.catalog.set_meta("library_id", library_id)
+        return VectorStore(self.dir / VECTORS_DIR, embedder_id, dim, server=server,
+                           collection=remote_collection_name(library_id))
+
+    def _move_vectors_here(self, store: VectorStore, server: str, embedder_id: str, dim: int) -> None:
+        """After the Chroma server setting changed, copy the library's vectors from where they were
+        (this computer or the previous server) to where the settings now say, so nothing is
+        re-embedded. The new place is recorded only once the copy is complete: a copy interrupted
+        at any point is done again at the next open."""
+        was = self.catalog.get_meta(VECTORS_AT)
+        if was == server:
+            return
+        if was is None or not self.catalog.documents():  # a new (or empty) library: nothing to move
+            self.catalog.set_meta(VECTORS_AT, server)
+            return
+        here = f"the Chroma server at {server}" if server else "this computer"
+        there = f"the Chroma server at {was}" if was else "this computer"
+        try:
+            old = self._open_vectors(was, embedder_id, dim)
+        except DocentError as exc:
+            raise StoreError(
+                f"this library's vectors are on {there}, which cannot be opened to move them to {here} ({exc}). "
+                f"Make it reachable, set the Chroma server back to {was or 'empty (this computer)'}, or rebuild "
+                "the vectors where they are now (docent index --rebuild PATH...)."
+            ) from exc
+        try:
+            log.info("moving this library's vectors from %s to %s", there, here)
+            self.vectors_moved = store.copy_from(old)
+        finally:
+            old.detach()
+        self.catalog.set_meta(VECTORS_AT, server)
+        log.info("moved %d vectors from %s to %s", self.vectors_moved, there, here)
 
     def _indexer_for_recovery(self) -> Indexer:
         return Indexer(self.catalog, self._store, self._embedder or _NoEmbedder(), self.chunk_params)  # type: ignore[arg-type]
@@ -186,12 +227,17 @@ class Library:
 
     def rebuild(self) -> None:
         """Drop every vector and chunk (e.g. to switch embedders); documents are indexed again by the
-        next index run."""
+        next index run, into the vector store the settings name."""
         if self._store is not None:
             self._store.drop()
             self._store.close()
             self._store = None
+        elif self.settings.chroma_server and self.catalog.get_meta("library_id"):
+            from docent.core.store import discard_remote, remote_collection_name
+
+            discard_remote(self.settings.chroma_server, remote_collection_name(self.catalog.get_meta("library_id")))
         shutil.rmtree(self.dir / VECTORS_DIR, ignore_errors=True)
+        self.catalog.set_meta(VECTORS_AT, self.settings.chroma_server)
         for doc in self.catalog.documents():
             self.catalog.delete_document(doc.id)
         self.catalog.set_meta("embedder_id", self.embedder.id)

@@ -10,6 +10,11 @@ is appended to one log and counted: a private Docent attempts none. Then it list
 folder Docent wrote (the whole temporary library, and what changed in the models and log folders)
 with its permissions.
 
+When the library is set to use office servers (a shared Chroma server, a shared model server),
+the self-test uses them too: connections to exactly those hosts and ports are let through and
+counted apart, and any other connection still fails the test. The temporary collection it makes
+on the Chroma server is deleted at the end.
+
 What it cannot see: sockets opened by native code that bypasses Python's socket module (llama.cpp,
 onnxruntime and SQLite open none), and processes started with Python's -E or -I flags.
 """
@@ -28,7 +33,7 @@ import threading
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, Sequence
 
 from docent import paths
 from docent.core.cancel import NEVER, CancelToken
@@ -36,6 +41,7 @@ from docent.errors import DocentError
 from docent.settings import Settings
 
 ENV_NETLOG = "DOCENT_PRIVACY_NETLOG"
+ENV_NETALLOW = "DOCENT_PRIVACY_ALLOW"  # "host:port,host:port": the configured office servers
 SAMPLE_QUESTION = "How many days of paid annual leave does a full-time employee receive?"
 # Small and quick: the test is about what Docent touches, not about the answer's length.
 SELFTEST_SETTINGS = Settings(max_answer_tokens=48, n_ctx=2048, profile="office")
@@ -55,10 +61,31 @@ class NetworkBlocked(OSError):
         self.what = what
 
 
-def install(log_file: str | os.PathLike[str]) -> Callable[[], None]:
+def server_addresses(*urls: str) -> list[str]:
+    """"host:port" of each configured server URL (empty ones skipped)."""
+    from urllib.parse import urlsplit
+
+    out = []
+    for url in urls:
+        if url:
+            parts = urlsplit(url)
+            port = parts.port or (443 if parts.scheme == "https" else 80)
+            out.append(f"{(parts.hostname or '').lower()}:{port}")
+    return out
+
+
+def install(log_file: str | os.PathLike[str], allow: Sequence[str] = ()) -> Callable[[], None]:
     """Intercept network calls in this process, appending each attempt to `log_file` (a JSON line:
-    call, target, pid). Returns the function that puts the original calls back."""
+    call, target, pid). `allow`: "host:port" of the configured servers, let through and logged with
+    "allowed": true (a host name allows the addresses it resolves to). Returns the function that
+    puts the original calls back."""
     log_path = str(log_file)
+    allowed: set[tuple[str, int]] = set()
+    for item in allow:
+        host, _, port = item.rpartition(":")
+        if host and port.isdigit():
+            allowed.add((host.strip("[]").lower(), int(port)))
+    reachable = set(allowed)  # grows with the addresses allowed host names resolve to
     sock = socket.socket
     originals: dict[str, Any] = {
         "connect": sock.connect, "connect_ex": sock.connect_ex, "sendto": sock.sendto,
@@ -75,6 +102,23 @@ def install(log_file: str | os.PathLike[str]) -> Callable[[], None]:
             pass
         raise NetworkBlocked(f"{call}({target!r})")
 
+    def permitted(address: Any) -> bool:
+        if not reachable or not isinstance(address, tuple) or len(address) < 2:
+            return False
+        try:
+            return (str(address[0]).lower(), int(address[1])) in reachable
+        except (TypeError, ValueError):
+            return False
+
+    def note(call: str, target: Any) -> None:
+        entry = {"call": call, "target": repr(target)[:200], "pid": os.getpid(), "time": round(time.time(), 3),
+                 "allowed": True}
+        try:
+            with _lock, open(log_path, "a", encoding="utf-8") as fh:
+                fh.write(json.dumps(entry) + "\n")
+        except OSError:
+            pass
+
     def local(s: socket.socket) -> bool:
         unix = getattr(socket, "AF_UNIX", None)
         return unix is not None and s.family == unix
@@ -82,10 +126,16 @@ def install(log_file: str | os.PathLike[str]) -> Callable[[], None]:
     def connect(self: socket.socket, address: Any) -> None:
         if local(self):
             return originals["connect"](self, address)  # type: ignore[no-any-return]
+        if permitted(address):
+            note("socket.connect", address)
+            return originals["connect"](self, address)  # type: ignore[no-any-return]
         block("socket.connect", address)
 
     def connect_ex(self: socket.socket, address: Any) -> int:
         if local(self):
+            return originals["connect_ex"](self, address)  # type: ignore[no-any-return]
+        if permitted(address):
+            note("socket.connect_ex", address)
             return originals["connect_ex"](self, address)  # type: ignore[no-any-return]
         block("socket.connect_ex", address)
         return errno.ENETUNREACH  # pragma: no cover - block raises
@@ -97,14 +147,26 @@ def install(log_file: str | os.PathLike[str]) -> Callable[[], None]:
         return 0  # pragma: no cover
 
     def create_connection(address: Any, *args: Any, **kwargs: Any) -> socket.socket:
+        if permitted(address):  # connects through socket.connect, which is checked again
+            return originals["create_connection"](address, *args, **kwargs)  # type: ignore[no-any-return]
         block("socket.create_connection", address)
         raise AssertionError("unreachable")  # pragma: no cover
 
     def getaddrinfo(host: Any, port: Any, *args: Any, **kwargs: Any) -> list[Any]:
+        if permitted((host, port)):
+            found = originals["getaddrinfo"](host, port, *args, **kwargs)
+            for *_, sockaddr in found:
+                reachable.add((str(sockaddr[0]).lower(), int(sockaddr[1])))
+            return found  # type: ignore[no-any-return]
         block("socket.getaddrinfo", (host, port))
         raise AssertionError("unreachable")  # pragma: no cover
 
     def gethostbyname(host: Any) -> str:
+        ports = [port for name, port in allowed if name == str(host).lower()]
+        if ports:
+            address = originals["gethostbyname"](host)
+            reachable.update((address, port) for port in ports)
+            return address  # type: ignore[no-any-return]
         block("socket.gethostbyname", host)
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -156,7 +218,7 @@ if os.environ.get({env!r}):
     try:
         from docent.core.privacy import install
 
-        install(os.environ[{env!r}])
+        install(os.environ[{env!r}], [a for a in os.environ.get({allow_env!r}, "").split(",") if a])
     finally:
         sys.path.remove({root!r})
 '''
@@ -166,8 +228,9 @@ class SocketGuard:
     """Intercepts network calls in this process and in the Python processes started while it is
     active (see the module docstring). `attempts()` reads every attempt made so far."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, allow: Sequence[str] = ()) -> None:
         self.folder = Path(folder)
+        self.allow = list(allow)
         self.log_file = self.folder / "network-attempts.jsonl"
         self._restore: Callable[[], None] | None = None
         self._env: dict[str, str | None] = {}
@@ -176,12 +239,14 @@ class SocketGuard:
         paths.ensure_private_dir(self.folder)
         self.log_file.touch()
         root = str(Path(__file__).resolve().parents[2])  # the folder holding the docent package
-        (self.folder / "sitecustomize.py").write_text(_SITECUSTOMIZE.format(env=ENV_NETLOG, root=root), encoding="utf-8")
-        self._env = {k: os.environ.get(k) for k in ("PYTHONPATH", ENV_NETLOG)}
+        (self.folder / "sitecustomize.py").write_text(
+            _SITECUSTOMIZE.format(env=ENV_NETLOG, allow_env=ENV_NETALLOW, root=root), encoding="utf-8")
+        self._env = {k: os.environ.get(k) for k in ("PYTHONPATH", ENV_NETLOG, ENV_NETALLOW)}
         previous = self._env["PYTHONPATH"]
         os.environ["PYTHONPATH"] = str(self.folder) + (os.pathsep + previous if previous else "")
         os.environ[ENV_NETLOG] = str(self.log_file)
-        self._restore = install(self.log_file)
+        os.environ[ENV_NETALLOW] = ",".join(self.allow)
+        self._restore = install(self.log_file, self.allow)
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -195,6 +260,13 @@ class SocketGuard:
                 os.environ[k] = v
 
     def attempts(self) -> list[dict[str, Any]]:
+        """The refused attempts (connections to the configured servers are in allowed())."""
+        return [a for a in self._log() if not a.get("allowed")]
+
+    def allowed(self) -> list[dict[str, Any]]:
+        return [a for a in self._log() if a.get("allowed")]
+
+    def _log(self) -> list[dict[str, Any]]:
         out = []
         try:
             lines = self.log_file.read_text(encoding="utf-8").splitlines()
@@ -298,6 +370,8 @@ class SelfTestReport:
     cancelled: bool = False
     kept: str | None = None
     intercepted: list[str] = field(default_factory=lambda: list(INTERCEPTED))
+    servers: list[str] = field(default_factory=list)  # "host:port" of the configured office servers
+    server_connections: int = 0  # connections made to those (allowed), not counted as attempts
 
     def to_json(self) -> dict[str, Any]:
         from dataclasses import asdict
@@ -315,8 +389,13 @@ class SelfTestReport:
         if self.cancelled:
             return "The privacy self-test was cancelled."
         n = self.connections_attempted
-        lines = [f"{n} network connection{'s' if n != 1 else ''} attempted" + (" — as it must be." if not n else
-                 ": Docent tried to reach the network!")]
+        if self.servers:
+            lines = [f"{self.server_connections} connection(s) to the configured office servers "
+                     f"({', '.join(self.servers)}) and {n} to anywhere else"
+                     + (" — as it must be." if not n else ": Docent tried to reach the network!")]
+        else:
+            lines = [f"{n} network connection{'s' if n != 1 else ''} attempted" + (" — as it must be." if not n else
+                     ": Docent tried to reach the network!")]
         if self.error:
             lines.append(f"The self-test could not finish: {self.error}")
         lines.append(f"{len(self.files_written)} files and folders written (indexed {self.indexed} documents, "
@@ -353,9 +432,11 @@ def run_selftest(
     library = base / "library"
     others = {"models": paths.models_dir(), "logs": paths.log_dir()}
     before = {where: _walk(root) for where, root in others.items()}
-    guard = SocketGuard(base / "guard")
     lib_settings = replace(settings or SELFTEST_SETTINGS, profile="office", audit_log=True)
+    servers = server_addresses(lib_settings.chroma_server, lib_settings.llm_server)
+    guard = SocketGuard(base / "guard", servers)
     info: dict[str, Any] = {}
+    library_id: str | None = None
     error = ""
     yield SelfTestStep("start", "Intercepting every network call", 0.02)
     with guard:
@@ -392,11 +473,17 @@ def run_selftest(
                         extra()
                     except OSError:  # refused by the guard: the attempt is what counts
                         pass
+                library_id = lib.catalog.get_meta("library_id")
+            if lib_settings.chroma_server and library_id:  # leave nothing on the shared server
+                from docent.core.store import discard_remote, remote_collection_name
+
+                discard_remote(lib_settings.chroma_server, remote_collection_name(library_id))
         except Exception as exc:  # reported, never raised: the report is the result
             error = str(exc) if isinstance(exc, DocentError) else f"{type(exc).__name__}: {exc}"
     yield SelfTestStep("files", "Listing the files Docent wrote", 0.95)
     written = files_written(library, before, others)
     attempts = guard.attempts()
+    server_connections = len(guard.allowed())
     if keep:
         kept: str | None = str(base)
     else:
@@ -408,5 +495,6 @@ def run_selftest(
         connections_attempted=len(attempts), connections=attempts, files_written=written,
         folders={"library": str(library), **{k: str(v) for k, v in others.items()}},
         question=question, child_processes_guarded=not sys.flags.ignore_environment,
-        seconds=round(time.monotonic() - started, 2), error=error, cancelled=cancelled, kept=kept, **info,
+        seconds=round(time.monotonic() - started, 2), error=error, cancelled=cancelled, kept=kept,
+        servers=servers, server_connections=server_connections, **info,
     )

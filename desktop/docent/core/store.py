@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
 import numpy as np
 
@@ -34,6 +34,29 @@ def remote_collection_name(library_id: str) -> str:
     return f"docent-{library_id}"
 
 
+def _http_client(server: str) -> Any:
+    from urllib.parse import urlsplit
+
+    import chromadb
+    from chromadb.config import Settings
+
+    url = urlsplit(server)
+    return chromadb.HttpClient(host=url.hostname or "", port=int(url.port or 8000), ssl=url.scheme == "https",
+                               settings=Settings(anonymized_telemetry=False))
+
+
+def discard_remote(server: str, collection: str) -> None:
+    """Delete one library's collection on a shared Chroma server, if it is there."""
+    _quiet_chroma()
+    try:
+        client = _http_client(server)
+        if collection in {c if isinstance(c, str) else c.name for c in client.list_collections()}:
+            client.delete_collection(collection)
+    except Exception as exc:
+        raise StoreError(f"cannot remove this library's vectors from the shared Chroma server at {server}: {exc}. "
+                         "Is it running and reachable?") from exc
+
+
 class VectorStore:
     def __init__(self, directory: Path, embedder_id: str, dim: int, server: str = "",
                  collection: str = COLLECTION) -> None:
@@ -51,13 +74,7 @@ class VectorStore:
         where = f"the shared Chroma server at {server}" if server else f"the vector store in {directory}"
         try:
             if server:
-                from urllib.parse import urlsplit
-
-                url = urlsplit(server)
-                self._client = chromadb.HttpClient(
-                    host=url.hostname or "", port=int(url.port or 8000), ssl=url.scheme == "https",
-                    settings=Settings(anonymized_telemetry=False),
-                )
+                self._client = _http_client(server)
             else:
                 self._client = chromadb.PersistentClient(
                     path=str(directory),
@@ -144,6 +161,38 @@ class VectorStore:
         ids = res["ids"][0]
         dists = res["distances"][0] if res.get("distances") else [1.0] * len(ids)
         return [(i, 1.0 - float(d)) for i, d in zip(ids, dists)]
+
+    def export_batches(self, batch: int = _BATCH) -> Iterator[tuple[list[str], np.ndarray, list[Any]]]:
+        """Every (ids, vectors, metadatas), a batch at a time."""
+        offset = 0
+        while True:
+            got = self._col.get(include=["embeddings", "metadatas"], limit=batch, offset=offset)
+            ids = list(got["ids"])
+            if ids:
+                yield ids, np.asarray(got["embeddings"], dtype=np.float32), list(got["metadatas"] or [])
+            if len(ids) < batch:
+                return
+            offset += len(ids)
+
+    def copy_from(self, source: VectorStore) -> int:
+        """Make this store hold exactly `source`'s vectors (a library moving between this computer
+        and a shared server). Idempotent, so a copy interrupted at any point is simply done again."""
+        self._count = None
+        copied = 0
+        for ids, vectors, metadatas in source.export_batches():
+            self._col.upsert(ids=ids, embeddings=vectors, metadatas=metadatas)
+            copied += len(ids)
+        stale = self.all_ids() - source.all_ids()
+        if stale:
+            self.delete_ids(sorted(stale))
+        self._count = None
+        return copied
+
+    def detach(self) -> None:
+        """Forget the client without stopping Chroma's shared systems (which another open store of
+        this process may be using); close() is for the last store."""
+        self._col = None  # type: ignore[assignment]
+        self._client = None  # type: ignore[assignment]
 
     def drop(self) -> None:
         self._count = None

@@ -429,7 +429,8 @@ class MainWindow(LibraryActions, QMainWindow):
         dialog = PrivacyDialog(self.privacy, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()
-        self.privacy.run()
+        settings = self.library.settings
+        self.privacy.run(settings.chroma_server, settings.llm_server)
         return dialog
 
     def verify_audit(self) -> Any:

@@ -44,8 +44,9 @@ class PrivacyController(QObject):
     def busy(self) -> bool:
         return self._job is not None
 
-    def run(self) -> bool:
-        """Start a self-test in the background. False when one is already running."""
+    def run(self, chroma_server: str = "", llm_server: str = "") -> bool:
+        """Start a self-test in the background, through the library's office servers if it has
+        any (connections to exactly those are allowed). False when one is already running."""
         if self.busy:
             return False
         runner = self.runner
@@ -54,8 +55,17 @@ class PrivacyController(QObject):
 
             runner = run_selftest
 
+        servers = {"chroma_server": chroma_server, "llm_server": llm_server}
+
         def run(cancel: CancelToken) -> Iterator[Any]:
-            yield from runner(cancel=cancel)
+            if not any(servers.values()):
+                yield from runner(cancel=cancel)
+                return
+            from dataclasses import replace
+
+            from docent.core.privacy import SELFTEST_SETTINGS
+
+            yield from runner(cancel=cancel, settings=replace(SELFTEST_SETTINGS, **servers))
 
         if self._lane is None:
             self._lane = Lane("privacy", self)
