@@ -42,7 +42,7 @@ def run(lib: Any, qa: QASet, questions: Sequence[dict[str, Any]], max_answer_tok
 def _run(lib: Any, qa: QASet, questions: Sequence[dict[str, Any]]) -> dict[str, Any]:
     from docent.core.types import AnswerDone, Token
 
-    correct = cited_ok = cited_doc = answered = 0
+    correct = cited_ok = cited_doc = answered = right_cited_ok = 0
     flags = {"right": [0, 0], "wrong": [0, 0]}  # answered questions: [flagged, all], by correctness
     latencies, ttfts, rows = [], [], []
     for q in questions:
@@ -71,6 +71,7 @@ def _run(lib: Any, qa: QASet, questions: Sequence[dict[str, Any]]) -> dict[str, 
                           for c in done.citations) if qa.pages else doc_ok
             cited_doc += int(doc_ok)
             cited_ok += int(page_ok)
+            right_cited_ok += int(bool(ok) and page_ok)
             if ok is not None:  # verified claims: does a flag point at wrong answers?
                 bucket = flags["right" if ok else "wrong"]
                 bucket[0] += int(any(c.supported is False for c in getattr(done, "claims", [])))
@@ -86,6 +87,9 @@ def _run(lib: Any, qa: QASet, questions: Sequence[dict[str, Any]]) -> dict[str, 
         "answered": round(answered / n, 3),
         "citation_correct_of_answered": round(cited_ok / answered, 3) if answered else None,
         "citation_doc_of_answered": round(cited_doc / answered, 3) if answered else None,
+        # of the right answers, those citing the gold page: grounding apart from the model's mistakes
+        # (a wrong answer cites the passage it was wrongly taken from)
+        "citation_correct_of_right_answers": round(right_cited_ok / correct, 3) if correct else None,
         "latency_p50_s": round(pct(latencies, 0.5), 2),
         "ttft_p50_s": round(pct(ttfts, 0.5), 2) if ttfts else None,
         # share of answered questions with a sentence flagged as not found in its cited sources
