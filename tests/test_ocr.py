@@ -17,6 +17,7 @@ import docgen
 from docent.core.cancel import CancelToken
 from docent.core.extract import ExtractError, extract, ocr
 from docent.core.extract.worker import ProcessExtractor
+from docent.core.types import FileOcrProgress
 from docent.core.library import Library
 from docent.errors import Cancelled
 from helpers import by_name, run_index
@@ -66,8 +67,14 @@ def test_a_scanned_pdf_is_indexed_by_ocr_with_its_page_numbers(tmp_path: Path, e
     # page 2 is blank (a drawn rectangle, no text): OCR finds nothing there
     scan = write_scan(docs / "scan.pdf", [docgen.ATLAS_PAGES[:2], "", docgen.ATLAS_PAGES[2:4]])
     with Library(tmp_path / "lib", embedder=embedder) as lib:  # the real worker process
-        _, done = run_index(lib, [docs])
+        events, done = run_index(lib, [docs])
         assert (done.indexed, done.skipped, done.failed) == (1, 0, 0)
+        # each page read by OCR is reported as it is read (seconds each), before the file is done
+        ocr = [(e.pages_done, e.pages_total) for e in events if isinstance(e, FileOcrProgress)]
+        assert ocr == [(1, 3), (2, 3), (3, 3)], ocr
+        kinds = [type(e).__name__ for e in events]
+        assert kinds.index("FileOcrProgress") > kinds.index("FileStarted")
+        assert len(kinds) - 1 - kinds[::-1].index("FileOcrProgress") < kinds.index("FileDone")
         doc = by_name(lib)["scan.pdf"]
         assert (doc.status, doc.reason, doc.pages) == ("indexed", "", 3)
         notes = lib.catalog.notes(doc.id)

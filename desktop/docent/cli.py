@@ -182,7 +182,8 @@ def _width() -> int:
 
 def cmd_index(args: argparse.Namespace) -> int:
     from docent.core.cancel import CancelToken
-    from docent.core.types import FileDone, FileLeftOut, FileProgress, FileStarted, ScanDone, SyncDone
+    from docent.core.types import (FileDone, FileLeftOut, FileOcrProgress, FileProgress, FileStarted, ScanDone,
+                                   SyncDone)
 
     missing = [str(p) for p in args.paths if not Path(p).expanduser().exists()]
     for m in missing:
@@ -207,6 +208,8 @@ def cmd_index(args: argparse.Namespace) -> int:
                 elif isinstance(ev, FileProgress):
                     pages = f"page {ev.pages_done}/{ev.pages_total}, " if ev.pages_total else ""
                     progress.line(f"  {Path(ev.path).name}: {pages}{ev.chunks_done} chunks")
+                elif isinstance(ev, FileOcrProgress):
+                    progress.line(f"  {Path(ev.path).name}: reading scanned page {ev.pages_done}/{ev.pages_total} (OCR)")
                 elif isinstance(ev, FileDone):
                     if ev.status != "indexed":
                         problems.append((ev.path, ev.status, ev.reason))

@@ -97,3 +97,23 @@ def test_tokens_arrive_in_batches_and_stop(make_window: Any, qtbot: Any) -> None
     gaps = [b[0] - a[0] for a, b in zip(batches, batches[1:])]
     assert sorted(gaps)[len(gaps) // 2] >= 0.03  # about every 40 ms, not every token
     assert w.chat_pane.turns[0].answer.text().startswith("w w")
+
+
+def test_a_scan_shows_its_ocr_pages_while_they_are_read(make_window: Any, embedder: Any, qtbot: Any,
+                                                         tmp_path: Path) -> None:
+    """Reading a scan takes seconds a page: the progress panel says which page OCR is on."""
+    import docgen
+    from test_ocr import write_scan
+
+    write_scan(tmp_path / "scans" / "scan.pdf", [docgen.ATLAS_PAGES[:2], docgen.ATLAS_PAGES[2:4]])
+    w = make_window(embedder_=embedder)
+    seen: list[str] = []
+    pane = w.library_pane
+    w.library.progress.connect(lambda _p: seen.append(pane.progress.detail.text()))
+    with qtbot.waitSignal(w.library.indexFinished, timeout=120_000) as done:
+        w.add_paths([str(tmp_path / "scans")])
+    assert done.args[0].indexed == 1
+    ocr_lines = [t for t in seen if "reading scanned pages" in t]
+    assert ocr_lines and ocr_lines[0].startswith("scan.pdf (reading scanned pages: 1 of 2)"), seen
+    # then the embedding's own page count takes over
+    assert any("(page " in t for t in seen[seen.index(ocr_lines[-1]):]), seen

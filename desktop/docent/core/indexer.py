@@ -14,7 +14,7 @@ import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Generator, Iterator, Sequence
 
 from docent.core.cancel import NEVER, CancelToken
 from docent.core.catalog import Catalog
@@ -26,8 +26,10 @@ from docent.core.store import VectorStore
 from docent.core.types import (
     Chunk,
     DocumentRecord,
+    Extraction,
     FileDone,
     FileLeftOut,
+    FileOcrProgress,
     FileProgress,
     FileStarted,
     IndexEvent,
@@ -357,7 +359,7 @@ class Indexer:
 
         extractor = self._extractor or InlineExtractor()
         try:
-            extraction = extractor.result(path)
+            extraction = yield from _read(extractor, path)  # OCR progress of a scan, if any, on the way
         except Cancelled:  # while the worker was reading: the file stays as it was, for the next run
             return
         except ExtractError as exc:
@@ -439,3 +441,12 @@ def _notes(empty_pages: list[int], warnings: list[str], pages: int) -> str:
         parts.append(f"{len(empty_pages)} of {pages} pages have no text (scanned?): {shown}")
     parts.extend(warnings[:5])
     return "; ".join(parts)
+
+
+def _read(extractor: object, path: str) -> Generator[FileOcrProgress, None, Extraction]:
+    """The file's extraction, yielding OCR progress where the extractor reports it (the worker
+    process does; reading inline does not)."""
+    results = getattr(extractor, "results", None)
+    if results is not None:
+        return (yield from results(path))
+    return extractor.result(path)  # type: ignore[attr-defined,no-any-return]

@@ -157,6 +157,16 @@ class FileProgress:
 
 
 @dataclass(frozen=True)
+class FileOcrProgress:
+    """Pages of a scanned file read by OCR so far (seconds each), before its passages are embedded.
+    `pages_total` counts the pages that need OCR, not the whole file."""
+
+    path: str
+    pages_done: int
+    pages_total: int
+
+
+@dataclass(frozen=True)
 class FileDone:
     path: str
     status: DocStatus
@@ -191,7 +201,7 @@ class FileLeftOut:
     reason: str
 
 
-IndexEvent = ScanDone | FileStarted | FileProgress | FileDone | SyncDone | FileLeftOut
+IndexEvent = ScanDone | FileStarted | FileProgress | FileOcrProgress | FileDone | SyncDone | FileLeftOut
 
 
 @dataclass(frozen=True)

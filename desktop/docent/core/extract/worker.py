@@ -26,12 +26,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Iterator
+from typing import Generator, Iterator
 
 from docent.core.cancel import NEVER, CancelToken
 from docent.core.extract import ExtractError, extract
 from docent.core.extract.ocr import timeout_s as ocr_time_limit
-from docent.core.types import Extraction
+from docent.core.types import Extraction, FileOcrProgress
 from docent.errors import Cancelled
 
 DEFAULT_TIMEOUT_S = 180.0
@@ -150,18 +150,28 @@ class ProcessExtractor:
         self._pending = _Pending(path, time.monotonic())
 
     def result(self, path: str) -> Extraction:
+        replies = self.results(path)
+        while True:
+            try:
+                next(replies)
+            except StopIteration as stop:
+                return stop.value  # type: ignore[no-any-return]
+
+    def results(self, path: str) -> Generator[FileOcrProgress, None, Extraction]:
+        """Like result(), yielding a FileOcrProgress for each page the worker reads by OCR."""
         if self._pending is None or self._pending.path != path:
             if self._pending is not None:  # the caller skipped a prefetched file: discard it
                 try:
-                    self._wait(self._pending)
+                    for _ in self._wait(self._pending):
+                        pass
                 except (ExtractError, FileNotFoundError):
                     pass  # that file's outcome, not this one's (e.g. it was deleted before its turn)
             self.submit(path)
         pending = self._pending
         assert pending is not None
-        return self._wait(pending)
+        return (yield from self._wait(pending))
 
-    def _wait(self, pending: _Pending) -> Extraction:
+    def _wait(self, pending: _Pending) -> Generator[FileOcrProgress, None, Extraction]:
         conn = self._conn
         assert conn is not None
         # the budget runs from when the file was sent; if the caller arrives late (it was busy
@@ -185,6 +195,7 @@ class ProcessExtractor:
                 raise ExtractError(f"the document reader crashed on this file ({_exit_text(code)})") from None
             if reply[0] != "ocr":
                 break
+            yield FileOcrProgress(pending.path, int(reply[1]), int(reply[2]))
             # a page read by OCR: the worker is alive and getting on; another full budget, within
             # what OCR may take in all
             deadline = min(hard, max(deadline, time.monotonic() + self.timeout_s))

@@ -59,6 +59,7 @@ class IndexProgress:
     current_pages: tuple[int, int] = (0, 0)
     seconds_left: float | None = None
     elapsed: float = 0.0
+    current_ocr: tuple[int, int] = (0, 0)  # the current file's pages read by OCR / to read (a scan)
 
     @property
     def fraction(self) -> float:
@@ -66,8 +67,11 @@ class IndexProgress:
             return 0.0
         within = 0.0
         done, total = self.current_pages
+        ocr_done, ocr_total = self.current_ocr
         if total and self.current:
             within = min(1.0, done / total)
+        elif ocr_total and self.current:  # reading a scan is most of that file's time
+            within = 0.9 * min(1.0, ocr_done / ocr_total)
         return min(1.0, (self.files_done + within) / self.files_total)
 
 

@@ -13,7 +13,7 @@ from typing import Any, Callable, Iterator, Sequence
 from PySide6.QtCore import QFileSystemWatcher, QObject, QTimer, Signal, Slot
 
 from docent.core.cancel import CancelToken
-from docent.core.types import FileDone, FileLeftOut, FileProgress, FileStarted, ScanDone, SyncDone
+from docent.core.types import FileDone, FileLeftOut, FileOcrProgress, FileProgress, FileStarted, ScanDone, SyncDone
 from docent.settings import Settings
 from docent.ui.controllers.common import DocRow, LibraryState, Planned, describe_error
 from docent.ui.controllers.progress import ProgressTracker, sync_summary
@@ -344,6 +344,8 @@ class LibraryController(QObject):
             self.rowChanged.emit(row)
         elif isinstance(ev, FileProgress):
             p.file_progress(ev)
+        elif isinstance(ev, FileOcrProgress):
+            p.file_ocr(ev)
         elif isinstance(ev, FileDone):
             p.file_done(ev)
             old = self.rows.get(ev.path)

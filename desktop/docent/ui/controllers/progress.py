@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from docent.core.types import FileDone, FileProgress, FileStarted, ScanDone, SyncDone
+from docent.core.types import FileDone, FileOcrProgress, FileProgress, FileStarted, ScanDone, SyncDone
 from docent.ui.controllers.common import IndexProgress
 
 
@@ -32,6 +32,7 @@ class ProgressTracker:
         self.total = self.done = self.pages = 0
         self.current = ""
         self.cur_pages = (0, 0)
+        self.cur_ocr = (0, 0)
         self.file_t0 = self.t0
         self.first_file_t0: float | None = None
 
@@ -47,18 +48,25 @@ class ProgressTracker:
         self.current = ev.path
         self.total = ev.total
         self.cur_pages = (0, 0)
+        self.cur_ocr = (0, 0)
         self.file_t0 = time.monotonic()
         if self.first_file_t0 is None:
             self.first_file_t0 = self.file_t0
 
     def file_progress(self, ev: FileProgress) -> None:
         self.cur_pages = (ev.pages_done, ev.pages_total)
+        self.cur_ocr = (0, 0)
+
+    def file_ocr(self, ev: FileOcrProgress) -> None:
+        if ev.path == self.current:
+            self.cur_ocr = (ev.pages_done, ev.pages_total)
 
     def file_done(self, ev: FileDone) -> None:
         self.done = ev.index
         self.pages += ev.pages
         self.current = ""
         self.cur_pages = (0, 0)
+        self.cur_ocr = (0, 0)
 
     def finishing(self) -> None:
         self.phase = "finishing"
@@ -71,6 +79,8 @@ class ProgressTracker:
         within = 0.0
         if self.current and self.cur_pages[1]:
             within = min(1.0, self.cur_pages[0] / self.cur_pages[1])
+        elif self.current and self.cur_ocr[1]:
+            within = 0.9 * min(1.0, self.cur_ocr[0] / self.cur_ocr[1])
         progress = self.done + within
         if progress < 0.5 or spent < 1.0:
             return None
@@ -81,4 +91,5 @@ class ProgressTracker:
             phase=self.phase, files_done=self.done, files_total=self.total,
             pages_done=self.pages + self.cur_pages[0], current=self.current,
             current_pages=self.cur_pages, seconds_left=self.seconds_left(), elapsed=self.elapsed(),
+            current_ocr=self.cur_ocr,
         )

@@ -35,8 +35,11 @@ def describe_progress(p: IndexProgress) -> tuple[str, str]:
     if p.current:
         detail = os.path.basename(p.current)
         done, total = p.current_pages
+        ocr_done, ocr_total = p.current_ocr
         if total:
             detail += f" (page {done} of {total})"
+        elif ocr_total:
+            detail += f" (reading scanned pages: {ocr_done} of {ocr_total})"
     if p.seconds_left is not None:
         left = format_duration(p.seconds_left) + " left"
         detail = f"{detail} — {left}" if detail else left
