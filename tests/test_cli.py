@@ -183,3 +183,12 @@ def test_cli_settings_show_set_reset_and_refuse(tmp_path: Path, embedder) -> Non
         proc = _run(["settings", "set", "sources", "3"], log, data_dir=lib_dir, expect_rc=2)
     assert "in use by another Docent process" in proc.stderr
     assert not log.exists() or not log.read_text().strip()
+
+
+def test_no_display_says_so_and_points_at_the_cli(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    proc = subprocess.run([sys.executable, "-m", "docent", "--data-dir", str(tmp_path / "lib")], env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2
+    assert "no display to open the window on" in proc.stderr and "docent ask" in proc.stderr
+    assert "platform plugin" not in proc.stderr

@@ -90,9 +90,25 @@ def create_window(
     return window
 
 
+def no_display() -> bool:
+    """True on Linux/BSD with no desktop session to show a window on (an SSH login, a server):
+    Qt would abort with a message about platform plug-ins that helps nobody."""
+    import os
+
+    if sys.platform in ("win32", "darwin") or os.environ.get("QT_QPA_PLATFORM"):
+        return False
+    return not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
 def main(data_dir: str | None = None, exit_when_ready: bool = False) -> int:
     """Open the window. `exit_when_ready` (an installer's smoke test): print one line and quit as
     soon as the window is shown and its library has opened (exit 1 if the library cannot open)."""
+    if no_display():
+        sys.stderr.write(
+            "docent: there is no display to open the window on (neither DISPLAY nor WAYLAND_DISPLAY is set).\n"
+            "The command line works here: docent index FOLDER, then docent ask \"QUESTION\" (see docent --help).\n"
+        )
+        return 2
     try:
         from PySide6.QtCore import Qt
         from PySide6.QtWidgets import QApplication
