@@ -109,3 +109,14 @@ def test_headless_commands_do_not_load_qt(models_dir: Path) -> None:
     env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parent / "netguard"))
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_core_passes_mypy_strict() -> None:
+    # STYLE.md: mypy in strict mode on `core` (third-party modules without stubs: pyproject's [tool.mypy])
+    pytest.importorskip("mypy")
+    root = Path(__file__).resolve().parents[1]
+    out = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "desktop/docent/core"],
+        cwd=root, capture_output=True, text=True, timeout=600,
+    )
+    assert out.returncode == 0, f"mypy --strict desktop/docent/core failed:\n{out.stdout}\n{out.stderr}"

@@ -30,7 +30,7 @@ import secrets
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence, cast
 
 log = logging.getLogger(__name__)
 
@@ -163,7 +163,7 @@ class AuditLog:
                     data = fh.read(step) + data
                     lines = [ln for ln in data.split(b"\n") if ln.strip()]
                     if len(lines) >= 2 or (pos == 0 and lines):
-                        return json.loads(lines[-1])
+                        return cast("dict[str, Any]", json.loads(lines[-1]))
                 return None
         except FileNotFoundError:
             return None

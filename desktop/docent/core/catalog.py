@@ -423,7 +423,7 @@ class Catalog:
 
     def integrity_ok(self) -> bool:
         try:
-            return self._db.execute("PRAGMA quick_check").fetchone()[0] == "ok"
+            return bool(self._db.execute("PRAGMA quick_check").fetchone()[0] == "ok")
         except self._sql.DatabaseError:
             return False
 

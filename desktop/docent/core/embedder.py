@@ -122,7 +122,7 @@ class OnnxEmbedder:
 
     def token_spans(self, text: str) -> list[tuple[int, int]]:
         enc = self._spans_tok.encode(text, add_special_tokens=False)
-        return [tuple(o) for o in enc.offsets]  # type: ignore[misc]
+        return [tuple(o) for o in enc.offsets]
 
     def _run(self, encodings: list[Any]) -> np.ndarray:
         limit = self.max_tokens
@@ -144,7 +144,7 @@ class OnnxEmbedder:
             out = (out * m).sum(axis=1) / np.clip(m.sum(axis=1), 1e-9, None)
         out = out.astype(np.float32)
         norms = np.linalg.norm(out, axis=1, keepdims=True)
-        return out / np.clip(norms, 1e-12, None)
+        return np.asarray(out / np.clip(norms, 1e-12, None))
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
@@ -223,10 +223,10 @@ class LlamaEmbedder:
                 out.append(vec)
         arr = np.asarray(out, dtype=np.float32)
         norms = np.linalg.norm(arr, axis=1, keepdims=True)
-        return arr / np.clip(norms, 1e-12, None)
+        return np.asarray(arr / np.clip(norms, 1e-12, None))
 
     def embed_query(self, text: str) -> np.ndarray:
-        return self.embed([text])[0]
+        return np.asarray(self.embed([text])[0])
 
 
 class E5Embedder:
@@ -265,7 +265,7 @@ class E5Embedder:
 
     def token_spans(self, text: str) -> list[tuple[int, int]]:
         enc = self._spans_tok.encode(text, add_special_tokens=False)
-        return [tuple(o) for o in enc.offsets]  # type: ignore[misc]
+        return [tuple(o) for o in enc.offsets]
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:

@@ -14,7 +14,7 @@ import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Generator, Iterator, Sequence
+from typing import Generator, Iterator, Sequence, cast
 
 from docent.core.cancel import NEVER, CancelToken
 from docent.core.catalog import Catalog
@@ -175,8 +175,8 @@ class Indexer:
         todo: list[FileEntry] = []
         unchanged = 0
         for entry in entries:
-            doc = known.get(entry.path)
-            if not force and doc is not None and self._is_current(doc, entry):
+            prior = known.get(entry.path)
+            if not force and prior is not None and self._is_current(prior, entry):
                 unchanged += 1
             else:
                 todo.append(entry)
@@ -448,5 +448,5 @@ def _read(extractor: object, path: str) -> Generator[FileOcrProgress, None, Extr
     process does; reading inline does not)."""
     results = getattr(extractor, "results", None)
     if results is not None:
-        return (yield from results(path))
+        return cast(Extraction, (yield from results(path)))
     return extractor.result(path)  # type: ignore[attr-defined,no-any-return]

@@ -232,10 +232,10 @@ class Library:
             self._store.drop()
             self._store.close()
             self._store = None
-        elif self.settings.chroma_server and self.catalog.get_meta("library_id"):
+        elif self.settings.chroma_server and (library_id := self.catalog.get_meta("library_id")):
             from docent.core.store import discard_remote, remote_collection_name
 
-            discard_remote(self.settings.chroma_server, remote_collection_name(self.catalog.get_meta("library_id")))
+            discard_remote(self.settings.chroma_server, remote_collection_name(library_id))
         shutil.rmtree(self.dir / VECTORS_DIR, ignore_errors=True)
         self.catalog.set_meta(VECTORS_AT, self.settings.chroma_server)
         for doc in self.catalog.documents():

@@ -51,10 +51,13 @@ def quiet_llama() -> None:
 
     llama_log = logging.getLogger("docent.llama_cpp")
 
-    @llama_cpp.llama_log_callback  # type: ignore[misc]
-    def _callback(level: int, text: bytes, user_data: object) -> None:
+    def _log(level: int, text: bytes, user_data: object) -> None:
         if llama_log.isEnabledFor(logging.DEBUG):
             llama_log.debug("%s", text.decode("utf-8", errors="replace").rstrip())
+
+    # llama_log_callback is a ctypes CFUNCTYPE: calling it wraps _log in a C function pointer (the
+    # same as using it as a decorator, which mypy cannot type).
+    _callback = llama_cpp.llama_log_callback(_log)
 
     _LOG_CALLBACK = _callback  # keep a reference: llama.cpp holds a raw pointer to it
     llama_cpp.llama_log_set(_callback, ctypes.c_void_p(0))
@@ -195,7 +198,7 @@ class ChatModel:
             return
         with self.lock:
             gen = self._llm.create_completion(
-                prompt_tokens,  # type: ignore[arg-type]
+                prompt_tokens,
                 max_tokens=max_tokens,
                 temperature=s.temperature,
                 top_p=s.top_p,

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
+from typing import IO
 
 from docent.errors import DataDirLocked, StoreError, write_failure
+
+
+_WIN_LOCK_OFFSET = 1 << 20
 
 
 class DirLock:
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._fh: object | None = None
+        self._fh: IO[str] | None = None
 
     def acquire(self) -> None:
         try:
@@ -21,17 +26,23 @@ class DirLock:
                 f"cannot open the lock file {self.path} ({exc.strerror or exc})."
             ) from exc
         try:
-            if os.name == "nt":  # pragma: no cover - Windows
+            if sys.platform == "win32":  # pragma: no cover - Windows
                 import msvcrt
 
+                # msvcrt locks bytes from the current position, and "a+" opens at the end, which moves
+                # as the pid is written: lock one fixed byte, past the pid text so others can read it
+                fh.seek(_WIN_LOCK_OFFSET)
                 msvcrt.locking(fh.fileno(), msvcrt.LK_NBLCK, 1)
             else:
                 import fcntl
 
                 fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
-            fh.seek(0)
-            holder = fh.read().strip() or "another process"
+            try:
+                fh.seek(0)
+                holder = fh.read(200).strip() or "another process"
+            except OSError:
+                holder = "another process"
             fh.close()
             raise DataDirLocked(
                 f"the library in {self.path.parent} is in use by another Docent process ({holder} holds "
@@ -50,7 +61,7 @@ class DirLock:
     def release(self) -> None:
         if self._fh is not None:
             try:
-                self._fh.close()  # type: ignore[attr-defined]
+                self._fh.close()
             except OSError:  # the pid could not be written (a full disk): the file is closed anyway
                 pass
             finally:

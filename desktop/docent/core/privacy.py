@@ -170,12 +170,13 @@ def install(log_file: str | os.PathLike[str], allow: Sequence[str] = ()) -> Call
         block("socket.gethostbyname", host)
         raise AssertionError("unreachable")  # pragma: no cover
 
-    sock.connect = connect  # type: ignore[method-assign]
-    sock.connect_ex = connect_ex  # type: ignore[method-assign]
+    # Monkeypatching methods: the replacements take socket.socket as self, the stubs _socket.socket.
+    sock.connect = connect  # type: ignore[method-assign,assignment]
+    sock.connect_ex = connect_ex  # type: ignore[method-assign,assignment]
     sock.sendto = sendto  # type: ignore[method-assign,assignment]
-    socket.create_connection = create_connection  # type: ignore[assignment]
-    socket.getaddrinfo = getaddrinfo  # type: ignore[assignment]
-    socket.gethostbyname = gethostbyname  # type: ignore[assignment]
+    socket.create_connection = create_connection
+    socket.getaddrinfo = getaddrinfo
+    socket.gethostbyname = gethostbyname
 
     def restore() -> None:
         sock.connect = originals["connect"]  # type: ignore[method-assign]
@@ -452,18 +453,19 @@ def run_selftest(
                 if not cancel.cancelled:
                     yield SelfTestStep("ask", "Asking a question with the chat model", 0.6)
                     turn = Turn(question=question)
-                    for ev in lib.ask(question, cancel=cancel):
-                        if isinstance(ev, Sources):
-                            turn.sources = [Passage.from_hit(i, h) for i, h in enumerate(ev.hits, start=1)]
-                        elif isinstance(ev, AnswerDone):
-                            turn.answer, turn.answered, turn.cancelled = ev.answer, ev.answered, ev.cancelled
-                            turn.citations = [Passage.from_citation(c) for c in ev.citations]
-                            prov = getattr(ev, "provenance", None)
+                    for answer_ev in lib.ask(question, cancel=cancel):
+                        if isinstance(answer_ev, Sources):
+                            turn.sources = [Passage.from_hit(i, h) for i, h in enumerate(answer_ev.hits, start=1)]
+                        elif isinstance(answer_ev, AnswerDone):
+                            turn.answer, turn.answered, turn.cancelled = (
+                                answer_ev.answer, answer_ev.answered, answer_ev.cancelled)
+                            turn.citations = [Passage.from_citation(c) for c in answer_ev.citations]
+                            prov = getattr(answer_ev, "provenance", None)
                             if prov is not None:
                                 turn.provenance = prov.to_json()
                                 info.update(model_used=prov.model_used, model_path=prov.model_path,
                                             model_sha256=prov.model_sha256)
-                            info["answered"] = ev.answered
+                            info["answered"] = answer_ev.answered
                     store = ChatStore(library / "chats")
                     chat = store.new()
                     chat.turns.append(turn)

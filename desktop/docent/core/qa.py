@@ -12,7 +12,7 @@ import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Callable, Iterator, Sequence
 
 from docent.core.cancel import NEVER, CancelToken
 from docent.core.claims import check_claims
@@ -331,7 +331,7 @@ def to_citation(n: int, hit: Hit) -> Citation:
 def ask(
     question: str,
     searcher: Searcher,
-    model_loader: "callable[[], ChatModel]",  # type: ignore[valid-type]
+    model_loader: Callable[[], ChatModel],
     params: AskParams = AskParams(),
     doc_ids: Sequence[int] | None = None,
     cancel: CancelToken = NEVER,

@@ -104,7 +104,7 @@ class RemoteChatModel(ChatModel):
             raise ModelError(self._unreachable(exc)) from exc
         try:
             if resp.fp is not None and getattr(resp.fp, "raw", None) is not None:
-                resp.fp.raw._sock.settimeout(READ_TIMEOUT)  # type: ignore[union-attr]
+                resp.fp.raw._sock.settimeout(READ_TIMEOUT)
         except Exception:  # pragma: no cover - the connect timeout then applies to reads too
             pass
         finished = False

@@ -191,8 +191,8 @@ class VectorStore:
     def detach(self) -> None:
         """Forget the client without stopping Chroma's shared systems (which another open store of
         this process may be using); close() is for the last store."""
-        self._col = None  # type: ignore[assignment]
-        self._client = None  # type: ignore[assignment]
+        self._col = None
+        self._client = None
 
     def drop(self) -> None:
         self._count = None
@@ -208,5 +208,5 @@ class VectorStore:
             SharedSystemClient.clear_system_cache()
         except Exception:  # pragma: no cover - older/newer chromadb layouts
             log.debug("could not clear Chroma's client cache", exc_info=True)
-        self._col = None  # type: ignore[assignment]
-        self._client = None  # type: ignore[assignment]
+        self._col = None
+        self._client = None

@@ -335,8 +335,8 @@ def run(
         answer = attribute(answer, read)
     if not live:
         yield Token(answer)
-    cited = parse_citations(answer, len(read))
-    yield AnswerDone(answer, True, [to_citation(n, read[n - 1]) for n in cited], timings=timings,
+    answer_cites = parse_citations(answer, len(read))
+    yield AnswerDone(answer, True, [to_citation(n, read[n - 1]) for n in answer_cites], timings=timings,
                      claims=check_claims(answer, read))
 
 

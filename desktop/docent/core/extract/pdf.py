@@ -389,8 +389,8 @@ def _ocr_scanned(path: Path, exc: ExtractError) -> Extraction:
         log.debug("OCR of %s failed: %r", path, error)
         raise ExtractError(f"{exc.reason}; OCR failed on it ({str(error)[:80]})", status="skipped") from exc
     if not got.texts:
-        why = "OCR ran out of time" if got.unread else "OCR found none either"
-        raise ExtractError(f"{exc.reason}, and {why}", status="skipped") from exc
+        shortfall = "OCR ran out of time" if got.unread else "OCR found none either"
+        raise ExtractError(f"{exc.reason}, and {shortfall}", status="skipped") from exc
     labels = _labels_of(path, got.count)
     blocks = [Block(text=text, page=number, label=labels.get(number), para=para)
               for number in sorted(got.texts) for para, text in enumerate(got.texts[number], start=1)]

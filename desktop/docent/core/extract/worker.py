@@ -273,7 +273,7 @@ def _main_hidden() -> Iterator[None]:
             yield
         finally:
             if saved_file is not missing:
-                main.__file__ = saved_file  # type: ignore[attr-defined]
+                main.__file__ = saved_file
             if saved_spec is missing:
                 main.__dict__.pop("__spec__", None)
             else:
