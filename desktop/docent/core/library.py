@@ -7,6 +7,7 @@ import json
 import logging
 import os
 import shutil
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterator, Sequence
 
@@ -89,6 +90,7 @@ class Library:
         self._reranker_spec = ""
         self.recovered = 0
         self.vectors_moved = 0  # vectors copied at open because the Chroma server setting changed
+        self._keyword_pool: ThreadPoolExecutor | None = None  # searches' BM25, beside the vector search
 
     @property
     def encrypted(self) -> bool:
@@ -282,7 +284,9 @@ class Library:
 
     def searcher(self) -> Searcher:
         self._check_embedder()
-        return Searcher(self.catalog, self.store, self.embedder, self.reranker())
+        if self._keyword_pool is None:
+            self._keyword_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="docent-bm25")
+        return Searcher(self.catalog, self.store, self.embedder, self.reranker(), self._keyword_pool)
 
     def reranker(self) -> Reranker | None:
         """The cross-encoder of settings.reranker, loaded once per path; None when none is set."""
@@ -404,6 +408,9 @@ class Library:
         return AuditLog.of_library(self.dir, self.settings.audit_retention_days)
 
     def close(self) -> None:
+        if self._keyword_pool is not None:
+            self._keyword_pool.shutdown(wait=True)
+            self._keyword_pool = None
         if self._model is not None:
             self._model.close()
             self._model = None

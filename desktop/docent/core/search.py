@@ -6,8 +6,7 @@ from __future__ import annotations
 import logging
 import math
 import re
-import threading
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor
 from dataclasses import dataclass, replace
 from typing import Literal, Sequence
 
@@ -47,11 +46,14 @@ class SearchParams:
 
 class Searcher:
     def __init__(self, catalog: Catalog, store: VectorStore, embedder: Embedder,
-                 reranker: Reranker | None = None) -> None:
+                 reranker: Reranker | None = None, pool: Executor | None = None) -> None:
+        """`pool`: where the keyword search runs beside the vector search (the library owns one);
+        without it the two run one after the other."""
         self.catalog = catalog
         self.store = store
         self.embedder = embedder
         self.reranker = reranker
+        self.pool = pool
 
     def search(
         self,
@@ -71,10 +73,10 @@ class Searcher:
         vector: list[tuple[str, float]] = []
         keyword: list[tuple[str, float]] = []
         pending = None
-        if params.mode == "hybrid":
+        if params.mode == "hybrid" and self.pool is not None:
             # BM25 in SQLite and embedding + HNSW both release the GIL: run them side by side
-            pending = _pool().submit(self.catalog.keyword_search, query, n, doc_ids)
-        elif params.mode == "keyword":
+            pending = self.pool.submit(self.catalog.keyword_search, query, n, doc_ids)
+        elif params.mode in ("hybrid", "keyword"):
             keyword = self.catalog.keyword_search(query, n, doc_ids)
         if params.mode in ("hybrid", "vector"):
             try:
@@ -185,18 +187,6 @@ def _convex(vector: list[tuple[str, float]], keyword: list[tuple[str, float]], a
         for cid, s in ranked:
             scores[cid] = scores.get(cid, 0.0) + weight * ((s - lo) / span if hi > lo else 1.0)
     return scores
-
-
-_POOL: ThreadPoolExecutor | None = None
-_POOL_LOCK = threading.Lock()
-
-
-def _pool() -> ThreadPoolExecutor:
-    global _POOL
-    with _POOL_LOCK:
-        if _POOL is None:
-            _POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="docent-bm25")
-        return _POOL
 
 
 _NORM = re.compile(r"\W+", re.UNICODE)
