@@ -1,0 +1,147 @@
+"""`docent ask` and `docent search`: the question commands, an answer with citations or the best
+matching passages from the indexed documents (split from cli.py, which parses the arguments and
+dispatches)."""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from typing import Any
+
+
+def _emit(obj: object) -> None:
+    from docent.cli import _emit as emit
+
+    emit(obj)
+
+
+def _open(args: argparse.Namespace) -> Any:
+    from docent.cli import _open as open_library
+
+    return open_library(args)
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from docent.core.cancel import CancelToken
+    from docent.core.types import (
+        AnswerDone,
+        Sources,
+        Token,
+        WholeDocCoverage,
+        WholeDocProgress,
+    )
+
+    cancel = CancelToken()
+    with _open(args) as lib:
+        changes: dict[str, Any] = {}
+        if args.model:
+            changes["chat_model"] = args.model
+        if args.sources:
+            changes["sources"] = args.sources
+        if args.gpu_layers is not None:
+            changes["n_gpu_layers"] = args.gpu_layers
+        if args.ctx:
+            changes["n_ctx"] = args.ctx
+        if changes:
+            lib.settings = replace(lib.settings, **changes)
+        done: AnswerDone | None = None
+        sources: list[Any] = []
+        streamed = ""
+        coverage: WholeDocCoverage | None = None
+        try:
+            for ev in lib.ask(args.question, scope=args.scope, cancel=cancel,
+                              mode="whole" if getattr(args, "whole", False) else "auto"):
+                if isinstance(ev, WholeDocProgress):
+                    if not args.json and sys.stderr.isatty():  # cleared before the answer is written
+                        parts = ev.total - 1
+                        sys.stderr.write(f"\rReading part {ev.done + 1} of {parts}…" if ev.done < parts
+                                         else "\r" + " " * 40 + "\r")
+                        sys.stderr.flush()
+                    continue
+                if isinstance(ev, WholeDocCoverage):
+                    coverage = ev
+                    continue
+                if isinstance(ev, Sources):
+                    sources = ev.hits
+                elif isinstance(ev, Token):
+                    streamed += ev.text
+                    if not args.json:
+                        sys.stdout.write(ev.text)
+                        sys.stdout.flush()
+                elif isinstance(ev, AnswerDone):
+                    done = ev
+        except KeyboardInterrupt:
+            cancel.cancel()
+            sys.stdout.write("\n[stopped]\n")
+            return 130
+        assert done is not None
+        provenance = getattr(done, "provenance", None)
+        if args.json:
+            _emit({
+                "answer": done.answer,
+                "answered": done.answered,
+                "citations": [c.to_json() for c in done.citations],
+                "sources": [h.to_json() for h in sources],
+                "model": lib.chat_model().name if streamed else None,
+                "timings": {k: round(v, 4) for k, v in done.timings.items()},
+                "provenance": provenance.to_json() if provenance is not None else None,
+                # each sentence checked against the passages it cites; supported: false = check it
+                "claims": [c.to_json() for c in done.claims],
+                # "answer" (top passages) or the whole-document task, with what it read
+                "mode": coverage.mode if coverage is not None else "answer",
+                "coverage": coverage.to_json() if coverage is not None else None,
+            })
+            return 0
+        if not streamed:
+            sys.stdout.write(done.answer)
+        elif done.answer.startswith(streamed.strip()) and len(done.answer) > len(streamed.strip()):
+            sys.stdout.write(done.answer[len(streamed.strip()):])  # a citation added after the stream
+        elif _without_markers(done.answer) == _without_markers(streamed):
+            # only citation markers were added after streaming: show them
+            added = [m for m in re.findall(r"\[\d+\]", done.answer) if m not in streamed]
+            if added:
+                sys.stdout.write(" " + " ".join(dict.fromkeys(added)))
+        elif done.answer != streamed.strip():
+            # citations were checked against the sources and corrected after streaming
+            sys.stdout.write(f"\n\nWith checked citations: {done.answer}")
+        sys.stdout.write("\n")
+        if done.citations:
+            print("\nSources:")
+            for c in done.citations:
+                print(f"  [{c.n}] {c.path}, {c.location}")
+        weak = [c for c in done.claims if c.supported is False]
+        if weak:
+            print("\nNot found in the cited sources (check these):")
+            for c in weak:
+                print(f"  - {c.sentence}")
+        elif not done.answered and sources:
+            print("\nNearest passages:")
+            for h in sources[:3]:
+                print(f"  - {h.path}, {h.location}: {h.text[:100]!r}")
+        if coverage is not None:
+            print(f"\n({coverage.mode}: read {coverage.chunks_read} of {coverage.chunks_total} passages "
+                  f"of {len(coverage.documents)} document(s))")
+    return 0
+
+
+def _without_markers(text: str) -> str:
+    return re.sub(r" ([.,;:!?])", r"\1", " ".join(re.sub(r"\[\d+(?:\s*[,;]\s*\d+)*\]", " ", text).split()))
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    from docent.core.search import SearchParams
+
+    with _open(args) as lib:
+        hits = lib.search(args.query, args.top_k, args.scope, SearchParams(mode=args.mode))
+    if args.json:
+        _emit({"hits": [h.to_json() for h in hits]})
+        return 0
+    if not hits:
+        print("No matching passages.")
+    for i, h in enumerate(hits, 1):
+        text = " ".join(h.text.split())
+        print(f"{i}. {h.path} — {h.location}  (score {h.score:.4f})\n   {text[:300]}{'…' if len(text) > 300 else ''}")
+    return 0
