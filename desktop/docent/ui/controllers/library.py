@@ -1,29 +1,27 @@
 """The library's controller: opening it, syncing the followed folders in the background, the file
-watcher, removals and settings, all on the library's lane (see docent.ui.tasks)."""
+watcher, removals and settings, all on the library's lane (see docent.ui.tasks). A sync's own work
+and its events are in sync.py, the file watcher in watch.py."""
 
 from __future__ import annotations
 
 import logging
 import os
-import time
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
-from PySide6.QtCore import QFileSystemWatcher, QObject, QTimer, Signal, Slot
+from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from docent.core.cancel import CancelToken
-from docent.core.types import FileDone, FileLeftOut, FileOcrProgress, FileProgress, FileStarted, ScanDone, SyncDone
 from docent.settings import Settings
-from docent.ui.controllers.common import DocRow, LibraryState, Planned, describe_error
-from docent.ui.controllers.progress import ProgressTracker, sync_summary
+from docent.ui.controllers.common import DocRow, LibraryState, describe_error
+from docent.ui.controllers.sync import SyncTracker, sync_events
+from docent.ui.controllers.watch import FolderWatcher
 from docent.ui.tasks import Job, Lane, Priority
 
 log = logging.getLogger(__name__)
 
 LibraryFactory = Callable[..., Any]  # (data dir, passphrase=, encrypt=) → docent.core.library.Library
-WATCH_LIMIT = 4000
-WATCH_DEBOUNCE_MS = 1500
 
 
 class LibraryController(QObject):
@@ -76,15 +74,11 @@ class LibraryController(QObject):
         self.rows: dict[str, DocRow] = {}
         self._index_job: Job | None = None
         self._sync_again: bool | None = None  # None: no sync pending; else its `force`
-        self._left_out: list[tuple[str, str]] = []  # this run's FileLeftOut (path, reason)
-        self._progress = ProgressTracker()
-        self._watcher = QFileSystemWatcher(self)
-        self._watcher.directoryChanged.connect(self._on_fs_change)
-        self._watcher.fileChanged.connect(self._on_fs_change)
-        self._debounce = QTimer(self)
-        self._debounce.setSingleShot(True)
-        self._debounce.setInterval(WATCH_DEBOUNCE_MS)
-        self._debounce.timeout.connect(self._watched_change)
+        self._sync = SyncTracker()  # the running (or last) sync's rows, progress and summary
+        self._watch = FolderWatcher(self)
+        self._watch.changed.connect(self._watched_change)
+        self._watcher = self._watch.watcher
+        self._debounce = self._watch.debounce
         self.auto_sync_on_open = True
 
     # ---- state --------------------------------------------------------------------------------
@@ -183,10 +177,7 @@ class LibraryController(QObject):
         for job in self.lane.pending():
             job.cancel()
         self._sync_again = None
-        self._debounce.stop()
-        paths_ = self._watcher.files() + self._watcher.directories()
-        if paths_:
-            self._watcher.removePaths(paths_)
+        self._watch.clear()
 
         def close() -> None:
             lib, self.lib = self.lib, None
@@ -284,107 +275,44 @@ class LibraryController(QObject):
         folders = self.folders
 
         def run(cancel: CancelToken) -> Iterator[Any]:
-            yield from self._sync_events(folders, cancel, force)
+            yield from sync_events(self.lib, folders, cancel, force)
 
         job = Job("sync", run, Priority.BACKGROUND)
         job.event.connect(self._on_index_event)
         job.failed.connect(self._on_index_failed)
         job.finished.connect(self._on_index_finished)
         self._index_job = job
-        self._progress.start()
+        self._sync.start()
         self.indexingChanged.emit(True)
-        self.progress.emit(self._progress.value())
+        self.progress.emit(self._sync.progress.value())
         self._submit(job)
-
-    def _sync_events(self, folders: Any, cancel: CancelToken, force: bool) -> Iterator[Any]:
-        """Runs on the lane: forget what is no longer followed, say what will be read, then index."""
-        from docent.core.folders import is_under
-        from docent.core.indexer import scan
-
-        lib = self.lib
-        if lib is None:
-            return
-        roots = folders.sync_roots()
-        covered = [str(r) for r in roots]
-        pruned = 0
-        for doc in lib.documents():
-            if not any(is_under(doc.path, c) for c in covered):
-                pruned += lib.remove(Path(doc.path))
-        entries, _ = scan(roots)
-        known = {d.path: d for d in lib.documents()}
-        queued = [
-            e.path for e in entries
-            if force or e.path not in known or known[e.path].size != e.size or abs(known[e.path].mtime - e.mtime) > 1e-6
-        ]
-        yield Planned(queued, pruned)
-        if cancel.cancelled:
-            return
-        if not roots:
-            yield SyncDone(0, 0, 0, 0, pruned, 0, 0, 0, 0.0)
-            return
-        yield from lib.index(roots, cancel, force=force)
 
     @Slot(object)
     def _on_index_event(self, ev: Any) -> None:
-        p = self._progress
-        if isinstance(ev, Planned):
-            for path in ev.queued:
-                old = self.rows.get(path)
-                row = replace(old, status="queued") if old else DocRow(path, "queued")
-                self.rows[path] = row
-            if ev.queued or ev.pruned:
-                self.rowsReset.emit(list(self.rows.values()))
-        elif isinstance(ev, ScanDone):
-            p.scan(ev)
-        elif isinstance(ev, FileStarted):
-            p.file_started(ev)
-            old = self.rows.get(ev.path)
-            row = replace(old, status="indexing", reason="") if old else DocRow(ev.path, "indexing")
-            self.rows[ev.path] = row
+        reset, row = self._sync.apply(ev, self.rows)
+        if reset:
+            self.rowsReset.emit(list(self.rows.values()))
+        if row is not None:
             self.rowChanged.emit(row)
-        elif isinstance(ev, FileProgress):
-            p.file_progress(ev)
-        elif isinstance(ev, FileOcrProgress):
-            p.file_ocr(ev)
-        elif isinstance(ev, FileDone):
-            p.file_done(ev)
-            old = self.rows.get(ev.path)
-            pages = ev.pages or (old.pages if old else 0)
-            chunks = ev.chunks or (old.chunks if old and ev.status == "indexed" else 0)
-            row = DocRow(ev.path, ev.status, ev.reason, pages, chunks, old.notes if old else "",
-                         old.size if old else 0, time.time() if ev.status == "indexed" else None)
-            self.rows[ev.path] = row
-            self.rowChanged.emit(row)
-        elif isinstance(ev, FileLeftOut):  # not a document: said once the run ends (and in the log)
-            self._left_out.append((ev.path, ev.reason))
-        elif isinstance(ev, SyncDone):
-            p.finishing()
-            self._last_done = ev
-        self.progress.emit(p.value())
+        self.progress.emit(self._sync.progress.value())
 
     @Slot(object)
     def _on_index_failed(self, exc: BaseException) -> None:
-        self._last_done = None
+        self._sync.failed()
         self.error.emit("Indexing stopped: " + describe_error(exc, self.log_file))
 
     @Slot(bool)
     def _on_index_finished(self, cancelled: bool) -> None:
-        done: SyncDone | None = getattr(self, "_last_done", None)
-        self._last_done = None
+        done = self._sync.take_done()
         self._index_job = None
         self.indexingChanged.emit(False)
         again, self._sync_again = self._sync_again, None
-        left_out, self._left_out = self._left_out, []
+        summary = self._sync.take_summary(done)
         if done is not None:
             self.indexFinished.emit(done)
-            summary = sync_summary(done)
-            if left_out:
-                path, reason = left_out[0]
-                more = f" (and {len(left_out) - 1} more: see the log)" if len(left_out) > 1 else ""
-                summary += f" · not a document: {Path(path).name}: {reason}{more}"
             self.message.emit(summary)
         elif cancelled:
-            self.indexFinished.emit(SyncDone(0, 0, 0, 0, 0, 0, 0, 0, self._progress.elapsed(), cancelled=True))
+            self.indexFinished.emit(self._sync.cancelled())
             self.message.emit("Indexing cancelled; what was finished is kept")
         if again is not None and self.is_open:
             self.sync(force=again)
@@ -402,32 +330,8 @@ class LibraryController(QObject):
 
     # ---- file watching ------------------------------------------------------------------------
     def _update_watcher(self) -> None:
-        if self.folders is None:
-            return
-        want: list[str] = []
-        seen: set[str] = set()
-        for root in self.folders.roots:
-            if os.path.isdir(root):
-                want.append(root)
-                seen.add(root)
-            elif os.path.isfile(root):
-                want.append(root)
-        dirs = sorted({os.path.dirname(p) for p in self.rows} - seen)
-        want += [d for d in dirs if os.path.isdir(d)]
-        files = [p for p in sorted(self.rows) if os.path.isfile(p)]
-        want += files
-        want = want[:WATCH_LIMIT]
-        current = set(self._watcher.files()) | set(self._watcher.directories())
-        stale = sorted(current - set(want))
-        if stale:
-            self._watcher.removePaths(stale)
-        fresh = [p for p in want if p not in current]
-        if fresh:
-            self._watcher.addPaths(fresh)
-
-    @Slot(str)
-    def _on_fs_change(self, _path: str) -> None:
-        self._debounce.start()
+        if self.folders is not None:
+            self._watch.update(self.folders.roots, self.rows)
 
     @Slot()
     def _watched_change(self) -> None:

@@ -1,0 +1,124 @@
+"""A sync of the followed folders, in two halves: what runs on the library's lane (forget what is
+no longer followed, say what will be read, then index), and, on the UI thread, its events turned
+into DocRow changes, progress and the summary said when it ends. Used by LibraryController."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, Iterator
+
+from docent.core.cancel import CancelToken
+from docent.core.types import (
+    FileDone,
+    FileLeftOut,
+    FileOcrProgress,
+    FileProgress,
+    FileStarted,
+    ScanDone,
+    SyncDone,
+)
+from docent.ui.controllers.common import DocRow, Planned
+from docent.ui.controllers.progress import ProgressTracker, sync_summary
+
+
+def sync_events(lib: Any, folders: Any, cancel: CancelToken, force: bool) -> Iterator[Any]:
+    """Runs on the lane: forget what is no longer followed, say what will be read, then index."""
+    from docent.core.folders import is_under
+    from docent.core.indexer import scan
+
+    if lib is None:
+        return
+    roots = folders.sync_roots()
+    covered = [str(r) for r in roots]
+    pruned = 0
+    for doc in lib.documents():
+        if not any(is_under(doc.path, c) for c in covered):
+            pruned += lib.remove(Path(doc.path))
+    entries, _ = scan(roots)
+    known = {d.path: d for d in lib.documents()}
+    queued = [
+        e.path for e in entries
+        if force or e.path not in known or known[e.path].size != e.size or abs(known[e.path].mtime - e.mtime) > 1e-6
+    ]
+    yield Planned(queued, pruned)
+    if cancel.cancelled:
+        return
+    if not roots:
+        yield SyncDone(0, 0, 0, 0, pruned, 0, 0, 0, 0.0)
+        return
+    yield from lib.index(roots, cancel, force=force)
+
+
+class SyncTracker:
+    """Follows a sync's events on the UI thread: keeps the DocRows and the progress up to date,
+    collects the files left out (not documents) and keeps the SyncDone until the run ends."""
+
+    def __init__(self) -> None:
+        self.progress = ProgressTracker()
+        self.left_out: list[tuple[str, str]] = []  # this run's FileLeftOut (path, reason)
+        self.done: SyncDone | None = None
+
+    def start(self) -> None:
+        self.progress.start()
+
+    def apply(self, ev: Any, rows: dict[str, DocRow]) -> tuple[bool, DocRow | None]:
+        """Take in one index event, updating `rows` in place. Returns whether every row must be
+        shown again, and the one row that changed (or None)."""
+        p = self.progress
+        reset, changed = False, None
+        if isinstance(ev, Planned):
+            for path in ev.queued:
+                old = rows.get(path)
+                row = replace(old, status="queued") if old else DocRow(path, "queued")
+                rows[path] = row
+            reset = bool(ev.queued or ev.pruned)
+        elif isinstance(ev, ScanDone):
+            p.scan(ev)
+        elif isinstance(ev, FileStarted):
+            p.file_started(ev)
+            old = rows.get(ev.path)
+            changed = replace(old, status="indexing", reason="") if old else DocRow(ev.path, "indexing")
+            rows[ev.path] = changed
+        elif isinstance(ev, FileProgress):
+            p.file_progress(ev)
+        elif isinstance(ev, FileOcrProgress):
+            p.file_ocr(ev)
+        elif isinstance(ev, FileDone):
+            p.file_done(ev)
+            old = rows.get(ev.path)
+            pages = ev.pages or (old.pages if old else 0)
+            chunks = ev.chunks or (old.chunks if old and ev.status == "indexed" else 0)
+            changed = DocRow(ev.path, ev.status, ev.reason, pages, chunks, old.notes if old else "",
+                             old.size if old else 0, time.time() if ev.status == "indexed" else None)
+            rows[ev.path] = changed
+        elif isinstance(ev, FileLeftOut):  # not a document: said once the run ends (and in the log)
+            self.left_out.append((ev.path, ev.reason))
+        elif isinstance(ev, SyncDone):
+            p.finishing()
+            self.done = ev
+        return reset, changed
+
+    def failed(self) -> None:
+        self.done = None
+
+    def take_done(self) -> SyncDone | None:
+        done, self.done = self.done, None
+        return done
+
+    def take_summary(self, done: SyncDone | None) -> str:
+        """What the status bar says about the run that ended (forgets its files left out)."""
+        left_out, self.left_out = self.left_out, []
+        if done is None:
+            return ""
+        summary = sync_summary(done)
+        if left_out:
+            path, reason = left_out[0]
+            more = f" (and {len(left_out) - 1} more: see the log)" if len(left_out) > 1 else ""
+            summary += f" · not a document: {Path(path).name}: {reason}{more}"
+        return summary
+
+    def cancelled(self) -> SyncDone:
+        """The SyncDone of a run cancelled before it said how it ended."""
+        return SyncDone(0, 0, 0, 0, 0, 0, 0, 0, self.progress.elapsed(), cancelled=True)
