@@ -34,7 +34,8 @@ EXCLUDES = (
     "chromadb.test", "chromadb.server", "chromadb.cli", "uvicorn", "fastapi", "kubernetes",
     "llama_cpp.server", "sse_starlette", "starlette_context", "starlette", "websockets", "httptools",
     "watchfiles", "uvloop", "aiohttp", "typer", "huggingface_hub", "hf_xet", "transformers",
-    "sentence_transformers", "openai", "boto3", "botocore", "sympy",
+    "sentence_transformers", "openai", "boto3", "botocore", "sympy", "mypy", "mypyc", "librt", "pydantic.mypy",
+    "pydantic.v1.mypy",
 )
 
 # Files PyInstaller's Qt hooks collect that Docent never loads: the on-screen virtual keyboard

@@ -107,6 +107,9 @@ def test_freeze_smoke_test_and_deb(tmp_path: Path) -> None:
         assert (bundle / "_internal" / "models" / "gemma-3-270m-q4_k_m.gguf").is_file()
         qt_libs = {p.name.split(".")[0] for p in (bundle / "_internal" / "PySide6" / "Qt" / "lib").iterdir()}
         assert not {"libQt6Quick", "libQt6WebEngineCore", "libQt6Qml"} & qt_libs, qt_libs
+        # the venv's test and build tools stay out (pydantic's mypy plug-in once pulled in mypy)
+        bundled = {p.name for p in (bundle / "_internal").iterdir()}
+        assert not {"mypy", "pytest", "_pytest", "hypothesis", "PyInstaller", "reportlab"} & bundled
         if deb:
             debs = list(out.glob(f"{manifest.APP_ID}_*.deb"))
             assert len(debs) == 1, debs
