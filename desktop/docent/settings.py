@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any, Callable
+
+log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
 
@@ -101,20 +104,46 @@ MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
 
 
 def load(path: Path) -> Settings:
+    """The settings in `path`, migrated to this version. A value that is not valid (a hand edit, a
+    newer Docent's meaning) falls back to its default on its own; the others are kept."""
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         return Settings()
     except (OSError, ValueError):
+        log.warning("cannot read the settings in %s; using the defaults", path)
+        return Settings()
+    if not isinstance(raw, dict):
         return Settings()
     version = int(raw.get("schema_version", 1))
     while version < SCHEMA_VERSION:
         raw = MIGRATIONS[version](raw)
         version += 1
-    raw["schema_version"] = SCHEMA_VERSION
-    known = {f.name for f in fields(Settings)}
-    settings = Settings(**{k: v for k, v in raw.items() if k in known})
-    return settings if not settings.validate() else Settings()
+    defaults = Settings()
+    names = [f.name for f in fields(Settings) if f.name != "schema_version"]
+    settings = replace(defaults, **{k: raw[k] for k in names if k in raw})
+    # each value that makes the settings invalid goes back to its default, the others stay (values
+    # are checked together: a chunk size is valid or not with its overlap)
+    changed = True
+    while changed and _problems(settings):  # a value of the wrong type hides the others' problems: repeat
+        changed = False
+        for name in names:
+            reset = replace(settings, **{name: getattr(defaults, name)})
+            if _problems(reset) < _problems(settings):
+                log.warning("ignoring the setting %s=%r in %s (not valid); using %r", name,
+                            getattr(settings, name), path, getattr(defaults, name))
+                settings, changed = reset, True
+    if _problems(settings):
+        log.warning("the settings in %s are not valid; using the defaults", path)
+        return defaults
+    return settings
+
+
+def _problems(settings: Settings) -> int:
+    try:
+        return len(settings.validate())
+    except (TypeError, ValueError):  # a value of the wrong type (a hand-edited file)
+        return 1000
 
 
 def save(path: Path, settings: Settings) -> None:
@@ -122,8 +151,14 @@ def save(path: Path, settings: Settings) -> None:
     if problems:
         raise ValueError("; ".join(problems))
     path.parent.mkdir(parents=True, exist_ok=True)
+    known = {f.name for f in fields(Settings)}
+    try:  # keep what this version does not know (written by a newer Docent): nothing the user set is lost
+        existing = json.loads(path.read_text(encoding="utf-8"))
+        kept = {k: v for k, v in existing.items() if k not in known} if isinstance(existing, dict) else {}
+    except (OSError, ValueError):
+        kept = {}
     tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(asdict(settings), indent=2), encoding="utf-8")
+    tmp.write_text(json.dumps({**kept, **asdict(settings)}, indent=2), encoding="utf-8")
     os.replace(tmp, path)
 
 

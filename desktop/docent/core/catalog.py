@@ -20,6 +20,9 @@ from docent.core.types import Chunk, DocumentRecord
 log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
+# Ordered migrations: MIGRATIONS[n] is the SQL that turns a version-n catalog into version n+1. Each
+# runs in one transaction with its version bump, so a crash leaves the catalog at n or at n+1.
+MIGRATIONS: dict[int, str] = {}
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -166,10 +169,35 @@ class Catalog:
         # Deleted rows are overwritten, not left in free pages: "remove" must leave no copy of a text.
         self._db.execute("PRAGMA secure_delete=ON")
         self._forgotten = False  # chunks were deleted: FTS5 segments still hold their terms
+        self._migrate()
         self._db.executescript(_SCHEMA)
         self._cjk_index()
         if self.get_meta("schema_version") is None:
             self.set_meta("schema_version", str(SCHEMA_VERSION))
+
+    def _migrate(self) -> None:
+        """Bring an older catalog up to this version; refuse one written by a newer Docent (after a
+        downgrade) rather than change it under that version's feet."""
+        if not self._db.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='meta'").fetchone():
+            return  # a new library
+        found = int(self.get_meta("schema_version") or SCHEMA_VERSION)
+        if found > SCHEMA_VERSION:
+            self._db.close()
+            from docent.errors import StoreError
+
+            raise StoreError(
+                f"this library was written by a newer version of Docent (its catalog is version {found}; this "
+                f"Docent reads up to version {SCHEMA_VERSION}). Install that version or a newer one to open it; "
+                "nothing in the library was changed."
+            )
+        while found < SCHEMA_VERSION:
+            log.info("upgrading the catalog %s from version %d to %d", self.path, found, found + 1)
+            self._db.executescript(
+                f"BEGIN IMMEDIATE;\n{MIGRATIONS[found]}\n"
+                "INSERT INTO meta(key, value) VALUES('schema_version', "
+                f"'{found + 1}') ON CONFLICT(key) DO UPDATE SET value=excluded.value;\nCOMMIT;"
+            )
+            found += 1
 
     def close(self) -> None:
         if self._forgotten:
