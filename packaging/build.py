@@ -1,13 +1,14 @@
 """Build an installable Docent on Linux: freeze it, smoke-test the result, package it as a .deb.
 
-    .venv/bin/python packaging/build.py                # freeze into build/dist/docent, then smoke-test it
+    python3 packaging/build.py                         # freeze into build/dist/docent, then smoke-test it
     .venv/bin/python packaging/build.py --deb          # ... and build build/docent_<version>_<arch>.deb
     .venv/bin/python packaging/build.py --no-freeze --deb   # package an existing freeze
     .venv/bin/python packaging/build.py --cold         # time the first starts with the page cache dropped (root)
 
-Run it from the venv the README's setup command makes (PyInstaller comes from the `freeze` extra:
-`.venv/bin/pip install -e '.[freeze]'`; this script installs it when missing). Windows and macOS
-build from the same spec: packaging/README.md.
+Any Python 3.11+ can start it: it sets up the project's venv first when needed (the README's setup
+command, packaging/bootstrap.py) and runs itself again from there, so nothing is installed into the
+Python that started it. PyInstaller comes with the venv's test extra (or the `freeze` extra).
+Windows and macOS build from the same spec: packaging/README.md.
 """
 
 from __future__ import annotations
@@ -113,7 +114,24 @@ def build_deb(bundle: Path, build: Path) -> Path:
     return out
 
 
+def _in_project_venv() -> bool:
+    import bootstrap
+
+    return Path(sys.prefix).resolve() == bootstrap.VENV.resolve()
+
+
+def _rerun_in_venv(argv: list[str]) -> int:
+    import bootstrap
+
+    py = bootstrap.setup()  # idempotent: installs nothing when the venv is up to date
+    say(f"running again with {py}")
+    return subprocess.call([str(py), str(Path(__file__).resolve()), *argv])
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not _in_project_venv():
+        return _rerun_in_venv(argv)
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--out", type=Path, default=BUILD, help="build folder (default: build/)")
     ap.add_argument("--no-freeze", action="store_true", help="use the existing freeze in OUT/dist/docent")
