@@ -8,6 +8,7 @@
     docent remove PATH...       forget files or folders
     docent models               the chat models and embedder Docent can use
     docent settings [set K V | reset K]   show or change the library's settings (servers, GPU layers...)
+    docent passphrase           change an encrypted library's passphrase, or encrypt a plain library
     docent audit verify|export|prune|config   the audit trail of questions (office profile)
     docent doctor --privacy     the privacy self-test: index and ask with every network call intercepted
 
@@ -77,6 +78,10 @@ def _parser() -> argparse.ArgumentParser:
 
     mo = sub.add_parser("models", help="list the chat models and the embedder")
     mo.add_argument("--json", action="store_true")
+
+    pp = sub.add_parser("passphrase", help="change the library's passphrase, or encrypt a plain library "
+                                            "(old from $DOCENT_PASSPHRASE, new from $DOCENT_NEW_PASSPHRASE, else asked)")
+    pp.add_argument("--json", action="store_true")
 
     st = sub.add_parser("settings", help="show or change this library's settings (GPU layers, servers, ...)")
     st.add_argument("--json", action="store_true")
@@ -339,14 +344,14 @@ def cmd_models(args: argparse.Namespace) -> int:
     return 0
 
 
-from docent.cli_admin import cmd_audit, cmd_doctor  # noqa: E402 - they use _emit from this module
+from docent.cli_admin import cmd_audit, cmd_doctor, cmd_passphrase  # noqa: E402 - they use _emit from this module
 from docent.cli_ask import cmd_ask, cmd_search  # noqa: E402
 from docent.cli_settings import cmd_settings  # noqa: E402
 
 COMMANDS = {
     "index": cmd_index, "ask": cmd_ask, "search": cmd_search, "status": cmd_status,
     "remove": cmd_remove, "models": cmd_models, "audit": cmd_audit, "doctor": cmd_doctor,
-    "settings": cmd_settings,
+    "settings": cmd_settings, "passphrase": cmd_passphrase,
 }
 
 

@@ -165,3 +165,40 @@ def _doctor_basic(args: argparse.Namespace) -> int:
     return 0 if ok else 1
 
 
+
+
+NEW_PASSPHRASE_ENV = "DOCENT_NEW_PASSPHRASE"
+
+
+def cmd_passphrase(args: argparse.Namespace) -> int:
+    """Change the library's passphrase, or encrypt a plain library."""
+    import getpass
+    import os
+
+    from docent.core import crypto
+    from docent.core.rekey import change_passphrase
+
+    data_dir = paths.data_dir(args.data_dir)
+    was_encrypted = crypto.is_encrypted(data_dir)
+    terminal = sys.stdin.isatty()
+    old = None
+    if was_encrypted:
+        old = os.environ.get(crypto.PASSPHRASE_ENV) or (
+            getpass.getpass(f"Current passphrase of the library in {data_dir}: ") if terminal else None)
+        if not old:
+            raise DocentError(f"give the current passphrase: set {crypto.PASSPHRASE_ENV}, or run this in a terminal.")
+    new = os.environ.get(NEW_PASSPHRASE_ENV)
+    if not new:
+        if not terminal:
+            raise DocentError(f"give the new passphrase: set {NEW_PASSPHRASE_ENV}, or run this in a terminal.")
+        new = getpass.getpass("New passphrase: ")
+        if getpass.getpass("Repeat the new passphrase: ") != new:
+            raise DocentError("the two passphrases differ; nothing was changed.")
+    chats = change_passphrase(data_dir, old, new)
+    if args.json:
+        _emit({"encrypted": True, "was_encrypted": was_encrypted, "chats_resealed": chats, "library": str(data_dir)})
+    else:
+        done = "now opens with the new passphrase" if was_encrypted else "is now encrypted"
+        print(f"The library in {data_dir} {done} ({chats} chat(s) sealed again). A forgotten passphrase cannot "
+              f"be recovered: keep it safe.")
+    return 0

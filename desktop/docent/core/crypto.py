@@ -68,19 +68,25 @@ def _keys(master: bytes) -> LibraryKeys:
     return LibraryKeys(catalog=_subkey(master, "catalog"), chats=_subkey(master, "chats"))
 
 
-def create(folder: Path, passphrase: str) -> LibraryKeys:
-    """Make `folder` an encrypted library: write `encryption.json` and return its keys."""
+def new_record(passphrase: str) -> tuple[dict[str, object], LibraryKeys]:
+    """A new key record (a fresh salt) for `passphrase`, and the keys it gives."""
     if not passphrase:
         raise PassphraseRequired("an encrypted library needs a passphrase that is not empty.")
     salt = os.urandom(16)
     master = _derive(passphrase, salt, SCRYPT)
-    record = {"version": FORMAT_VERSION, "kdf": "scrypt", "salt": salt.hex(), "params": SCRYPT,
-              "cipher": "sqlcipher4 (catalog), aes-256-gcm (chats)", "check": _check_value(master)}
+    record: dict[str, object] = {"version": FORMAT_VERSION, "kdf": "scrypt", "salt": salt.hex(), "params": SCRYPT,
+                                 "cipher": "sqlcipher4 (catalog), aes-256-gcm (chats)", "check": _check_value(master)}
+    return record, _keys(master)
+
+
+def create(folder: Path, passphrase: str) -> LibraryKeys:
+    """Make `folder` an encrypted library: write `encryption.json` and return its keys."""
+    record, keys = new_record(passphrase)
     target = Path(folder) / ENCRYPTION_FILE
     tmp = target.with_suffix(".tmp")
     tmp.write_text(json.dumps(record, indent=1), encoding="utf-8")
     os.replace(tmp, target)
-    return _keys(master)
+    return keys
 
 
 def unlock(folder: Path, passphrase: str | None) -> LibraryKeys:

@@ -71,6 +71,9 @@ class Library:
         self._lock = DirLock(self.dir / "docent.lock")
         self._lock.acquire()
         try:
+            from docent.core.rekey import finish_pending
+
+            finish_pending(self.dir)  # a passphrase change cut short: undone, or finished if committed
             self.settings = settings or load_settings(self.dir / SETTINGS_FILE)
             if encrypt and self._keys is None:
                 self._keys = crypto.create(self.dir, passphrase or "")
