@@ -1,6 +1,7 @@
 """The Library menu's actions on named libraries: switch, create (optionally encrypted), open a
-folder, remove, show the folder. A mixin of MainWindow (split from main_window.py), using its
-`library` controller, `registry`, `viewer`, `libraries_menu` and `log_file`."""
+folder, change the passphrase (or encrypt), remove, show the folder. A mixin of MainWindow (split
+from main_window.py), using its `library` controller, `registry`, `viewer`, `libraries_menu` and
+`log_file`."""
 
 from __future__ import annotations
 
@@ -120,6 +121,53 @@ class LibraryActions:
                 self.library.open(Path(path))
 
         self.library.lane.call("remove library", lambda: delete_library(Path(path)), on_result=done, on_error=failed)
+
+    def change_passphrase(self) -> None:
+        """Library › Change passphrase…: close the library, encrypt it again under the new passphrase
+        (or encrypt a plain one) on the library's lane, and open it with the new passphrase."""
+        from docent.core import crypto
+        from docent.core.rekey import change_passphrase
+        from docent.ui.controllers.common import describe_error
+        from docent.ui.widgets.encryption import ChangePassphraseDialog
+
+        if not self.library.is_open or self.library.data_dir is None:
+            return
+        path = Path(self.library.data_dir)
+        name = self.registry.name_of(str(path)) if self.registry is not None else path.name
+        if self.library.indexing and QMessageBox.question(
+                self, "Change passphrase", "Indexing is running. Stop it and change the passphrase?"
+        ) != QMessageBox.StandardButton.Yes:
+            return
+        dialog = ChangePassphraseDialog(name, crypto.is_encrypted(path), self)
+        if not dialog.exec():
+            return
+        current, new = dialog.result_values()
+
+        def proceed(_keys: object) -> None:
+            self.library.close_library()
+            self.library.lane.call("change passphrase", lambda: change_passphrase(path, current, new),
+                                   on_result=done, on_error=failed)
+
+        def wrong(exc: BaseException) -> None:  # checked before closing: the library stays open as it is
+            QMessageBox.warning(self, "Change passphrase", describe_error(exc, self.log_file))
+
+        def done(_chats: int) -> None:
+            def reopened(_state: object) -> None:
+                self.library.opened.disconnect(reopened)
+                self.statusBar().showMessage(f"The library “{name}” now opens with the new passphrase", 10000)
+
+            self.library.opened.connect(reopened)
+            self.library.open(path, passphrase=new)
+
+        def failed(exc: BaseException) -> None:  # nothing was changed: open it as it was
+            QMessageBox.warning(self, "Change passphrase", describe_error(exc, self.log_file))
+            self.library.open(path, passphrase=current)
+
+        if current is None:
+            proceed(None)
+        else:  # the current passphrase is checked first (scrypt: about 0.1 s, on the lane)
+            self.library.lane.call("check passphrase", lambda: crypto.unlock(path, current),
+                                   on_result=proceed, on_error=wrong)
 
     def show_library_folder(self) -> None:
         if self.library.data_dir is not None:

@@ -46,6 +46,8 @@ def build_menus(window: "MainWindow") -> None:
     lib.addAction("&New library…", window.new_library)
     lib.addAction("&Open a library folder…", window.open_library_folder)
     lib.addAction("Show library folder", window.show_library_folder)
+    window.act_passphrase = lib.addAction("Change &passphrase…", window.change_passphrase)
+    window.act_passphrase.setToolTip("Change this library's passphrase, or encrypt it if it is not encrypted")
     window.act_remove_library = lib.addAction("Re&move this library…", window.remove_library)
     if window.registry is None:
         window.libraries_menu.menuAction().setVisible(False)

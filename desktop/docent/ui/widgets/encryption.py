@@ -107,3 +107,67 @@ class PassphraseDialog(QDialog):
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
+
+
+class ChangePassphraseDialog(QDialog):
+    """Library › Change passphrase…: the current passphrase (of an encrypted library) and a new one,
+    twice. On a plain library it encrypts the library instead."""
+
+    def __init__(self, name: str, encrypted: bool, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.encrypted = encrypted
+        self.setWindowTitle("Change passphrase" if encrypted else "Encrypt library")
+        layout = QVBoxLayout(self)
+        intro = QLabel(f"Choose a new passphrase for the library “{name}”." if encrypted else
+                       f"The library “{name}” is not encrypted. Choose a passphrase to encrypt it.")
+        intro.setWordWrap(True)
+        layout.addWidget(intro)
+        form = QFormLayout()
+        self.current = QLineEdit()
+        self.current.setEchoMode(QLineEdit.EchoMode.Password)
+        if encrypted:
+            form.addRow("Current passphrase:", self.current)
+        self.passphrase = QLineEdit()
+        self.passphrase.setEchoMode(QLineEdit.EchoMode.Password)
+        self.repeat = QLineEdit()
+        self.repeat.setEchoMode(QLineEdit.EchoMode.Password)
+        form.addRow("New passphrase:", self.passphrase)
+        form.addRow("Repeat it:", self.repeat)
+        layout.addLayout(form)
+        note = QLabel(("The library is closed while its files are encrypted again (a few seconds for a large "
+                       "library), then opened with the new passphrase.\n") + f"{WHAT_IS_ENCRYPTED}\n{FORGOTTEN}")
+        note.setObjectName("hint")
+        note.setWordWrap(True)
+        layout.addWidget(note)
+        self.problem = QLabel("")
+        self.problem.setWordWrap(True)
+        layout.addWidget(self.problem)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        layout.addWidget(self.buttons)
+        for w in (self.current, self.passphrase, self.repeat):
+            w.textChanged.connect(self._check)
+        self._check()
+
+    def problem_text(self) -> str:
+        if self.encrypted and not self.current.text():
+            return "Type the current passphrase."
+        if not self.passphrase.text():
+            return "Choose a new passphrase."
+        if self.passphrase.text() != self.repeat.text():
+            return "The two new passphrases differ."
+        return ""
+
+    def _check(self) -> None:
+        problem = self.problem_text()
+        self.problem.setText(problem if self.passphrase.text() or self.repeat.text() else "")
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(not problem)
+
+    def accept(self) -> None:
+        if not self.problem_text():
+            super().accept()
+
+    def result_values(self) -> tuple[str | None, str]:
+        """(current passphrase or None for a plain library, new passphrase)."""
+        return (self.current.text() if self.encrypted else None), self.passphrase.text()
