@@ -221,9 +221,33 @@ def test_a_library_moves_its_vectors_to_the_server_and_back_without_re_embedding
         assert lib.store.all_ids() == shared_ids  # the stale local copy of atlas.pdf is gone
         assert lib.vectors_moved == len(shared_ids) and counting_embedder.texts == 0
         assert lib.catalog.get_meta(VECTORS_AT) == ""
+        # nothing of this library is left on the server, and no pointer to it here
+        assert f"docent-{lib.catalog.get_meta('library_id')}" not in _collections(servers)
+        assert not (tmp_path / "lib" / "remote-vectors.json").exists()
     with Library(tmp_path / "lib", BASE, embedder=counting_embedder) as lib:  # nothing more to move
         _ = lib.store
         assert lib.vectors_moved == 0
+
+
+def _collections(servers) -> set[str]:  # noqa: ANN001
+    import chromadb
+
+    client = chromadb.HttpClient(host="127.0.0.1", port=servers["cport"],
+                                 settings=chromadb.config.Settings(anonymized_telemetry=False))
+    return {c if isinstance(c, str) else c.name for c in client.list_collections()}
+
+
+def test_removing_a_library_deletes_its_vectors_on_the_server(servers, counting_embedder, tmp_path: Path) -> None:  # noqa: ANN001
+    from docent.core.libraries import delete_library
+
+    docgen.write_pdf(tmp_path / "docs" / "atlas.pdf", docgen.ATLAS_PAGES)
+    shared = Settings(**{**BASE.__dict__, "chroma_server": servers["chroma"]})
+    with Library(tmp_path / "lib", shared, embedder=counting_embedder, passphrase="pw", encrypt=True) as lib:
+        run_index(lib, [tmp_path / "docs"])  # encrypted: the catalog (which holds the id) is unreadable
+        name = f"docent-{lib.catalog.get_meta('library_id')}"
+    assert name in _collections(servers)
+    assert delete_library(tmp_path / "lib") == []
+    assert name not in _collections(servers) and not (tmp_path / "lib").exists()
 
 
 def test_vectors_on_a_server_that_is_gone_give_a_clear_way_out(counting_embedder, tmp_path: Path) -> None:  # noqa: ANN001
@@ -243,6 +267,18 @@ def test_vectors_on_a_server_that_is_gone_give_a_clear_way_out(counting_embedder
             _, done = run_index(lib, [tmp_path / "docs"])
             assert done.indexed == 1 and lib.store.count() == done.chunks
             assert lib.catalog.get_meta(VECTORS_AT) == ""
+        # removing a library whose vectors are on a server that does not answer: refused, nothing
+        # removed, unless asked to remove it from this computer only
+        from docent.core.libraries import delete_library
+        from docent.errors import RemoteVectorsKept
+
+        (tmp_path / "lib" / "remote-vectors.json").write_text(
+            f'{{"server": "http://127.0.0.1:{port}", "collection": "docent-x"}}')
+        with pytest.raises(RemoteVectorsKept, match=rf"Chroma server at http://127\.0\.0\.1:{port}.*nothing was removed"):
+            delete_library(tmp_path / "lib")
+        assert (tmp_path / "lib" / "catalog.sqlite3").exists()
+        assert delete_library(tmp_path / "lib", keep_remote=True) == []
+        assert not (tmp_path / "lib").exists()
 
 
 def test_unreachable_chroma_server_is_a_clear_store_error(embedder, tmp_path: Path) -> None:  # noqa: ANN001

@@ -25,6 +25,11 @@ class DataDirLocked(StoreError):
     """Another Docent process holds the data folder."""
 
 
+class RemoteVectorsKept(StoreError):
+    """A library could not be removed because its vectors on a shared Chroma server cannot be
+    deleted now (the server is unreachable); nothing was removed."""
+
+
 class EmbedderMismatch(StoreError):
     """The library was built with another embedder; it must be rebuilt before use."""
 

@@ -91,10 +91,10 @@ class Registry:
         if self.current == path:
             self.current = self.default_dir
 
-    def remove(self, path: str) -> list[str]:
+    def remove(self, path: str, keep_remote: bool = False) -> list[str]:
         """Remove a library: drop it from the list (the default one stays listed, emptied) and delete
         everything Docent keeps in its folder (`delete_library`). The library must be closed."""
-        left = delete_library(Path(path))
+        left = delete_library(Path(path), keep_remote)
         self.forget(path)
         return left
 
@@ -104,15 +104,22 @@ class Registry:
 LIBRARY_ENTRIES = (
     "catalog.sqlite3", "catalog.sqlite3-wal", "catalog.sqlite3-shm", "catalog.sqlite3-journal",
     "vectors", "chats", "audit", "settings.json", "folders.json", "model-hashes.json", "encryption.json",
+    "remote-vectors.json",
+    # what a passphrase change cut short can leave (core/rekey.py)
+    "encryption.next.json", "catalog.rekey.sqlite3", "catalog.rekey.sqlite3-journal", "chats.rekey",
 )
+REMOTE_VECTORS_FILE = "remote-vectors.json"  # {"server": URL, "collection": name} while vectors are on a server
 LOCK_FILE = "docent.lock"
 
 
-def delete_library(folder: Path) -> list[str]:
-    """Delete a library's data: every entry of LIBRARY_ENTRIES (and its leftover ".tmp" twin) in
-    `folder`, then the folder itself when nothing else is in it. A library may live in a folder the
-    user chose, so files Docent did not write are left alone; their names are returned ([] when the
-    folder is gone). Refused with DataDirLocked while any Docent process has the library open."""
+def delete_library(folder: Path, keep_remote: bool = False) -> list[str]:
+    """Delete a library's data: its vectors' collection on a shared Chroma server if it has one,
+    then every entry of LIBRARY_ENTRIES (and its leftover ".tmp" twin) in `folder`, then the folder
+    itself when nothing else is in it. A library may live in a folder the user chose, so files
+    Docent did not write are left alone; their names are returned ([] when the folder is gone).
+    Refused with DataDirLocked while any Docent process has the library open, and with
+    RemoteVectorsKept (nothing deleted) when the server cannot be reached, unless `keep_remote`."""
+    import json
     import shutil
 
     from docent.core.lock import DirLock
@@ -123,6 +130,25 @@ def delete_library(folder: Path) -> list[str]:
     lock = DirLock(folder / LOCK_FILE)
     lock.acquire()
     try:
+        remote = folder / REMOTE_VECTORS_FILE
+        if remote.is_file() and not keep_remote:
+            try:
+                where = json.loads(remote.read_text(encoding="utf-8"))
+                server, collection = str(where["server"]), str(where["collection"])
+            except (OSError, ValueError, KeyError, TypeError):
+                server = collection = ""
+            if server and collection:
+                from docent.core.store import discard_remote
+                from docent.errors import RemoteVectorsKept, StoreError
+
+                try:
+                    discard_remote(server, collection)
+                except StoreError as exc:
+                    raise RemoteVectorsKept(
+                        f"this library's vectors are on the Chroma server at {server}, which cannot be reached "
+                        f"to delete them ({exc}); nothing was removed. Start the server and try again, or remove "
+                        f"the library from this computer only (its collection {collection} then stays on the server)."
+                    ) from exc
         for name in LIBRARY_ENTRIES:
             for target in (folder / name, folder / (Path(name).stem + ".tmp")):
                 if target.is_dir() and not target.is_symlink():

@@ -135,7 +135,7 @@ class Library:
                 log.info("repaired %d documents left half-done by an interrupted run", self.recovered)
         return self._store
 
-    def _open_vectors(self, server: str, embedder_id: str, dim: int) -> VectorStore:
+    def _open_vectors(self, server: str, embedder_id: str, dim: int, note: bool = True) -> VectorStore:
         """The vectors on this computer (server "") or in this library's own collection on a shared
         `chroma run` server, named by the library's id."""
         if not server:
@@ -148,8 +148,23 @@ class Library:
 
             library_id = uuid.uuid4().hex
             self.catalog.set_meta("library_id", library_id)
-        return VectorStore(self.dir / VECTORS_DIR, embedder_id, dim, server=server,
-                           collection=remote_collection_name(library_id))
+        store = VectorStore(self.dir / VECTORS_DIR, embedder_id, dim, server=server,
+                            collection=remote_collection_name(library_id))
+        if note:
+            self._note_remote(server, remote_collection_name(library_id))
+        return store
+
+    def _note_remote(self, server: str, collection: str) -> None:
+        """Where this library's vectors are on a server, in a plain file: removing the library must
+        find them even when the catalog (which holds the id) is encrypted."""
+        from docent.core.libraries import REMOTE_VECTORS_FILE
+
+        target = self.dir / REMOTE_VECTORS_FILE
+        record = {"server": server, "collection": collection}
+        if _read_json(target) != record:
+            tmp = target.with_suffix(".tmp")
+            tmp.write_text(json.dumps(record), encoding="utf-8")
+            os.replace(tmp, target)
 
     def _move_vectors_here(self, store: VectorStore, server: str, embedder_id: str, dim: int) -> None:
         """After the Chroma server setting changed, copy the library's vectors from where they were
@@ -165,7 +180,7 @@ class Library:
         here = f"the Chroma server at {server}" if server else "this computer"
         there = f"the Chroma server at {was}" if was else "this computer"
         try:
-            old = self._open_vectors(was, embedder_id, dim)
+            old = self._open_vectors(was, embedder_id, dim, note=False)
         except DocentError as exc:
             raise StoreError(
                 f"this library's vectors are on {there}, which cannot be opened to move them to {here} ({exc}). "
@@ -179,6 +194,17 @@ class Library:
             old.detach()
         self.catalog.set_meta(VECTORS_AT, server)
         log.info("moved %d vectors from %s to %s", self.vectors_moved, there, here)
+        if not server:
+            from docent.core.libraries import REMOTE_VECTORS_FILE
+
+            (self.dir / REMOTE_VECTORS_FILE).unlink(missing_ok=True)
+        if was:  # the old collection held only this library's vectors: not left behind on that server
+            from docent.core.store import discard_remote, remote_collection_name
+
+            try:
+                discard_remote(was, remote_collection_name(self.catalog.get_meta("library_id") or ""))
+            except StoreError:
+                log.warning("could not delete this library's old vectors on %s", there, exc_info=True)
 
     def _indexer_for_recovery(self) -> Indexer:
         return Indexer(self.catalog, self._store, self._embedder or _NoEmbedder(), self.chunk_params)  # type: ignore[arg-type]

@@ -116,7 +116,16 @@ class LibraryActions:
             self.library.open(Path(self.registry.current))
 
         def failed(exc: BaseException) -> None:
-            QMessageBox.warning(self, "Remove library", describe_error(exc, self.log_file))
+            from docent.errors import RemoteVectorsKept
+
+            if isinstance(exc, RemoteVectorsKept) and QMessageBox.question(
+                    self, "Remove library", f"{describe_error(exc, self.log_file)}\n\nRemove it from this computer only?"
+            ) == QMessageBox.StandardButton.Yes:
+                self.library.lane.call("remove library", lambda: delete_library(Path(path), keep_remote=True),
+                                       on_result=done, on_error=failed)
+                return
+            if not isinstance(exc, RemoteVectorsKept):
+                QMessageBox.warning(self, "Remove library", describe_error(exc, self.log_file))
             if current:
                 self.library.open(Path(path))
 
