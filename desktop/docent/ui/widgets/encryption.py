@@ -19,7 +19,49 @@ from docent.core.crypto import WHAT_IS_ENCRYPTED
 FORGOTTEN = "A forgotten passphrase cannot be recovered: the documents would have to be indexed again."
 
 
-class NewLibraryDialog(QDialog):
+def _password() -> QLineEdit:
+    field = QLineEdit()
+    field.setEchoMode(QLineEdit.EchoMode.Password)
+    return field
+
+
+def _hint(text: str) -> QLabel:
+    note = QLabel(text)
+    note.setObjectName("hint")
+    note.setWordWrap(True)
+    return note
+
+
+class _CheckedDialog(QDialog):
+    """A dialog whose OK stays disabled, with the reason shown above it, while problem_text() says
+    what is missing."""
+
+    problem: QLabel
+    buttons: QDialogButtonBox
+
+    def _add_problem_and_buttons(self, layout: QVBoxLayout) -> None:
+        self.problem = QLabel("")
+        self.problem.setWordWrap(True)
+        layout.addWidget(self.problem)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        layout.addWidget(self.buttons)
+
+    def problem_text(self) -> str:
+        raise NotImplementedError
+
+    def _show_problem(self, visible: bool) -> None:
+        problem = self.problem_text()
+        self.problem.setText(problem if visible else "")
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(not problem)
+
+    def accept(self) -> None:
+        if not self.problem_text():
+            super().accept()
+
+
+class NewLibraryDialog(_CheckedDialog):
     """Library › New library…: a name, and "Encrypt this library" with its passphrase (twice)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -33,24 +75,14 @@ class NewLibraryDialog(QDialog):
         self.encrypt = QCheckBox("Encrypt this library")
         self.encrypt.setToolTip(WHAT_IS_ENCRYPTED)
         form.addRow("", self.encrypt)
-        self.passphrase = QLineEdit()
-        self.passphrase.setEchoMode(QLineEdit.EchoMode.Password)
-        self.repeat = QLineEdit()
-        self.repeat.setEchoMode(QLineEdit.EchoMode.Password)
+        self.passphrase = _password()
+        self.repeat = _password()
         form.addRow("Passphrase:", self.passphrase)
         form.addRow("Repeat it:", self.repeat)
         layout.addLayout(form)
-        self.note = QLabel(f"{WHAT_IS_ENCRYPTED}\n{FORGOTTEN}")
-        self.note.setObjectName("hint")
-        self.note.setWordWrap(True)
+        self.note = _hint(f"{WHAT_IS_ENCRYPTED}\n{FORGOTTEN}")
         layout.addWidget(self.note)
-        self.problem = QLabel("")
-        self.problem.setWordWrap(True)
-        layout.addWidget(self.problem)
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-        self.buttons.accepted.connect(self.accept)
-        self.buttons.rejected.connect(self.reject)
-        layout.addWidget(self.buttons)
+        self._add_problem_and_buttons(layout)
         for w in (self.name, self.passphrase, self.repeat):
             w.textChanged.connect(self._check)
         self.encrypt.toggled.connect(self._check)
@@ -69,13 +101,7 @@ class NewLibraryDialog(QDialog):
     def _check(self) -> None:
         for w in (self.passphrase, self.repeat, self.note):
             w.setEnabled(self.encrypt.isChecked())
-        problem = self.problem_text()
-        self.problem.setText(problem if self.name.text() or self.encrypt.isChecked() else "")
-        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(not problem)
-
-    def accept(self) -> None:
-        if not self.problem_text():
-            super().accept()
+        self._show_problem(bool(self.name.text()) or self.encrypt.isChecked())
 
     def result_values(self) -> tuple[str, str | None]:
         """(name, passphrase); the passphrase is None when the library is not to be encrypted."""
@@ -96,20 +122,16 @@ class PassphraseDialog(QDialog):
             problem = QLabel(why[:1].upper() + why[1:])
             problem.setWordWrap(True)
             layout.addWidget(problem)
-        self.passphrase = QLineEdit()
-        self.passphrase.setEchoMode(QLineEdit.EchoMode.Password)
+        self.passphrase = _password()
         layout.addWidget(self.passphrase)
-        note = QLabel(WHAT_IS_ENCRYPTED)
-        note.setObjectName("hint")
-        note.setWordWrap(True)
-        layout.addWidget(note)
+        layout.addWidget(_hint(WHAT_IS_ENCRYPTED))
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Open | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
 
 
-class ChangePassphraseDialog(QDialog):
+class ChangePassphraseDialog(_CheckedDialog):
     """Library › Change passphrase…: the current passphrase (of an encrypted library) and a new one,
     twice. On a plain library it encrypts the library instead."""
 
@@ -123,29 +145,18 @@ class ChangePassphraseDialog(QDialog):
         intro.setWordWrap(True)
         layout.addWidget(intro)
         form = QFormLayout()
-        self.current = QLineEdit()
-        self.current.setEchoMode(QLineEdit.EchoMode.Password)
+        self.current = _password()
         if encrypted:
             form.addRow("Current passphrase:", self.current)
-        self.passphrase = QLineEdit()
-        self.passphrase.setEchoMode(QLineEdit.EchoMode.Password)
-        self.repeat = QLineEdit()
-        self.repeat.setEchoMode(QLineEdit.EchoMode.Password)
+        self.passphrase = _password()
+        self.repeat = _password()
         form.addRow("New passphrase:", self.passphrase)
         form.addRow("Repeat it:", self.repeat)
         layout.addLayout(form)
-        note = QLabel(("The library is closed while its files are encrypted again (a few seconds for a large "
-                       "library), then opened with the new passphrase.\n") + f"{WHAT_IS_ENCRYPTED}\n{FORGOTTEN}")
-        note.setObjectName("hint")
-        note.setWordWrap(True)
-        layout.addWidget(note)
-        self.problem = QLabel("")
-        self.problem.setWordWrap(True)
-        layout.addWidget(self.problem)
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-        self.buttons.accepted.connect(self.accept)
-        self.buttons.rejected.connect(self.reject)
-        layout.addWidget(self.buttons)
+        layout.addWidget(_hint("The library is closed while its files are encrypted again (a few seconds for a "
+                               "large library), then opened with the new passphrase.\n"
+                               f"{WHAT_IS_ENCRYPTED}\n{FORGOTTEN}"))
+        self._add_problem_and_buttons(layout)
         for w in (self.current, self.passphrase, self.repeat):
             w.textChanged.connect(self._check)
         self._check()
@@ -160,13 +171,7 @@ class ChangePassphraseDialog(QDialog):
         return ""
 
     def _check(self) -> None:
-        problem = self.problem_text()
-        self.problem.setText(problem if self.passphrase.text() or self.repeat.text() else "")
-        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(not problem)
-
-    def accept(self) -> None:
-        if not self.problem_text():
-            super().accept()
+        self._show_problem(bool(self.passphrase.text() or self.repeat.text()))
 
     def result_values(self) -> tuple[str | None, str]:
         """(current passphrase or None for a plain library, new passphrase)."""
