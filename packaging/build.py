@@ -53,10 +53,26 @@ def _deb_arch() -> str:
     return subprocess.run(["dpkg", "--print-architecture"], capture_output=True, text=True, check=True).stdout.strip()
 
 
+# Qt plug-ins that Qt loads only when it finds them usable: a library they need that is missing on
+# the user's machine costs nothing (the GTK platform theme), so it is no reason to depend on GTK.
+OPTIONAL_PLUGIN_DIRS = ("platformthemes",)
+
+
+def soname_package(soname: str) -> str:
+    """The Debian package that ships a shared library, by the naming rule of Debian policy 8.1:
+    libxcb-icccm.so.4 -> libxcb-icccm4, libgtk-3.so.0 -> libgtk-3-0."""
+    stem, _, version = soname.partition(".so.")
+    major = version.split(".")[0]
+    return f"{stem.lower()}{'-' if stem[-1:].isdigit() else ''}{major}"
+
+
 def _system_packages(bundle: Path) -> list[str]:
     """The Debian packages providing the shared libraries the bundle takes from the system (what
-    PyInstaller leaves out on purpose: libc, libGL, X11/Wayland client libraries...)."""
+    PyInstaller leaves out on purpose: libc, libGL, X11/Wayland client libraries...). A library
+    that this build machine lacks (a headless builder has no libxcb-icccm, which the X11 platform
+    plug-in needs) is named by Debian's naming rule, so the user's machine still gets it."""
     needed: set[str] = set()
+    missing: set[str] = set()
     for path in bundle.rglob("*"):
         if not path.is_file() or path.is_symlink() or not (path.suffix == ".so" or ".so." in path.name
                                                            or os.access(path, os.X_OK)):
@@ -65,8 +81,12 @@ def _system_packages(bundle: Path) -> list[str]:
             if fh.read(4) != b"\x7fELF":
                 continue
         out = subprocess.run(["ldd", str(path)], capture_output=True, text=True).stdout
+        optional = any(part in OPTIONAL_PLUGIN_DIRS for part in path.parts)
         for line in out.splitlines():
-            if "=>" in line and "not found" not in line:
+            if "=> not found" in line:
+                if not optional:
+                    missing.add(line.split("=>")[0].strip())
+            elif "=>" in line:
                 target = line.split("=>")[1].split("(")[0].strip()
                 if target and not target.startswith(str(bundle)):
                     needed.add(os.path.realpath(target))
@@ -77,6 +97,10 @@ def _system_packages(bundle: Path) -> list[str]:
             owner = subprocess.run(["dpkg", "-S", lib.removeprefix("/usr")], capture_output=True, text=True)
         if owner.returncode == 0:
             packages.add(owner.stdout.split(":")[0].strip())
+    for soname in sorted(missing):
+        if not (bundle / "_internal" / soname).exists():  # PyInstaller resolves bundled ones by rpath
+            say(f"{soname} is not on this machine: depending on {soname_package(soname)} by its name")
+            packages.add(soname_package(soname))
     return sorted(packages)
 
 
