@@ -178,3 +178,20 @@ def test_what_is_not_a_document_is_mentioned_when_indexing_ends(make_window: Any
     said = next(m for m in messages if "not a document" in m)
     assert "gone.pdf" in said and "does not exist" in said
     assert len(w.library_pane.model.rows) == 2  # the link is not listed as a document
+
+
+def test_file_names_get_the_width_the_status_column_can_spare(make_window: Any, qtbot: Any) -> None:
+    """On a laptop-sized window the name column is not squeezed by a wide status column."""
+    w = make_window()
+    w.resize(1280, 800)
+    pane = w.library_pane
+    pane.stack.setCurrentWidget(pane.tree)
+    header = pane.tree.header()
+    qtbot.waitUntil(lambda: pane.tree.viewport().width() > 0)
+    assert header.sectionSize(1) <= 130
+    qtbot.waitUntil(lambda: header.sectionSize(0) >= 200 or header.sectionSize(1) == 72)
+    # narrowing the pane gives way to names; widening it gives the status its room back
+    w.resize(900, 700)
+    qtbot.waitUntil(lambda: header.sectionSize(0) >= header.sectionSize(1))
+    w.resize(1600, 900)
+    qtbot.waitUntil(lambda: header.sectionSize(1) == 130 or pane.tree.viewport().width() < 420)

@@ -6,8 +6,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from PySide6.QtCore import QModelIndex, QPoint, Qt, QUrl, Signal
-from PySide6.QtGui import QAction, QDesktopServices, QDragEnterEvent, QDropEvent, QKeySequence, QResizeEvent
+from PySide6.QtCore import QEvent, QModelIndex, QObject, QPoint, Qt, QUrl, Signal
+from PySide6.QtGui import QAction, QDesktopServices, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFrame,
@@ -126,6 +126,7 @@ class LibraryPane(QWidget):
         header.resizeSection(1, 120)
         self.tree.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.tree.setIndentation(16)
+        self.tree.viewport().installEventFilter(self)  # the status column follows the tree's own width
         self.stack.addWidget(self.tree)
         layout.addWidget(self.stack, 1)
 
@@ -182,11 +183,16 @@ class LibraryPane(QWidget):
         v.addStretch(2)
         return frame
 
-    def resizeEvent(self, event: QResizeEvent) -> None:
-        super().resizeEvent(event)
-        # the status column gives way to file names when the pane is narrow
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.tree.viewport() and event.type() == QEvent.Type.Resize:
+            self._fit_status_column()
+        return super().eventFilter(watched, event)
+
+    def _fit_status_column(self) -> None:
+        # the status column gives way to file names when the pane is narrow (the pane's own resize
+        # comes before the tree's when the window is first shown, so this follows the tree's width)
         header = self.tree.header()
-        spare = self.tree.viewport().width() - header.sectionSize(2) - header.sectionSize(3) - 190
+        spare = self.tree.viewport().width() - header.sectionSize(2) - header.sectionSize(3) - 200
         header.resizeSection(1, max(72, min(130, spare)))
 
     # ---- state --------------------------------------------------------------------------------
