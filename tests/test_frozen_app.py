@@ -52,6 +52,20 @@ def test_manifest_resources_exist_and_the_desktop_entry_matches() -> None:
     assert desktop["Type"] == "Application" and desktop["Terminal"] == "false"
 
 
+def test_windows_and_macos_recipes_go_through_the_same_build_and_names() -> None:
+    """The recipes that cannot be built here freeze through build.py (so the same spec, manifest
+    and smoke test) and name the executables the manifest names."""
+    iss = (PACKAGING / "windows" / "docent.iss").read_text(encoding="utf-8")
+    ps1 = (PACKAGING / "windows" / "build.ps1").read_text(encoding="utf-8")
+    dmg = (PACKAGING / "macos" / "build_dmg.sh").read_text(encoding="utf-8")
+    assert "packaging\\build.py" in ps1 and "packaging/build.py" in dmg
+    assert "docent.iss" in ps1
+    assert f"{{app}}\\{manifest.GUI_EXE}.exe" in iss
+    assert f"{{#BuildDir}}\\dist\\{manifest.APP_ID}\\*" in iss
+    spec = (PACKAGING / "docent.spec").read_text(encoding="utf-8")
+    assert "import manifest" in spec or "from manifest import" in spec
+
+
 def test_a_library_missing_on_the_builder_is_named_by_debian_policy() -> None:
     import build
 
