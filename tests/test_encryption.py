@@ -132,12 +132,12 @@ def test_a_wrong_or_missing_passphrase_changes_nothing(tmp_path: Path, embedder)
     with Library(folder, embedder=embedder, passphrase=PASSPHRASE) as lib:  # and it still opens
         assert len(lib.documents()) == 3
 
-    # encryption is chosen when a library is created: a plain one is not silently converted
+    # a plain library is never silently converted by --encrypt: `docent passphrase` does that, and says so
     plain = tmp_path / "plain"
     with Library(plain, embedder=embedder) as lib:
         run_index(lib, [docs])
     before = _snapshot(plain)
-    with pytest.raises(DocentError, match="not encrypted"):
+    with pytest.raises(DocentError, match="not encrypted: encrypt it first with `docent passphrase`"):
         Library(plain, embedder=embedder, passphrase=PASSPHRASE, encrypt=True)
     with pytest.raises(PassphraseRequired):
         Library(tmp_path / "new", embedder=embedder, encrypt=True)

@@ -56,8 +56,8 @@ class Library:
             self._keys = crypto.unlock(Path(data_dir), passphrase)
         elif encrypt and (Path(data_dir) / CATALOG_FILE).exists():
             raise DocentError(
-                f"the library in {data_dir} is not encrypted, and encryption is chosen when a library is "
-                "created: index into a new library folder (--data-dir) with --encrypt."
+                f"the library in {data_dir} is not encrypted: encrypt it first with `docent passphrase`, "
+                "or index into a new library folder (--data-dir) with --encrypt."
             )
         elif encrypt and not passphrase:
             from docent.errors import PassphraseRequired

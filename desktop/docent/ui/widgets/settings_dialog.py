@@ -130,7 +130,7 @@ class SettingsDialog(QDialog):
 
         encrypted = bool(data_dir) and is_encrypted(Path(data_dir))
         self.encryption = QLabel(f"Yes. {WHAT_IS_ENCRYPTED}" if encrypted else
-                                 "No (encryption is chosen when a library is created: Library › New library…)")
+                                 "No. Library › Change passphrase… encrypts it; Library › New library… creates an encrypted one.")
         self.encryption.setObjectName("hint")
         self.encryption.setWordWrap(True)
         dform.addRow("Encrypted:", self.encryption)
