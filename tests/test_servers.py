@@ -148,6 +148,44 @@ def test_privacy_self_test_allows_exactly_the_configured_servers(servers, embedd
     netguard.ATTEMPTS.clear()  # the suite's guard saw nothing: the self-test's own guard refused first
 
 
+def test_a_server_serving_another_model_applies_its_own_chat_template(servers, embedder, tmp_path: Path) -> None:  # noqa: ANN001
+    """The laptop has only the Gemma 270M base model; the office server serves SmolLM2 Instruct.
+    The answer comes from the server's model, prompted through its own chat template, and the
+    answer's provenance names the server and its model, not the local file. Runs before the test
+    that kills the model server."""
+    from docent.core import remote_llm
+
+    gemma = chat_model_path("gemma3-270m")
+    assert not remote_llm.serves_file("/srv/models/smollm2-135m-instruct.gguf", gemma)
+    assert remote_llm.serves_file(f"/srv/models/{gemma.name}", gemma)
+    assert remote_llm.serves_file(gemma.stem, gemma) and remote_llm.serves_file("", gemma)
+
+    docgen.write_pdf(tmp_path / "docs" / "atlas.pdf", docgen.ATLAS_PAGES)
+    settings = Settings(**{**BASE.__dict__, "chat_model": "gemma3-270m", "llm_server": servers["llm"]})
+    with Library(tmp_path / "lib", settings, embedder=embedder) as lib:
+        run_index(lib, [tmp_path / "docs"])
+        model = lib.chat_model()
+        assert isinstance(model, RemoteChatModel) and not model.same_model
+        assert model.is_chat and "smollm2" in model.name.lower()
+        assert model.n_ctx <= int(settings.n_ctx * remote_llm.FOREIGN_BUDGET)
+        sent: list[str] = []
+        opener_open = model._opener.open
+
+        def spy(request, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+            sent.append(getattr(request, "full_url", str(request)))
+            return opener_open(request, *args, **kwargs)
+
+        model._opener.open = spy  # type: ignore[method-assign]
+        tokens, answer, _ = _ask(lib, QUESTION)
+        assert sent == [servers["llm"] + "/v1/chat/completions"]
+        assert tokens and answer.answered and answer.citations and answer.citations[0].page == 3
+        assert "Solberg" in answer.answer  # SmolLM2 Instruct, prompted in its own template, reads the page
+        prov = answer.provenance
+        assert prov.model_path == f"{servers['llm']} ({model.server_model})" and prov.model_sha256 is None
+        assert prov.generation["model_server"] == prov.model_path
+        assert prov.generation["tokenizer"] == str(gemma)
+
+
 def test_index_and_ask_through_shared_servers_then_fall_back_locally(servers, embedder, tmp_path: Path) -> None:  # noqa: ANN001
     pdf = docgen.write_pdf(tmp_path / "docs" / "atlas.pdf", docgen.ATLAS_PAGES)
     settings = Settings(**{**BASE.__dict__, "chroma_server": servers["chroma"], "llm_server": servers["llm"]})

@@ -371,7 +371,7 @@ class Library:
             if path is None:  # declined before the model was loaded: the model that would have answered
                 path, quantization = self._configured_model()
             sha = None
-            if path is not None:
+            if path is not None and "://" not in path:  # not a model on an office server
                 try:
                     sha = self.model_sha256(Path(path))
                 except OSError as exc:

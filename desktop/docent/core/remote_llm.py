@@ -4,10 +4,13 @@
 Tokens are counted, truncated and rendered through the chat template with the local copy of the
 configured chat model, loaded vocabulary-only (no weights, milliseconds), because qa.build_prompt
 budgets the prompt token by token and servers differ in how (and whether) they expose a tokenizer
-(llama-server: /tokenize; llama_cpp.server: /extras/tokenize). The configured model must therefore
-be the file the server serves, and the context size setting must not exceed the server's.
+(llama-server: /tokenize; llama_cpp.server: /extras/tokenize). When the configured model is the
+file the server serves, this is exact. When the server serves another model (a 7B on the office's
+GPU; the laptop keeps only the small default), the server applies its own chat template through
+/v1/chat/completions, and the local tokenizer only estimates the prompt's size, with a margin
+(FOREIGN_BUDGET of the context size setting, which must not exceed the server's).
 
-Generation streams from POST /v1/completions with stream=true (server-sent events) over urllib:
+Generation streams from POST /v1/completions (or /v1/chat/completions) with stream=true (server-sent events) over urllib:
 no new dependency, and only the configured host is ever contacted. Cancel is checked between
 chunks; a server that cannot be reached or stops answering raises a ModelError naming its URL.
 """
@@ -29,6 +32,10 @@ from docent.errors import ModelError
 
 log = logging.getLogger(__name__)
 
+# Tokenizers of different model families count the same text differently, by up to ~15-20%
+# (measured counts differ less for English prose); prompts for another model are budgeted to this
+# share of the context so that the server's own count still fits.
+FOREIGN_BUDGET = 0.8
 CONNECT_TIMEOUT = 10.0  # seconds to reach the server and get its model list
 READ_TIMEOUT = 120.0  # seconds without a single byte of the answer before giving up
 
@@ -52,10 +59,49 @@ class RemoteChatModel(ChatModel):
             raise ModelError(f"the shared model server at {self.url} did not answer like an OpenAI-compatible "
                              f"server ({exc})") from exc
         self.server_model = str(models[0].get("id", "")) if models and isinstance(models[0], dict) else ""
+        self.same_model = serves_file(self.server_model, self.path)
+        # prompts rendered for the server's template: their tokens -> the chat messages they stand for
+        self._messages: dict[str, list[dict[str, str]]] = {}
+        self._by_tokens: dict[tuple[int, ...], list[dict[str, str]]] = {}
+        if not self.same_model:
+            self.n_ctx = max(512, int(settings.n_ctx * FOREIGN_BUDGET))
+            log.info("the model server at %s serves %s, not %s: it applies its own chat template",
+                     self.url, self.server_model, self.path.name)
 
     @property
     def name(self) -> str:
+        if not self.same_model:
+            return f"{Path(self.server_model.replace(chr(92), '/')).name} @ {self.url}"
         return f"{self.path.name} @ {self.url}"
+
+    @property
+    def served_as(self) -> str | None:
+        """What answers, for the provenance of an answer: None when it is the local file."""
+        return None if self.same_model else f"{self.url} ({self.server_model})"
+
+    @property
+    def is_chat(self) -> bool:
+        return True if not self.same_model else super().is_chat
+
+    def render_chat(self, system: str, user: str) -> tuple[str, list[str]]:
+        if self.same_model:
+            return super().render_chat(system, user)
+        # A stand-in text for the budget; the server renders the messages with its own template and
+        # knows its own end-of-turn tokens (so no stop strings are needed for them).
+        text = f"{system}\n\n{user}"
+        if len(self._messages) > 64:
+            self._messages.clear()
+        self._messages[text] = [{"role": "system", "content": system}, {"role": "user", "content": user}]
+        return text, []
+
+    def tokenize(self, text: str, add_bos: bool = True) -> list[int]:
+        tokens = super().tokenize(text, add_bos)
+        messages = self._messages.get(text)
+        if messages is not None:
+            if len(self._by_tokens) > 64:
+                self._by_tokens.clear()
+            self._by_tokens[tuple(tokens)] = messages
+        return tokens
 
     def _unreachable(self, exc: BaseException) -> str:
         return (f"cannot reach the shared model server at {self.url}: {exc}. Check that it is running, or "
@@ -83,15 +129,20 @@ class RemoteChatModel(ChatModel):
         if cancel.cancelled:
             return
         s = self.settings
-        body = {
-            "prompt": self._prompt_text(prompt_tokens), "max_tokens": max_tokens, "temperature": s.temperature,
-            "top_p": s.top_p, "repeat_penalty": s.repeat_penalty, "stop": stop or [], "stream": True,
-            "seed": s.seed,
+        messages = self._by_tokens.get(tuple(prompt_tokens))
+        body: dict[str, object] = {
+            "max_tokens": max_tokens, "temperature": s.temperature, "top_p": s.top_p,
+            "repeat_penalty": s.repeat_penalty, "stop": stop or [], "stream": True, "seed": s.seed,
         }
+        if messages is not None:
+            body["messages"] = messages
+        else:
+            body["prompt"] = self._prompt_text(prompt_tokens)
         if self.server_model:
             body["model"] = self.server_model
+        endpoint = "/v1/chat/completions" if messages is not None else "/v1/completions"
         request = urllib.request.Request(
-            self.url + "/v1/completions", data=json.dumps(body).encode("utf-8"),
+            self.url + endpoint, data=json.dumps(body).encode("utf-8"),
             headers={"Content-Type": "application/json", "Accept": "text/event-stream"}, method="POST",
         )
         try:
@@ -127,7 +178,8 @@ class RemoteChatModel(ChatModel):
                     choice = json.loads(data)["choices"][0]
                 except (ValueError, KeyError, IndexError, TypeError) as exc:
                     raise ModelError(self._stopped(f"an unreadable event ({data[:120]!r})")) from exc
-                piece = choice.get("text") or ""
+                delta = choice.get("delta")  # chat completions stream deltas; completions stream text
+                piece = (delta.get("content") if isinstance(delta, dict) else choice.get("text")) or ""
                 if piece:
                     yield piece
                 if choice.get("finish_reason"):
@@ -136,3 +188,13 @@ class RemoteChatModel(ChatModel):
                 raise ModelError(self._stopped("the connection closed before the answer was complete"))
         finally:
             resp.close()
+
+
+def serves_file(server_model: str, path: Path) -> bool:
+    """Whether the model id a server reports names the local file: llama_cpp.server reports the
+    --model path unless given an alias, llama-server the file name or its --alias. An unknown id
+    (no model list) is taken to be the local file, as before servers said what they serve."""
+    if not server_model:
+        return True
+    name = Path(server_model.replace("\\", "/")).name
+    return name == path.name or name == path.stem
