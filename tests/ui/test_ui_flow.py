@@ -27,6 +27,15 @@ def test_first_run_shows_what_to_do(make_window: Any) -> None:
     assert not pane.ask_button.isEnabled()  # nothing typed yet
     assert w.model_label.text() == "Model: SmolLM2 135M Instruct"  # the test settings' model
     assert not w.library_pane.progress.isVisibleTo(w)
+    # with an office model server configured, the status bar says where answers come from (no
+    # connection is made for that: the server is named from the setting)
+    from dataclasses import replace
+
+    assert w.library.apply_settings(replace(w.library.settings, llm_server="http://10.0.0.6:8080")) == []
+    assert w.model_label.text() == "Model: on the server 10.0.0.6:8080"
+    assert "SmolLM2 135M Instruct on this computer measures the prompts" in w.model_label.toolTip()
+    assert w.library.apply_settings(replace(w.library.settings, llm_server="")) == []
+    assert w.model_label.text() == "Model: SmolLM2 135M Instruct"
 
 
 @pytest.mark.slow

@@ -98,7 +98,6 @@ class MainWindow(LibraryActions, DialogActions, QMainWindow):
 
         self.model_label = QToolButton()
         self.model_label.setObjectName("link")
-        self.model_label.setToolTip("The chat model that writes answers — click to manage models")
         self.model_label.clicked.connect(self.open_models)
         self.statusBar().addPermanentWidget(self.model_label)
         if log_file is not None:
@@ -409,6 +408,14 @@ class MainWindow(LibraryActions, DialogActions, QMainWindow):
         self._gpu = ok
 
     def _update_model_label(self, settings: Settings) -> None:
+        if settings.llm_server:  # answers come from the office's server (Settings › Office servers)
+            server = settings.llm_server.split("://", 1)[-1].rstrip("/")
+            self.model_label.setText(f"Model: on the server {server}")
+            self.model_label.setToolTip(f"Answers come from the model server {settings.llm_server}; "
+                                        f"{model_label(settings.chat_model)} on this computer measures the prompts. "
+                                        "Click to manage models.")
+            return
+        self.model_label.setToolTip("The chat model that writes answers — click to manage models")
         self.model_label.setText(f"Model: {model_label(settings.chat_model)}")
 
     # ---- messages -----------------------------------------------------------------------------
