@@ -15,7 +15,8 @@ machine. Checks, in order:
 5. the window, offscreen (`docent-window --exit-when-ready`): shown and its library opened;
 6. `docent doctor --privacy --json`: 0 network connections;
 7. an upgrade: the bundle moved to a new folder still opens the same library with nothing lost;
-8. nothing was written inside the bundle.
+8. nothing was written inside the bundle, nor in the home folder outside Docent's own folders
+   (no library's telemetry cache, such as ONNX Runtime's ~/.cache/Microsoft).
 
 Exit 0 when every check passes; each check prints one line with its figure.
 """
@@ -193,7 +194,15 @@ class Smoke:
 
         if _snapshot(self.bundle) != before:
             raise SmokeFailure("files inside the bundle were written or changed")
-        self.say("nothing written inside the bundle")
+        if report.get("files_elsewhere", 0):
+            raise SmokeFailure(f"the privacy self-test saw {report['files_elsewhere']} files written outside "
+                               "Docent's folders")
+        own = [self.home / ".local" / "share" / "docent", self.home / ".cache" / "docent",
+               self.home / ".config" / "docent", self.home / ".local" / "state" / "docent"]
+        stray = [p for p in self.home.rglob("*") if p.is_file() and not any(d in p.parents for d in own)]
+        if stray:  # e.g. a library's telemetry cache (ONNX Runtime's ~/.cache/Microsoft)
+            raise SmokeFailure(f"files written in the home folder outside Docent's folders: {stray[:5]}")
+        self.say("nothing written inside the bundle, nor outside Docent's folders in the home folder")
 
         original = self.bundle
         moved = original.with_name(original.name + "-upgraded")

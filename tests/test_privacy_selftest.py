@@ -19,7 +19,7 @@ from docent import cli
 from docent.core import privacy
 from docent.core.privacy import SelfTestReport, SelfTestStep, SocketGuard
 from docent.settings import Settings
-from test_cli import _json, _run
+from test_cli import NETGUARD, _json, _run
 
 # the smallest bundled model, short answers, one llama.cpp thread (see test_ask.py)
 FAST = Settings(max_answer_tokens=32, n_ctx=2048, n_threads=1, chat_model="smollm2-135m-instruct")
@@ -113,3 +113,31 @@ def test_report_summary_and_json() -> None:
     data = report.to_json()
     assert data["files_exposed"] == 1 and data["connections_attempted"] == 2
     assert {"ok", "connections_attempted", "connections", "files_written", "folders", "seconds"} <= set(data)
+
+
+@pytest.mark.slow
+def test_nothing_is_written_outside_docents_folders(tmp_path: Path) -> None:
+    """With a fresh home folder, the self-test (index, OCR-capable reader, embedder, chat model)
+    leaves nothing in the user's cache, config or data folders but Docent's own: ONNX Runtime
+    1.2x keeps a device id and a telemetry queue in ~/.cache/Microsoft unless it is told not to."""
+    home = tmp_path / "home"
+    home.mkdir()
+    netlog = tmp_path / "netlog.txt"
+    env = dict(os.environ, HOME=str(home), PYTHONPATH=str(NETGUARD), DOCENT_TEST_NETLOG=str(netlog))
+    for var in ("XDG_CACHE_HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME"):
+        env.pop(var, None)
+    env.pop("ORT_DISABLE_TELEMETRY", None)  # Docent sets it itself
+    proc = subprocess.run([sys.executable, "-m", "docent", "doctor", "--privacy", "--json"], capture_output=True,
+                          text=True, env=env, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    report = json.loads(proc.stdout)
+    assert report["indexed"] == 3 and report["answered"] is True
+    assert report["files_elsewhere"] == 0, [f["path"] for f in report["files_written"] if f["where"].startswith("user ")]
+    assert {"user cache", "user config", "user data", "user state"} <= set(report["folders"])
+    assert Path(report["folders"]["user cache"]) == home / ".cache"
+    app_dirs = [home / ".local" / "share" / "docent", home / ".cache" / "docent", home / ".config" / "docent",
+                home / ".local" / "state" / "docent"]
+    stray = [p for p in home.rglob("*") if p.is_file() and not any(d in p.parents for d in app_dirs)]
+    assert stray == [], stray
+    assert not (home / ".cache" / "Microsoft").exists()
+    assert not netlog.exists() or netlog.read_text() == ""

@@ -22,6 +22,16 @@ def _platform_data_dir() -> Path:
     return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
 
 
+def app_dirs() -> list[Path]:
+    """Docent's own per-user folders (data, cache, config, state), wherever the platform puts them."""
+    import platformdirs
+
+    return [Path(platformdirs.user_data_dir(APP_NAME, appauthor=False)),
+            Path(platformdirs.user_cache_dir(APP_NAME, appauthor=False)),
+            Path(platformdirs.user_config_dir(APP_NAME, appauthor=False)),
+            Path(platformdirs.user_state_dir(APP_NAME, appauthor=False))]
+
+
 def data_dir(override: str | os.PathLike[str] | None = None) -> Path:
     """The library folder: catalog, full-text index, vectors, chats."""
     if override:

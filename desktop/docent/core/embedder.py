@@ -76,6 +76,18 @@ class QueryCache:
             self._vectors.clear()
 
 
+def onnxruntime_offline() -> Any:
+    """onnxruntime, with its telemetry off: ORT_DISABLE_TELEMETRY (set when docent is imported)
+    stops it before it starts; disable_telemetry_events() as well, for builds that only know that."""
+    os.environ["ORT_DISABLE_TELEMETRY"] = "1"
+    import onnxruntime
+
+    disable = getattr(onnxruntime, "disable_telemetry_events", None)
+    if disable is not None:
+        disable()
+    return onnxruntime
+
+
 class OnnxEmbedder:
     def __init__(
         self,
@@ -87,7 +99,7 @@ class OnnxEmbedder:
         threads: int | None = None,
     ) -> None:
         try:
-            import onnxruntime as ort
+            ort = onnxruntime_offline()
             import tokenizers  # noqa: F401 - present, for load_tokenizer
         except ImportError as exc:  # pragma: no cover - declared dependencies
             raise ModelError(f"the ONNX embedder needs onnxruntime and tokenizers ({exc})") from exc

@@ -11,8 +11,11 @@ document reader): it writes a `sitecustomize` module, put first on their PYTHONP
 the same guard in each of them (the log and the allowed servers come through ENV_NETLOG and
 ENV_NETALLOW). Every attempt, from any of these processes, is appended to one log as a JSON line.
 
-What it cannot see: sockets opened by native code that bypasses Python's socket module (llama.cpp,
-onnxruntime and SQLite open none), and processes started with Python's -E or -I flags.
+What it cannot see: sockets opened by native code that bypasses Python's socket module (llama.cpp
+and SQLite open none; onnxruntime's own telemetry uploader is switched off before it starts, see
+docent/__init__.py), and processes started with Python's -E or -I flags. The self-test's list of
+files written also watches the user's cache, config and data folders, where such a library would
+leave its traces.
 """
 
 from __future__ import annotations

@@ -24,7 +24,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, Sequence
 
 from docent import paths
 from docent.core.cancel import NEVER, CancelToken
@@ -48,7 +48,8 @@ SELFTEST_SETTINGS = Settings(max_answer_tokens=48, n_ctx=2048, profile="office")
 
 
 # ---- files written ------------------------------------------------------------------------------
-def _walk(root: Path) -> dict[str, os.stat_result]:
+def _walk(root: Path, skip: frozenset[str] = frozenset()) -> dict[str, os.stat_result]:
+    """Every entry under `root` (itself included) with its lstat, not descending into `skip`."""
     out: dict[str, os.stat_result] = {}
     if not root.exists():
         return out
@@ -57,6 +58,7 @@ def _walk(root: Path) -> dict[str, os.stat_result]:
     except OSError:
         return out
     for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = [d for d in dirnames if os.path.join(dirpath, d) not in skip]
         for name in dirnames + filenames:
             full = os.path.join(dirpath, name)
             try:
@@ -90,13 +92,36 @@ def _exposed(path: Path, mode: int) -> bool:
     return True
 
 
-def files_written(library: Path, before: dict[str, dict[str, os.stat_result]], roots: dict[str, Path]) -> list[dict[str, Any]]:
+def user_roots(own: Sequence[Path]) -> dict[str, Path]:
+    """The per-user folders where libraries leave files behind (caches, settings, data: on Linux
+    ~/.cache, ~/.config, ~/.local/share, ~/.local/state), watched during the self-test apart from Docent's own
+    folders (`own`). Whatever appears there was written by Docent's libraries, or by another
+    program running at the same time."""
+    import platformdirs
+
+    roots: dict[str, Path] = {}
+    for where, base in (("user cache", platformdirs.user_cache_path()), ("user config", platformdirs.user_config_path()),
+                        ("user data", platformdirs.user_data_path()), ("user state", platformdirs.user_state_path())):
+        if base not in roots.values() and not any(base == o or o in base.parents for o in own):
+            roots[where] = base
+    return roots
+
+
+def snapshot(roots: dict[str, Path], skip: Sequence[Path] = ()) -> dict[str, dict[str, os.stat_result]]:
+    skipped = frozenset(str(p) for p in skip)
+    return {where: _walk(root, skipped) for where, root in roots.items()}
+
+
+def files_written(library: Path, before: dict[str, dict[str, os.stat_result]], roots: dict[str, Path],
+                  skip: Sequence[Path] = ()) -> list[dict[str, Any]]:
     """Every entry of the (new) library folder, and the entries created or changed in the other
-    folders since `before` was taken."""
+    folders since `before` was taken (not descending into `skip`: folders listed under their own
+    name)."""
     out = [_entry(p, st, "library", "created") for p, st in sorted(_walk(library).items())]
+    skipped = frozenset(str(p) for p in skip)
     for where, root in roots.items():
         old = before.get(where, {})
-        for p, st in sorted(_walk(root).items()):
+        for p, st in sorted(_walk(root, skipped).items()):
             prev = old.get(p)
             if prev is None:
                 out.append(_entry(p, st, where, "created"))
@@ -145,7 +170,13 @@ class SelfTestReport:
 
         out = asdict(self)
         out["files_exposed"] = len(self.exposed)
+        out["files_elsewhere"] = len(self.elsewhere)
         return out
+
+    @property
+    def elsewhere(self) -> list[dict[str, Any]]:
+        """Entries written outside Docent's own folders (the library, models, logs)."""
+        return [f for f in self.files_written if f.get("where", "").startswith("user ")]
 
     @property
     def exposed(self) -> list[dict[str, Any]]:
@@ -168,6 +199,12 @@ class SelfTestReport:
         lines.append(f"{len(self.files_written)} files and folders written (indexed {self.indexed} documents, "
                      f"{self.pages} pages; the question was {'answered' if self.answered else 'not answered'}); "
                      f"{len(self.exposed) or 'none'} readable by other users of this computer.")
+        if self.elsewhere:
+            shown = ", ".join(f["path"] for f in self.elsewhere[:3]) + (" …" if len(self.elsewhere) > 3 else "")
+            lines.append(f"{len(self.elsewhere)} written outside Docent's folders during the test, by Docent or "
+                         f"another program running at the same time: {shown}")
+        else:
+            lines.append("Nothing written outside Docent's folders.")
         return "\n".join(lines)
 
 
@@ -198,7 +235,9 @@ def run_selftest(
     base = Path(tempfile.mkdtemp(prefix="docent-privacy-"))
     library = base / "library"
     others = {"models": paths.models_dir(), "logs": paths.log_dir()}
-    before = {where: _walk(root) for where, root in others.items()}
+    own = [*others.values(), paths.data_dir(), *paths.app_dirs()]
+    others.update(user_roots(own))  # what Docent's libraries might leave elsewhere (an ONNX Runtime cache...)
+    before = snapshot(others, skip=own)
     lib_settings = replace(settings or SELFTEST_SETTINGS, profile="office", audit_log=True)
     servers = server_addresses(lib_settings.chroma_server, lib_settings.llm_server)
     guard = SocketGuard(base / "guard", servers)
@@ -249,7 +288,7 @@ def run_selftest(
         except Exception as exc:  # reported, never raised: the report is the result
             error = str(exc) if isinstance(exc, DocentError) else f"{type(exc).__name__}: {exc}"
     yield SelfTestStep("files", "Listing the files Docent wrote", 0.95)
-    written = files_written(library, before, others)
+    written = files_written(library, before, others, skip=own)
     attempts = guard.attempts()
     server_connections = len(guard.allowed())
     if keep:

@@ -37,7 +37,9 @@ class OnnxCrossEncoder:
     def __init__(self, model_path: Path, tokenizer_path: Path, max_tokens: int = 512, batch_size: int = 8,
                  threads: int | None = None) -> None:
         try:
-            import onnxruntime as ort
+            from docent.core.embedder import onnxruntime_offline
+
+            ort = onnxruntime_offline()
             import tokenizers  # noqa: F401 - present, for load_tokenizer
         except ImportError as exc:  # pragma: no cover - declared dependencies
             raise ModelError(f"the reranker needs onnxruntime and tokenizers ({exc})") from exc

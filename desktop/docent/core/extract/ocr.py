@@ -122,6 +122,9 @@ def _engine() -> Any:
     """One recogniser per process (the worker lives for many files): loading takes ~0.5 s."""
     paths = _model_paths()
     try:
+        from docent.core.embedder import onnxruntime_offline
+
+        onnxruntime_offline()  # RapidOCR runs on onnxruntime: its telemetry off first
         from rapidocr import RapidOCR
     except Exception as exc:  # noqa: BLE001 - a broken install (e.g. OpenCV's native libraries)
         raise OcrError(f"OCR is unavailable (its engine cannot be loaded: {str(exc)[:80]})") from exc
