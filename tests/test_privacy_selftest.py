@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -141,3 +142,24 @@ def test_nothing_is_written_outside_docents_folders(tmp_path: Path) -> None:
     assert stray == [], stray
     assert not (home / ".cache" / "Microsoft").exists()
     assert not netlog.exists() or netlog.read_text() == ""
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("strace") is None, reason="needs strace (Debian: strace) to watch native code")
+def test_no_network_system_call_even_from_native_code(tmp_path: Path) -> None:
+    """The socket guard sees Python's socket calls only; strace sees the kernel's: indexing and
+    asking, in every process and thread, make no connect() or sendto() to an IP address."""
+    home = tmp_path / "home"
+    home.mkdir()
+    env = dict(os.environ, HOME=str(home))
+    for var in ("XDG_CACHE_HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "ORT_DISABLE_TELEMETRY"):
+        env.pop(var, None)
+    samples = Path(__file__).resolve().parents[1] / "resources" / "samples"
+    trace = tmp_path / "trace.txt"
+    for args in (["index", str(samples)], ["ask", "How many days of paid annual leave do employees get?"]):
+        proc = subprocess.run(["strace", "-f", "-qq", "-e", "trace=connect,sendto,sendmsg", "-o", str(trace),
+                               sys.executable, "-m", "docent", *args], capture_output=True, text=True, env=env,
+                              timeout=300)
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        calls = trace.read_text()
+        assert "AF_INET" not in calls, [line for line in calls.splitlines() if "AF_INET" in line][:5]
