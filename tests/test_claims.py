@@ -38,3 +38,32 @@ def test_an_invented_sentence_is_flagged_and_a_short_one_is_not_checked() -> Non
 def test_an_uncited_sentence_is_checked_against_every_source() -> None:
     claims = check_claims("Invoices are paid within thirty days of receipt.", HITS)
     assert claims[0].citations == [] and claims[0].supported is True
+
+
+NUMBERED = [
+    _hit(1, "The comb jellies: about 150 species are described, and possibly another 25 have not been fully "
+            "described and named."),
+    _hit(2, "By 2015, some 91% of the deforested land in the Amazon had been used for livestock pasture; "
+            "1,200 km of new roads were built."),
+]
+
+
+def test_a_number_that_no_source_states_is_flagged_however_short_the_sentence() -> None:
+    claims = check_claims("10.", NUMBERED)  # the small model's answer when the passage says 25
+    assert claims[0].supported is False
+    assert check_claims("25.", NUMBERED)[0].supported is True  # a bare number that a source states
+    # enough words in common, but the number is not the source's
+    claims = check_claims("Some 100% of the deforested Amazon land was used for livestock pasture [2].", NUMBERED)
+    assert claims[0].support >= 0.5 and claims[0].supported is False
+    assert check_claims("Some 91% of the deforested land was used for livestock [2].", NUMBERED)[0].supported is True
+    assert check_claims("About 1200 km of new roads were built [2].", NUMBERED)[0].supported is True  # "1,200"
+
+
+def test_a_number_moves_the_citation_to_the_source_that_states_it() -> None:
+    from docent.core.qa import attribute
+
+    # cited [1] by habit; only [2] states 91
+    assert attribute("91% of the land was used for pasture [1].", NUMBERED) == "91% of the land was used for pasture [2]."
+    # a bare number with no citation gets the source that states it, and none when no source does
+    assert attribute("25", NUMBERED) == "25 [1]"
+    assert attribute("10.", NUMBERED) == "10."

@@ -107,6 +107,38 @@ def test_cli_index_status_search_remove(tmp_path: Path, cli_folder) -> None:  # 
     assert not netlog.exists() or netlog.read_text() == "", netlog.read_text()
 
 
+def test_cli_says_what_was_not_there(tmp_path: Path, cli_folder) -> None:  # noqa: ANN001
+    """A path that does not exist, a rerun over files that failed before, removing what is not in
+    the library, asking an empty library: each says so, with an exit status a script can test."""
+    docs, pdf, docx, bad = cli_folder
+    data = tmp_path / "data"
+    netlog = tmp_path / "netlog.txt"
+
+    proc = _run(["ask", "What is the notice period?"], netlog, data, expect_rc=2)
+    assert "the library is empty" in proc.stderr and "docent index" in proc.stderr
+
+    nowhere = tmp_path / "nowhere"
+    proc = _run(["index", str(nowhere)], netlog, data, expect_rc=2)
+    assert f"not found: {nowhere}" in proc.stderr and "nothing to index" in proc.stderr
+
+    summary = _json(_run(["index", str(docs), str(nowhere), "--json"], netlog, data, expect_rc=1))
+    assert summary["indexed"] == 2 and summary["missing"] == [str(nowhere)]
+    assert summary["earlier_problems"] == []
+
+    # a rerun: nothing new, but the file that failed is still not searchable, and that is said
+    summary = _json(_run(["index", str(docs), "--json"], netlog, data))
+    assert summary["problems"] == [] and summary["unchanged"] == 3
+    assert [(p["path"], p["status"]) for p in summary["earlier_problems"]] == [(str(bad), "failed")]
+    assert summary["earlier_problems"][0]["reason"]
+    proc = _run(["index", str(docs)], netlog, data)
+    assert "1 unchanged file could not be indexed in an earlier run" in proc.stdout and bad.name in proc.stdout
+
+    proc = _run(["remove", str(tmp_path / "never-indexed.pdf"), str(pdf), "--json"], netlog, data, expect_rc=1)
+    out = _json(proc)
+    assert out["removed"] == 1 and out["not_in_library"] == [str(tmp_path / "never-indexed.pdf")]
+    assert "not in the library" in proc.stderr
+
+
 @pytest.mark.slow
 def test_cli_ask_answers_with_citations(tmp_path: Path) -> None:
     data = tmp_path / "data"

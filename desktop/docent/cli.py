@@ -16,7 +16,9 @@
 
 Exit status 2: a failure explained in one line on stderr, e.g. another Docent process holds the
 library's lock file, the library folder cannot be written (full disk, read-only), a model is
-missing. 130: interrupted (Ctrl+C; finished documents are kept).
+missing, none of the paths given to `index` exists. 1: part of what was asked for was not there
+(`index` given a path that does not exist, the others indexed; `remove` of a path that is not in
+the library). 130: interrupted (Ctrl+C; finished documents are kept).
 """
 
 from __future__ import annotations
@@ -200,6 +202,9 @@ def cmd_index(args: argparse.Namespace) -> int:
     for m in missing:
         sys.stderr.write(f"docent: not found: {m}\n")
     roots = [Path(p).expanduser() for p in args.paths if Path(p).expanduser().exists()]
+    if not roots:
+        sys.stderr.write("docent: nothing to index: no file or folder given exists\n")
+        return 2
     cancel = CancelToken()
     progress = _Progress(quiet=args.json)
     problems: list[tuple[str, str, str]] = []
@@ -236,7 +241,13 @@ def cmd_index(args: argparse.Namespace) -> int:
         progress.done()
         moved = lib.vectors_moved
         where = lib.settings.chroma_server
+        # files under these paths left out by an earlier run, unchanged since: still not searchable
+        reported = {p for p, _, _ in problems}
+        under = [r.resolve() for r in roots]
+        earlier = [d for d in lib.documents() if d.status in ("failed", "skipped") and d.path not in reported
+                   and any(Path(d.path) == u or u in Path(d.path).parents for u in under)]
     assert summary is not None
+    rc = 1 if missing else 0
     if args.json:
         _emit({
             "indexed": summary.indexed, "skipped": summary.skipped, "failed": summary.failed,
@@ -244,8 +255,10 @@ def cmd_index(args: argparse.Namespace) -> int:
             "pages": summary.pages, "chunks": summary.chunks, "seconds": round(summary.seconds, 3),
             "problems": [{"path": p, "status": s, "reason": r} for p, s, r in problems],
             "missing": missing, "vectors_moved": moved,
+            # unchanged files that an earlier run could not index (same fields as "problems")
+            "earlier_problems": [{"path": d.path, "status": d.status, "reason": d.reason} for d in earlier],
         })
-        return 0
+        return rc
     if moved:
         print(f"Moved {moved} vectors to {f'the Chroma server at {where}' if where else 'this computer'} "
               "(the Chroma server setting changed); nothing was embedded again.")
@@ -257,7 +270,11 @@ def cmd_index(args: argparse.Namespace) -> int:
         f"{summary.skipped} skipped, {summary.failed} failed, {summary.unchanged} unchanged, "
         f"{summary.removed} removed, {summary.renamed} moved."
     )
-    return 0
+    if earlier:
+        print(f"{len(earlier)} unchanged file{'s' if len(earlier) != 1 else ''} could not be indexed in an earlier run "
+              f"(still not searchable): " + ", ".join(Path(d.path).name for d in earlier[:5])
+              + (" …" if len(earlier) > 5 else "") + ". `docent status` says why.")
+    return rc
 
 
 # ---- status / remove / models --------------------------------------------------------------------
@@ -291,14 +308,19 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 def cmd_remove(args: argparse.Namespace) -> int:
     removed = 0
+    absent: list[str] = []
     with _open(args) as lib:
         for p in args.paths:
-            removed += lib.remove(p)
+            n = lib.remove(p)
+            removed += n
+            if not n:
+                absent.append(str(p))
+                sys.stderr.write(f"docent: not in the library: {p}\n")
     if args.json:
-        _emit({"removed": removed})
+        _emit({"removed": removed, "not_in_library": absent})
     else:
         print(f"Removed {removed} document(s) from the library.")
-    return 0
+    return 1 if absent else 0
 
 
 def cmd_models(args: argparse.Namespace) -> int:

@@ -47,6 +47,9 @@ def cmd_ask(args: argparse.Namespace) -> int:
             changes["n_ctx"] = args.ctx
         if changes:
             lib.settings = replace(lib.settings, **changes)
+        if not args.json and not lib.documents():
+            sys.stderr.write("docent: the library is empty: add documents first with `docent index FOLDER`\n")
+            return 2
         done: AnswerDone | None = None
         sources: list[Any] = []
         streamed = ""
@@ -67,9 +70,10 @@ def cmd_ask(args: argparse.Namespace) -> int:
                 if isinstance(ev, Sources):
                     sources = ev.hits
                 elif isinstance(ev, Token):
+                    text = ev.text if streamed.strip() else ev.text.lstrip()  # no leading space before the answer
                     streamed += ev.text
-                    if not args.json:
-                        sys.stdout.write(ev.text)
+                    if not args.json and text:
+                        sys.stdout.write(text)
                         sys.stdout.flush()
                 elif isinstance(ev, AnswerDone):
                     done = ev
@@ -114,13 +118,16 @@ def cmd_ask(args: argparse.Namespace) -> int:
                 print(f"  [{c.n}] {c.path}, {c.location}")
         weak = [c for c in done.claims if c.supported is False]
         if weak:
-            print("\nNot found in the cited sources (check these):")
+            print("\nNot found in the sources (check these):")
             for c in weak:
                 print(f"  - {c.sentence}")
-        elif not done.answered and sources:
+        if done.answered and not done.citations and not done.cancelled:
+            print("\nThis answer cites no source: check it against the passages below.")
+        if (not done.answered or not done.citations) and sources:
             print("\nNearest passages:")
             for h in sources[:3]:
-                print(f"  - {h.path}, {h.location}: {h.text[:100]!r}")
+                snippet = " ".join(h.text.split())
+                print(f"  - {h.path}, {h.location}: “{snippet[:100]}{'…' if len(snippet) > 100 else ''}”")
         if coverage is not None:
             print(f"\n({coverage.mode}: read {coverage.chunks_read} of {coverage.chunks_total} passages "
                   f"of {len(coverage.documents)} document(s))")

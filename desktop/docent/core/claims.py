@@ -2,7 +2,8 @@
 
 A sentence is supported when most of its content words (stemmed, stopwords left out) occur in one
 of the passages it cites; a sentence that cites nothing is checked against every passage given to
-the model. Lexical support is cheap, deterministic and explainable ("these words are not in the
+the model. A sentence that states numbers is supported only if one such passage states them all
+(numbers cannot be paraphrased; "10." when the passage says 25 is flagged however short it is). Lexical support is cheap, deterministic and explainable ("these words are not in the
 source"); it cannot tell a paraphrase from an invention, so the threshold is lenient (half of the
 content words) and a flag means "check this sentence", not "this is false".
 """
@@ -18,11 +19,12 @@ MIN_WORDS = 2  # fewer content words than this: nothing to check ("Yes.", "Three
 
 
 def check_claims(answer: str, hits: Sequence[Hit]) -> list[Claim]:
-    from docent.core.qa import _CITE, _stems, parse_citations, sentences
+    from docent.core.qa import _CITE, _stems, numbers, parse_citations, sentences
 
     if not answer.strip():
         return []
     source_stems = [_stems(h.text) for h in hits]
+    source_numbers = [numbers(h.text) for h in hits]
     out: list[Claim] = []
     for a, b in sentences(answer) or [(0, len(answer))]:
         sentence = answer[a:b].strip()
@@ -30,9 +32,14 @@ def check_claims(answer: str, hits: Sequence[Hit]) -> list[Claim]:
             continue
         cited = parse_citations(sentence, len(hits))
         words = _stems(_CITE.sub(" ", sentence))
-        pool = [source_stems[n - 1] for n in cited] if cited else source_stems
-        support = max((len(words & st) / len(words) for st in pool), default=0.0) if words else 0.0
-        supported = None if len(words) < MIN_WORDS else support >= SUPPORTED_SHARE
+        pool = [n - 1 for n in cited] if cited else list(range(len(hits)))
+        support = max((len(words & source_stems[i]) / len(words) for i in pool), default=0.0) if words else 0.0
+        nums = numbers(sentence)
+        stated = not nums or any(nums <= source_numbers[i] for i in pool)
+        if len(words) < MIN_WORDS:
+            supported = None if not nums else stated
+        else:
+            supported = support >= SUPPORTED_SHARE and stated
         out.append(Claim(sentence, cited, support, supported))
     return out
 

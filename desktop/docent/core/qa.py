@@ -83,6 +83,21 @@ def _stems(text: str) -> set[str]:
     return {stem(w) for w in _WORD.findall(text.lower()) if w not in STOPWORDS and len(w) > 1}
 
 
+_NUMBER = re.compile(r"(?<![\w.])\d[\d,]*(?:\.\d+)?")
+
+
+def numbers(text: str) -> set[str]:
+    """The numbers a text states, normalised ("1,200" -> "1200", "91%" -> "91", "3.50" -> "3.50"),
+    citation markers left out. Numbers are what small models get wrong most often, and they
+    cannot be paraphrased: a number that is not in a source did not come from it."""
+    out = set()
+    for m in _NUMBER.finditer(_CITE.sub(" ", text)):
+        value = m.group().rstrip(",").replace(",", "")
+        if value:
+            out.add(value)
+    return out
+
+
 def relevance(question: str, hits: Sequence[Hit]) -> tuple[float, float]:
     """(best cosine similarity, share of the question's content words found in the top passages)."""
     if not hits:
@@ -272,6 +287,7 @@ def attribute(answer: str, hits: Sequence[Hit]) -> str:
     if not hits:
         return answer
     source_stems = [_stems(h.text) for h in hits]
+    source_numbers = [numbers(h.text) for h in hits]
     spans = sentences(answer) or [(0, len(answer))]
     out, pos = [], 0
     for a, b in spans:
@@ -281,12 +297,20 @@ def attribute(answer: str, hits: Sequence[Hit]) -> str:
         best = max(range(len(hits)), key=lambda i: support[i])
         cited = parse_citations(sentence, len(hits))
         fixed = sentence
+        nums = numbers(sentence)
+        # the sources that state every number of the sentence, best supported first
+        stating = sorted((i for i in range(len(hits)) if nums and nums <= source_numbers[i]),
+                         key=lambda i: -support[i]) if nums else []
         if cited:
             keep = [n for n in cited if support[n - 1] >= 0.6 * support[best] or support[n - 1] >= 0.5]
             if not keep and support[best] > 0:
                 keep = [best + 1]
+            if stating and not any(n - 1 in stating for n in keep):
+                keep = [stating[0] + 1]  # "27 days [1]" where only [2] says 27: the number decides
             if keep != cited:
                 fixed = _with_markers(_CITE.sub("", sentence), keep)
+        elif stating:
+            fixed = _with_markers(sentence, [stating[0] + 1])
         elif support[best] >= 0.3 and len(words) >= 2:
             fixed = _with_markers(sentence, [best + 1])
         out.append(answer[pos:a] + fixed)
