@@ -85,3 +85,27 @@ def test_an_unsupported_sentence_is_flagged_under_the_answer(qtbot: Any, tmp_pat
     qtbot.addWidget(plain)
     plain.show()
     assert not plain.unsupported.isVisible()
+
+
+def test_an_uncited_answer_shows_the_nearest_passages_and_a_declined_one_says_it_once(qtbot: Any) -> None:
+    from docent.core.chats import Passage, Turn
+    from docent.core.qa import NOT_FOUND
+    from docent.ui.widgets.turn import TurnWidget
+
+    near = [Passage(n, f"/docs/D{n}.pdf", n, f"p. {n}", f"Passage {n} text.") for n in (1, 2, 3, 4)]
+    uncited = Turn("How many species?", "10.", answered=True, citations=[], sources=near, unsupported=["10."])
+    widget = TurnWidget(uncited)
+    qtbot.addWidget(widget)
+    widget.show()
+    assert widget.answer.isVisible() and "10." in widget.answer.text()
+    assert widget.status.isVisible() and "cites no source" in widget.status.text()
+    assert widget.sources_label.text() == "Nearest passages" and len(widget.source_cards()) == 3
+    assert "not found in the passages" in widget.unsupported.text()  # not "the cited passages": none are
+
+    declined = Turn("What is the yacht tax in Mongolia?", NOT_FOUND, answered=False, sources=near)
+    widget = TurnWidget(declined)
+    qtbot.addWidget(widget)
+    widget.show()
+    assert not widget.answer.isVisible()  # the status line says it; the answer text would repeat it
+    assert widget.status.text() == "Not found in your documents — the nearest passages are below."
+    assert len(widget.source_cards()) == 3

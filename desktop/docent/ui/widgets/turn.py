@@ -194,7 +194,8 @@ class TurnWidget(QWidget):
         self.turn = turn
         self._sources = list(turn.sources)
         cited = {p.n for p in turn.citations}
-        if turn.answer:
+        declined = not turn.answered and not turn.cancelled and not turn.error
+        if turn.answer and not declined:  # a declined answer is said once, by the status line
             self.answer.setText(answer_html(turn.answer, cited or {p.n for p in turn.sources}))
             self.answer.show()
         else:
@@ -203,7 +204,8 @@ class TurnWidget(QWidget):
             n = len(turn.unsupported)
             quoted = "; ".join(f"“{html.escape(u)}”" for u in turn.unsupported)
             self.unsupported.setText(
-                f"⚠ {n} sentence{'s' if n > 1 else ''} not found in the cited passages — check "
+                f"⚠ {n} sentence{'s' if n > 1 else ''} not found in the "
+                f"{'cited ' if turn.citations else ''}passages — check "
                 f"{'them' if n > 1 else 'it'} against the sources: {quoted}")
             self.unsupported.show()
         else:
@@ -216,6 +218,8 @@ class TurnWidget(QWidget):
             status = "Stopped." if turn.answer else "Stopped before an answer was written."
         elif not turn.error and not turn.answered and turn.answer:
             status = "Not found in your documents" + (" — the nearest passages are below." if turn.sources else ".")
+        elif turn.answered and not turn.citations and not turn.error and turn.sources:
+            status = "This answer cites no source — check it against the nearest passages below."
         self.set_status(status)
         self._fill_sources(turn)
         self.actions.setVisible(not turn.error or bool(turn.answer))
@@ -235,7 +239,7 @@ class TurnWidget(QWidget):
             w = item.widget()
             if w is not None:
                 w.deleteLater()
-        passages = turn.citations or ([] if turn.answered else turn.sources[:3])
+        passages = turn.citations or turn.sources[:3]  # uncited or declined: the nearest passages
         self.sources_label.setText("Sources" if turn.citations else "Nearest passages")
         self.sources_label.setVisible(bool(passages))
         for p in passages:
