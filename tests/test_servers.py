@@ -333,3 +333,41 @@ def test_server_settings_are_validated() -> None:
     for bad in ("10.0.0.5:8000", "ftp://host:21", "http://host", "http://:8000", "http://h:99999"):
         problems = Settings(chroma_server=bad, llm_server=bad).validate()
         assert len(problems) == 2 and "Chroma server" in problems[0] and "model server" in problems[1], bad
+
+
+def _llama_server_binary() -> str | None:
+    return os.environ.get("DOCENT_LLAMA_SERVER") or shutil.which("llama-server")
+
+
+@pytest.mark.skipif(_llama_server_binary() is None,
+                    reason="llama.cpp's own llama-server is not installed (set DOCENT_LLAMA_SERVER to its path)")
+def test_llama_cpp_own_server(embedder, tmp_path: Path) -> None:  # noqa: ANN001
+    """llama.cpp's C++ `llama-server` (not in CI: it is built from llama.cpp's sources): it names
+    the file it serves and its context size. The same file answers through /v1/completions within
+    the server's context; another local model goes through the server's chat template."""
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    args = [str(_llama_server_binary()), "-m", str(chat_model_path("smollm2-135m-instruct")), "--host", "127.0.0.1",
+            "--port", str(port), "-c", "2048", "-t", "1"]
+    docgen.write_pdf(tmp_path / "docs" / "atlas.pdf", docgen.ATLAS_PAGES)
+    with netguard.allow(("127.0.0.1", port)):
+        proc = _start(args, f"{url}/v1/models", tmp_path / "llama-server.log")
+        try:
+            settings = Settings(**{**BASE.__dict__, "llm_server": url, "n_ctx": 4096})
+            with Library(tmp_path / "lib", settings, embedder=embedder) as lib:
+                run_index(lib, [tmp_path / "docs"])
+                model = lib.chat_model()
+                assert isinstance(model, RemoteChatModel) and model.same_model
+                assert model.server_ctx == 2048 and model.n_ctx == 2048  # the setting's 4096 would not fit
+                tokens, answer, _ = _ask(lib, QUESTION)
+                assert tokens and answer.answered and "Solberg" in answer.answer
+                assert answer.citations and answer.citations[0].page == 3
+
+                lib.set_settings(Settings(**{**settings.__dict__, "chat_model": "gemma3-270m"}))
+                model = lib.chat_model()
+                assert isinstance(model, RemoteChatModel) and not model.same_model and model.n_ctx < 2048
+                tokens, answer, _ = _ask(lib, QUESTION)
+                assert tokens and not answer.cancelled
+                assert answer.provenance.generation["model_server"].startswith(url)
+        finally:
+            _stop(proc)

@@ -8,7 +8,8 @@ budgets the prompt token by token and servers differ in how (and whether) they e
 file the server serves, this is exact. When the server serves another model (a 7B on the office's
 GPU; the laptop keeps only the small default), the server applies its own chat template through
 /v1/chat/completions, and the local tokenizer only estimates the prompt's size, with a margin
-(FOREIGN_BUDGET of the context size setting, which must not exceed the server's).
+(FOREIGN_BUDGET of the context size setting). llama-server reports its context size in its model
+list, and prompts are kept within it; with a server that does not, the setting must not exceed it.
 
 Generation streams from POST /v1/completions (or /v1/chat/completions) with stream=true (server-sent events) over urllib:
 no new dependency, and only the configured host is ever contacted. Cancel is checked between
@@ -63,8 +64,14 @@ class RemoteChatModel(ChatModel):
         # prompts rendered for the server's template: their tokens -> the chat messages they stand for
         self._messages: dict[str, list[dict[str, str]]] = {}
         self._by_tokens: dict[tuple[int, ...], list[dict[str, str]]] = {}
+        # llama-server says its context size (data[0].meta.n_ctx); a prompt budgeted beyond it would be refused
+        meta = models[0].get("meta") if models and isinstance(models[0], dict) else None
+        server_ctx = meta.get("n_ctx") if isinstance(meta, dict) else None
+        self.server_ctx = server_ctx if isinstance(server_ctx, int) and server_ctx > 0 else None
+        if self.server_ctx:
+            self.n_ctx = min(self.n_ctx, self.server_ctx)
         if not self.same_model:
-            self.n_ctx = max(512, int(settings.n_ctx * FOREIGN_BUDGET))
+            self.n_ctx = max(512, int(min(settings.n_ctx, self.server_ctx or settings.n_ctx) * FOREIGN_BUDGET))
             log.info("the model server at %s serves %s, not %s: it applies its own chat template",
                      self.url, self.server_model, self.path.name)
 
