@@ -224,7 +224,7 @@ def test_cli_asks_the_passphrase_on_a_terminal(tmp_path: Path) -> None:
     rc, out = _cli_on_a_terminal(["index", "--encrypt", str(docs)], data, [PASSPHRASE, PASSPHRASE + "x"])
     assert rc == 2 and "passphrases differ" in out and not data.exists(), out
     rc, out = _cli_on_a_terminal(["index", "--encrypt", str(docs)], data, [PASSPHRASE, PASSPHRASE])
-    assert rc == 0 and "Indexed 1 files" in out and PASSPHRASE not in out, out  # never echoed
+    assert rc == 0 and "Indexed 1 file " in out and PASSPHRASE not in out, out  # never echoed
     rc, out = _cli_on_a_terminal(["search", "astrolabes"], data, ["wrong"])
     assert rc == 2 and "wrong passphrase" in out, out
     rc, out = _cli_on_a_terminal(["search", "astrolabes"], data, [PASSPHRASE])

@@ -79,7 +79,7 @@ def test_a_scanned_pdf_is_indexed_by_ocr_with_its_page_numbers(tmp_path: Path, e
         assert (doc.status, doc.reason, doc.pages) == ("indexed", "", 3)
         notes = lib.catalog.notes(doc.id)
         assert "2 pages read by OCR" in notes
-        assert "1 of 3 pages have no text" in notes
+        assert "1 of 3 pages has no text (scanned?): page " in notes
 
         top = lib.search("who built the lighthouse on Karvik Island", top_k=1)[0]
         assert (top.path, top.page) == (str(scan), 3)

@@ -45,7 +45,8 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command")
 
     ix = sub.add_parser("index", help="index files and folders (recursively); unchanged files are skipped")
-    ix.add_argument("paths", nargs="+", type=Path)
+    ix.add_argument("paths", nargs="+", type=Path, metavar="PATH",
+                    help="PDF, Word (.docx), Markdown or text files, or folders to index with everything in them")
     ix.add_argument("--force", action="store_true", help="re-read every file even if unchanged")
     ix.add_argument("--rebuild", action="store_true", help="drop all vectors first (e.g. after switching embedder)")
     ix.add_argument("--json", action="store_true", help="print a JSON summary instead of text")
@@ -53,30 +54,31 @@ def _parser() -> argparse.ArgumentParser:
                     help="create the library encrypted (passphrase from $DOCENT_PASSPHRASE, else asked for)")
 
     ask = sub.add_parser("ask", help="answer a question from the indexed documents")
-    ask.add_argument("question")
+    ask.add_argument("question", help="the question, in quotes")
     ask.add_argument("--model", help="a .gguf chat model file (or a packaged model name)")
     ask.add_argument("--scope", action="append", default=[], help="only these files or folders (repeatable)")
     ask.add_argument("--sources", type=int, help="number of passages to give the model")
     ask.add_argument("--gpu-layers", type=int, help="layers to offload to the GPU (-1: all)")
     ask.add_argument("--ctx", type=int, help="context size in tokens")
-    ask.add_argument("--json", action="store_true")
+    ask.add_argument("--json", action="store_true", help="print the answer, citations and provenance as JSON")
     ask.add_argument("--whole", action="store_true",
                      help="read every part of the documents in scope (summary, comparison, list); "
                           "questions that ask for one are detected without it")
 
     se = sub.add_parser("search", help="show the passages that best match a query")
-    se.add_argument("query")
-    se.add_argument("--top-k", type=int, default=5)
-    se.add_argument("--mode", choices=["hybrid", "vector", "keyword"], default="hybrid")
-    se.add_argument("--scope", action="append", default=[])
-    se.add_argument("--json", action="store_true")
+    se.add_argument("query", help="words or a question, in quotes")
+    se.add_argument("--top-k", type=int, default=5, help="how many passages to show (default 5)")
+    se.add_argument("--mode", choices=["hybrid", "vector", "keyword"], default="hybrid",
+                    help="by meaning and words (hybrid, the default), by meaning only, or by words only")
+    se.add_argument("--scope", action="append", default=[], help="only these files or folders (repeatable)")
+    se.add_argument("--json", action="store_true", help="print the passages as JSON")
 
     st = sub.add_parser("status", help="list the documents in the library")
-    st.add_argument("--json", action="store_true")
+    st.add_argument("--json", action="store_true", help="print the documents as JSON")
 
     rm = sub.add_parser("remove", help="forget files or folders (the files themselves are not touched)")
-    rm.add_argument("paths", nargs="+", type=Path)
-    rm.add_argument("--json", action="store_true")
+    rm.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="indexed files or folders")
+    rm.add_argument("--json", action="store_true", help="print a JSON summary")
 
     mo = sub.add_parser("models", help="list the chat models and the embedder")
     mo.add_argument("--json", action="store_true")
@@ -86,7 +88,7 @@ def _parser() -> argparse.ArgumentParser:
     pp.add_argument("--json", action="store_true")
 
     st = sub.add_parser("settings", help="show or change this library's settings (GPU layers, servers, ...)")
-    st.add_argument("--json", action="store_true")
+    st.add_argument("--json", action="store_true", help="print the documents as JSON")
     st_sub = st.add_subparsers(dest="settings_command")
     st_set = st_sub.add_parser("set", help="set KEY VALUE [KEY VALUE ...]")
     st_set.add_argument("pairs", nargs="+", metavar="KEY VALUE")
@@ -217,7 +219,8 @@ def cmd_index(args: argparse.Namespace) -> int:
             for ev in lib.index(roots, cancel, force=args.force):
                 if isinstance(ev, ScanDone):
                     progress.line(
-                        f"{ev.total_files} files: {ev.to_index} to index, {ev.unchanged} unchanged", force=True
+                        f"{ev.total_files} file{'s' if ev.total_files != 1 else ''}: {ev.to_index} to index, "
+                        f"{ev.unchanged} unchanged", force=True
                     )
                 elif isinstance(ev, FileStarted):
                     progress.line(f"[{ev.index}/{ev.total}] {Path(ev.path).name}")
@@ -266,7 +269,7 @@ def cmd_index(args: argparse.Namespace) -> int:
         sys.stderr.write(f"  {status}: {path}: {reason}\n")
     rate = f", {summary.pages / summary.seconds:.1f} pages/s" if summary.pages and summary.seconds > 0 else ""
     print(
-        f"Indexed {summary.indexed} files ({summary.pages} pages, {summary.chunks} chunks) in {summary.seconds:.1f} s{rate}; "
+        f"Indexed {summary.indexed} file{'s' if summary.indexed != 1 else ''} ({summary.pages} pages, {summary.chunks} chunks) in {summary.seconds:.1f} s{rate}; "
         f"{summary.skipped} skipped, {summary.failed} failed, {summary.unchanged} unchanged, "
         f"{summary.removed} removed, {summary.renamed} moved."
     )

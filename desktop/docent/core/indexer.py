@@ -438,7 +438,9 @@ def _notes(empty_pages: list[int], warnings: list[str], pages: int) -> str:
     parts = []
     if empty_pages:
         shown = ", ".join(str(p) for p in empty_pages[:12]) + ("…" if len(empty_pages) > 12 else "")
-        parts.append(f"{len(empty_pages)} of {pages} pages have no text (scanned?): {shown}")
+        n = len(empty_pages)
+        parts.append(f"{n} of {pages} pages {'has' if n == 1 else 'have'} no text (scanned?): "
+                     f"page{'s' if n > 1 else ''} {shown}")
     parts.extend(warnings[:5])
     return "; ".join(parts)
 
