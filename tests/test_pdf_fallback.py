@@ -15,6 +15,7 @@ import pytest
 
 import docgen
 from docent.core.extract import ExtractError, extract
+from docent.core.extract.pdf import PASSWORD_REASON
 from docent.core.extract.worker import ProcessExtractor
 
 MESSY = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "messy"
@@ -113,7 +114,7 @@ def test_the_fallback_changes_no_answer_for_what_neither_can_read(tmp_path: Path
     secret = docgen.write_encrypted_pdf(tmp_path / "secret.pdf", ["Launch codes."], user_password="secret")
     with pytest.raises(ExtractError) as info:
         extract(secret)
-    assert (info.value.status, info.value.reason) == ("skipped", "password-protected")
+    assert (info.value.status, info.value.reason) == ("skipped", PASSWORD_REASON)
     junk = docgen.write_random_bytes(tmp_path / "junk.pdf")
     with pytest.raises(ExtractError, match="not a PDF"):
         extract(junk)

@@ -172,7 +172,8 @@ def open_reader(path: Path) -> object:
     return reader
 
 
-PASSWORD_REASON = "password-protected"
+PASSWORD_REASON = ("password-protected PDF (it opens only with its password): save a copy without the password, "
+                   "e.g. print it to PDF from a viewer that has the password, and index that")
 SCANNED_REASON = "no text (scanned?)"  # how the reason for a PDF whose pages have no text layer starts
 
 # pypdf's messages for damaged files → what a user can understand (first match wins)
