@@ -302,7 +302,8 @@ def cmd_status(args: argparse.Namespace) -> int:
     counts: dict[str, int] = {}
     for d in docs:
         counts[d.status] = counts.get(d.status, 0) + 1
-        detail = f"{d.pages} pages, {d.chunks} chunks" if d.status == "indexed" else d.reason
+        pages = f"{d.pages} page{'s' if d.pages != 1 else ''}, " if d.pages else ""  # Word, Markdown: no pages
+        detail = f"{pages}{d.chunks} passage{'s' if d.chunks != 1 else ''}" if d.status == "indexed" else d.reason
         extra = f" ({notes[d.id]})" if notes[d.id] else ""
         print(f"{d.status:8} {d.path}  — {detail}{extra}")
     print(", ".join(f"{n} {s}" for s, n in sorted(counts.items())))

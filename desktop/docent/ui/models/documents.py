@@ -22,7 +22,7 @@ STATUS_ROLE = Qt.ItemDataRole.UserRole + 3
 SORT_ROLE = Qt.ItemDataRole.UserRole + 4
 FILTER_ROLE = Qt.ItemDataRole.UserRole + 5
 
-COLUMNS = ("Name", "Status", "Pages", "Chunks")
+COLUMNS = ("Name", "Status", "Pages", "Passages")
 
 
 def _under(path: str, folder: str) -> bool:

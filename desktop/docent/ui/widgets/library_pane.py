@@ -122,7 +122,7 @@ class LibraryPane(QWidget):
         header.setSectionResizeMode(3, QHeaderView.ResizeMode.Fixed)
         metrics = header.fontMetrics()
         header.resizeSection(2, metrics.horizontalAdvance("Pages") + 16)
-        header.resizeSection(3, metrics.horizontalAdvance("Chunks") + 16)
+        header.resizeSection(3, metrics.horizontalAdvance("Passages") + 16)
         header.resizeSection(1, 120)
         self.tree.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.tree.setIndentation(16)
