@@ -269,8 +269,10 @@ class MainWindow(LibraryActions, DialogActions, QMainWindow):
         self.library_pane.update_progress(p)
 
     def _update_chat_state(self) -> None:
-        indexed = sum(1 for r in self.library.rows.values() if r.status == "indexed")
-        self.chat_pane.set_library_state(indexed, bool(self.library.roots), self.library.indexing)
+        done = sorted((r for r in self.library.rows.values() if r.status == "indexed"),
+                      key=lambda r: -(r.indexed_at or 0))  # the latest first: what the user just added
+        titles = [Path(r.path).stem.replace("_", " ") for r in done[:2]]
+        self.chat_pane.set_library_state(len(done), bool(self.library.roots), self.library.indexing, titles)
 
     def add_folder_dialog(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Add a folder to the library", str(Path.home()))

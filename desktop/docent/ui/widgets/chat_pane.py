@@ -3,6 +3,7 @@ says what to do, and the question box (Enter asks, Shift+Enter starts a new line
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 from typing import Sequence
 
@@ -75,6 +76,7 @@ class ChatPane(QWidget):
         self.turns: list[TurnWidget] = []
         self._busy = False
         self._docs = 0
+        self._titles: list[str] = []
         self._has_roots = False
         self._indexing = False
         self._waiting_for_index = False
@@ -208,9 +210,22 @@ class ChatPane(QWidget):
         v.addStretch(2)
         return frame
 
-    def set_library_state(self, indexed_docs: int, has_roots: bool, indexing: bool) -> None:
+    def set_library_state(self, indexed_docs: int, has_roots: bool, indexing: bool,
+                          titles: Sequence[str] = ()) -> None:
+        """`titles`: a few indexed documents' names, for examples that fit this library."""
         self._docs, self._has_roots, self._indexing = indexed_docs, has_roots, indexing
+        self._titles = list(titles)
         self._update_welcome()
+
+    def _examples(self) -> str:
+        """Two example questions from the user's own documents: a summary of one, and a comparison
+        of two (both read the whole documents, and cite them); generic ones without titles."""
+        t = [html.escape(x) for x in self._titles]
+        if len(t) >= 2:
+            return f"<i>“Summarize {t[0]}”</i> or <i>“Compare {t[0]} and {t[1]}”</i>"
+        if t:
+            return f"<i>“Summarize {t[0]}”</i> or <i>“List the dates in {t[0]}”</i>"
+        return "<i>“What is the notice period?”</i> or <i>“Who approves remote work?”</i>"
 
     def _update_welcome(self) -> None:
         if self.turns:
@@ -239,7 +254,7 @@ class ChatPane(QWidget):
             n = self._docs
             self.welcome_title.setText(f"Ask anything about your {n} document{'s' if n != 1 else ''}")
             self.welcome_body.setText(
-                "<p>For example: <i>“What is the notice period?”</i> or <i>“Who approves remote work?”</i><br>"
+                f"<p>For example: {self._examples()}.<br>"
                 "Click a [number] in an answer to see the passage it comes from.</p>"
             )
 
