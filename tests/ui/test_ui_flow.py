@@ -58,9 +58,9 @@ def test_add_index_ask_open_citation_and_restart(make_window: Any, qtbot: Any, t
     assert (pdf_row.pages, pdf_row.chunks > 0) == (3, True)
     assert "2 documents indexed" in w.library_pane.summary.text()
     assert "Ask anything about your 2 documents" in w.chat_pane.welcome_title.text()
-    # the examples come from the user's own files (Summarize / Compare read the whole documents)
+    # the examples come from the user's own files (both read the named documents whole)
     body = w.chat_pane.welcome_body.text()
-    assert "Summarize " in body and "Compare " in body
+    assert "Summarize " in body and "List the main points of " in body
     assert "Orion Handbook" in body  # Orion_Handbook.pdf, by the words of its name
     assert "notice period" not in body
 

@@ -218,13 +218,12 @@ class ChatPane(QWidget):
         self._update_welcome()
 
     def _examples(self) -> str:
-        """Two example questions from the user's own documents: a summary of one, and a comparison
-        of two (both read the whole documents, and cite them); generic ones without titles."""
+        """Two example questions from the user's own documents, which read the named documents whole
+        and cite them (a comparison of two unrelated files makes a poor first example); generic
+        ones without titles."""
         t = [html.escape(x) for x in self._titles]
-        if len(t) >= 2:
-            return f"<i>“Summarize {t[0]}”</i> or <i>“Compare {t[0]} and {t[1]}”</i>"
         if t:
-            return f"<i>“Summarize {t[0]}”</i> or <i>“List the dates in {t[0]}”</i>"
+            return f"<i>“Summarize {t[0]}”</i> or <i>“List the main points of {t[-1]}”</i>"
         return "<i>“What is the notice period?”</i> or <i>“Who approves remote work?”</i>"
 
     def _update_welcome(self) -> None:
