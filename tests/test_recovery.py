@@ -142,6 +142,36 @@ def test_orphan_vectors_are_removed_on_reopen(tmp_path: Path, embedder) -> None:
         assert_consistent(lib)
 
 
+def test_missing_vectors_are_embedded_again_and_never_empty_the_library(tmp_path: Path, embedder) -> None:  # noqa: ANN001
+    """The vector store emptied behind the catalog's back (a server collection deleted, a store
+    folder replaced): the documents stay in the library, keyword search still finds them, and the
+    next index embeds them again."""
+    docs = tmp_path / "docs"
+    _documents(docs, 3)
+    data = tmp_path / "lib"
+    with Library(data, embedder=embedder) as lib:
+        run_index(lib, [docs])
+        ids = lib.store.all_ids()
+        for doc in lib.documents():
+            lib.store.delete_document(doc.id)  # every vector gone
+        assert lib.store.count() == 0 and lib.catalog.chunk_count() == len(ids)
+    with Library(data, embedder=embedder) as lib:
+        _ = lib.store
+        assert lib.recovered == 3
+        assert len(lib.documents()) == 3 and lib.catalog.chunk_count() == len(ids)  # nothing forgotten
+        from docent.core.search import SearchParams
+
+        hits = lib.search("ferry to Holm", 3, [], SearchParams(mode="keyword"))  # the keyword index is intact
+        assert hits and hits[0].path.endswith("c_short.pdf")
+        _, done = run_index(lib, [docs])
+        assert done.indexed == 3 and done.unchanged == 0  # embedded again
+        assert lib.store.count() == lib.catalog.chunk_count() > 0
+        assert_consistent(lib)
+    with Library(data, embedder=embedder) as lib:  # and nothing more to repair
+        _ = lib.store
+        assert lib.recovered == 0
+
+
 # ---- the data-folder lock ------------------------------------------------------------------------
 def test_second_library_on_the_same_folder_is_refused(tmp_path: Path, embedder) -> None:  # noqa: ANN001
     data = tmp_path / "lib"

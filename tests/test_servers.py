@@ -267,6 +267,36 @@ def test_a_library_moves_its_vectors_to_the_server_and_back_without_re_embedding
         assert lib.vectors_moved == 0
 
 
+def test_the_same_server_under_another_address_keeps_the_library(
+        servers, counting_embedder, tmp_path: Path) -> None:  # noqa: ANN001
+    """http://127.0.0.1:PORT, then http://localhost:PORT/ (the same `chroma run`): nothing is
+    copied, nothing deleted, nothing embedded again. (It once "moved" the collection onto itself,
+    deleted it as the old one, and the recovery then emptied the catalog.)"""
+    docgen.write_pdf(tmp_path / "docs" / "atlas.pdf", docgen.ATLAS_PAGES)
+    shared = Settings(**{**BASE.__dict__, "chroma_server": servers["chroma"]})
+    with Library(tmp_path / "lib", shared, embedder=counting_embedder) as lib:
+        run_index(lib, [tmp_path / "docs"])
+        ids = lib.store.all_ids()
+        name = f"docent-{lib.catalog.get_meta('library_id')}"
+    assert ids and name in _collections(servers)
+    assert Settings(chroma_server=servers["chroma"] + "/").chroma_server == servers["chroma"]  # one spelling
+
+    alias = f"http://localhost:{servers['cport']}/"
+    counting_embedder.reset()
+    with netguard.allow(("localhost", servers["cport"])):
+        with Library(tmp_path / "lib", Settings(**{**shared.__dict__, "chroma_server": alias}),
+                     embedder=counting_embedder) as lib:
+            assert lib.store.all_ids() == ids and lib.vectors_moved == 0 and lib.recovered == 0
+            assert counting_embedder.texts == 0 and len(lib.documents()) == 1
+            assert lib.catalog.get_meta(VECTORS_AT) == alias.rstrip("/")
+            top = lib.search(QUESTION)[0]
+            assert top.page == 3 and "Solberg" in top.text
+        assert name in _collections(servers)
+        with Library(tmp_path / "lib", shared, embedder=counting_embedder) as lib:  # back to the first spelling
+            assert lib.store.all_ids() == ids and lib.vectors_moved == 0 and len(lib.documents()) == 1
+    assert name in _collections(servers)
+
+
 def _collections(servers) -> set[str]:  # noqa: ANN001
     import chromadb
 

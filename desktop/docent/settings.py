@@ -41,6 +41,13 @@ class Settings:
     chroma_server: str = ""
     llm_server: str = ""
 
+    def __post_init__(self) -> None:
+        # one spelling per server: "http://10.0.0.5:8000/" and "http://10.0.0.5:8000" are one server
+        for name in ("chroma_server", "llm_server"):
+            value = getattr(self, name)
+            if isinstance(value, str) and value != normalize_server_url(value):
+                object.__setattr__(self, name, normalize_server_url(value))
+
     @property
     def audit_enabled(self) -> bool:
         return self.audit_log if self.audit_log is not None else self.profile == "office"
@@ -78,6 +85,21 @@ class Settings:
         return problems
 
 
+def normalize_server_url(url: str) -> str:
+    """One spelling per server address: no surrounding spaces, no trailing slash, the scheme and
+    host in lower case ("HTTP://Chroma.local:8000/" -> "http://chroma.local:8000")."""
+    url = url.strip().rstrip("/")
+    if "://" not in url:
+        return url
+    from urllib.parse import urlsplit, urlunsplit
+
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url
+    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path.rstrip("/"), parts.query, parts.fragment))
+
+
 def server_url_problem(url: str) -> str:
     """'' when `url` is empty (no server) or an http(s) URL with a host and a port; else why not."""
     if not url:
@@ -87,8 +109,9 @@ def server_url_problem(url: str) -> str:
     try:
         parts = urlsplit(url)
         port = parts.port
-    except ValueError as exc:
-        return f"{url!r} is not a valid URL ({exc})"
+    except ValueError:
+        return (f"{url!r} is not a valid server address: it must be http:// or https://, a host and a port "
+                "number, e.g. http://10.0.0.5:8000")
     if parts.scheme not in ("http", "https") or not parts.hostname or port is None:
         return f"{url!r} must be an http:// or https:// URL with a host and a port, e.g. http://10.0.0.5:8000"
     if parts.query or parts.fragment or parts.username:

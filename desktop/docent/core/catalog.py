@@ -344,6 +344,11 @@ class Catalog:
     def mark(self, doc_id: int, status: str) -> None:
         self._db.execute("UPDATE documents SET status=? WHERE id=?", (status, doc_id))
 
+    def forget_vectors(self, doc_id: int) -> None:
+        """The document's vectors are missing: the next sync embeds it again (its catalog entry,
+        passages and keyword index stay, so nothing the user sees is lost meanwhile)."""
+        self._db.execute("UPDATE documents SET embedder_id='' WHERE id=?", (doc_id,))
+
     def delete_document(self, doc_id: int) -> None:
         with self._tx():
             self._db.execute("DELETE FROM chunks WHERE doc_id=?", (doc_id,))

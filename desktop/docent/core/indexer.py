@@ -280,12 +280,14 @@ class Indexer:
                 self.store.delete_ids(sorted(orphans))
                 repaired += 1
             if self.store.count() != self.catalog.chunk_count():
-                # chunks whose vectors are missing: redo those documents
+                # Chunks whose vectors are missing: those documents are embedded again by the next
+                # sync. They are not forgotten: a store emptied or replaced (a server reset, the
+                # wrong collection) must not empty the library too.
                 have = self.store.all_ids()
                 for doc in self.catalog.in_status("indexed"):
-                    if not self.catalog.chunk_ids(doc.id) <= have:
+                    if doc.embedder_id and not self.catalog.chunk_ids(doc.id) <= have:
                         self.store.delete_document(doc.id)
-                        self.catalog.delete_document(doc.id)
+                        self.catalog.forget_vectors(doc.id)
                         repaired += 1
         return repaired
 

@@ -171,8 +171,12 @@ class Library:
         (this computer or the previous server) to where the settings now say, so nothing is
         re-embedded. The new place is recorded only once the copy is complete: a copy interrupted
         at any point is done again at the next open."""
+        from docent.settings import normalize_server_url
+
         was = self.catalog.get_meta(VECTORS_AT)
-        if was == server:
+        if was is not None and normalize_server_url(was) == normalize_server_url(server):
+            if was != server:
+                self.catalog.set_meta(VECTORS_AT, server)
             return
         if was is None or not self.catalog.documents():  # a new (or empty) library: nothing to move
             self.catalog.set_meta(VECTORS_AT, server)
@@ -187,12 +191,18 @@ class Library:
                 f"Make it reachable, set the Chroma server back to {was or 'empty (this computer)'}, or rebuild "
                 "the vectors where they are now (docent index --rebuild PATH...)."
             ) from exc
+        same = bool(was) and bool(server) and old.identity != "" and old.identity == store.identity
         try:
-            log.info("moving this library's vectors from %s to %s", there, here)
-            self.vectors_moved = store.copy_from(old)
+            if same:  # the same server under another address: nothing to copy, and nothing to delete
+                log.info("%s and %s are the same collection: no move", there, here)
+            else:
+                log.info("moving this library's vectors from %s to %s", there, here)
+                self.vectors_moved = store.copy_from(old)
         finally:
             old.detach()
         self.catalog.set_meta(VECTORS_AT, server)
+        if same:
+            return
         log.info("moved %d vectors from %s to %s", self.vectors_moved, there, here)
         if not server:
             from docent.core.libraries import REMOTE_VECTORS_FILE

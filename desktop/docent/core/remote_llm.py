@@ -49,7 +49,7 @@ class RemoteChatModel(ChatModel):
 
     def __init__(self, url: str, path: Path, settings: LLMSettings = LLMSettings()) -> None:
         super().__init__(path, settings, vocab_only=True)
-        self.url = url.rstrip("/")
+        self.url = url.rstrip("/").removesuffix("/v1")  # "http://host:8080/v1", as OpenAI clients write it
         self._opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never via a proxy
         try:
             with self._opener.open(self.url + "/v1/models", timeout=CONNECT_TIMEOUT) as resp:

@@ -103,6 +103,12 @@ class VectorStore:
             raise StoreError(f"cannot open {where}: {exc}.{hint}") from exc
         self._count: int | None = None
 
+    @property
+    def identity(self) -> str:
+        """Chroma's own id of the collection: two stores with the same identity are one collection,
+        whatever URLs reached it (http://127.0.0.1:8000 and http://localhost:8000/)."""
+        return str(getattr(self._col, "id", "") or "")
+
     def count(self) -> int:
         # Asked before every query; only this process writes the store (the data-dir lock).
         if self._count is None:
