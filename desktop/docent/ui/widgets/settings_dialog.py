@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 from dataclasses import replace
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -16,11 +16,13 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QDoubleSpinBox,
     QFormLayout,
+    QFrame,
     QGroupBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
+    QScrollArea,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -47,7 +49,17 @@ class SettingsDialog(QDialog):
         self.setMinimumWidth(520)
         self.original = settings
         self.gpu_supported = gpu_supported
-        layout = QVBoxLayout(self)
+        outer = QVBoxLayout(self)
+        # the groups scroll when the screen is short (a 768-pixel laptop); problems and buttons stay put
+        content = QWidget()
+        layout = QVBoxLayout(content)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.scroll = QScrollArea()
+        self.scroll.setWidget(content)
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        outer.addWidget(self.scroll, 1)
 
         model = QGroupBox("Answers")
         form = QFormLayout(model)
@@ -130,7 +142,7 @@ class SettingsDialog(QDialog):
 
         encrypted = bool(data_dir) and is_encrypted(Path(data_dir))
         self.encryption = QLabel(f"Yes. {WHAT_IS_ENCRYPTED}" if encrypted else
-                                 "No. Library › Change passphrase… encrypts it; Library › New library… creates an encrypted one.")
+                                 "No (Library › Change passphrase… encrypts it).")
         self.encryption.setObjectName("hint")
         self.encryption.setWordWrap(True)
         dform.addRow("Encrypted:", self.encryption)
@@ -163,22 +175,30 @@ class SettingsDialog(QDialog):
         office = QGroupBox("Office servers (optional)")
         oform = QFormLayout(office)
         self.chroma_server = QLineEdit()
-        self.chroma_server.setPlaceholderText("empty: vectors on this computer — e.g. http://10.0.0.5:8000")
-        self.chroma_server.setToolTip("A shared Chroma server (started with `chroma run`) for a team library. "
-                                      "Only this address is contacted.")
+        self.chroma_server.setPlaceholderText("empty: on this computer; e.g. http://10.0.0.5:8000")
+        self.chroma_server.setToolTip("A shared Chroma server (started with “chroma run”) for a team library. "
+                                      "Only this address is contacted. The library's vectors move there (and "
+                                      "back, when cleared) the next time it is used; nothing is embedded again.")
         oform.addRow("Chroma server:", self.chroma_server)
         self.llm_server = QLineEdit()
-        self.llm_server.setPlaceholderText("empty: the model runs on this computer — e.g. http://10.0.0.6:8080")
-        self.llm_server.setToolTip("A shared llama.cpp server (llama-server, OpenAI-compatible) serving the same "
-                                   "model file as the chat model setting. Only this address is contacted.")
+        self.llm_server.setPlaceholderText("empty: on this computer; e.g. http://10.0.0.6:8080")
+        self.llm_server.setToolTip("A shared llama.cpp server (llama-server or llama_cpp.server, OpenAI-compatible) "
+                                   "that writes the answers. Only this address is contacted. Keep the context size "
+                                   "above no larger than the server's.")
         oform.addRow("Model server:", self.llm_server)
+        self.office_note = QLabel("A new Chroma server receives this library's vectors the next time it is used; "
+                                  "nothing is embedded again.")
+        self.office_note.setObjectName("hint")
+        self.office_note.setWordWrap(True)
+        oform.addRow("", self.office_note)
         layout.addWidget(office)
 
         self.problems = QLabel("")
         self.problems.setObjectName("turnError")
         self.problems.setWordWrap(True)
-        self.problems.hide()
-        layout.addWidget(self.problems)
+        # room for two lines kept: the buttons do not jump under the pointer as problems come and go
+        self.problems.setMinimumHeight(2 * self.problems.fontMetrics().lineSpacing() + 4)
+        outer.addWidget(self.problems)
 
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
@@ -191,7 +211,7 @@ class SettingsDialog(QDialog):
                                       profile=self.original.profile, audit_log=self.original.audit_log,
                                       audit_retention_days=self.original.audit_retention_days,
                                       chroma_server=self.original.chroma_server, llm_server=self.original.llm_server)))
-        layout.addWidget(self.buttons)
+        outer.addWidget(self.buttons)
 
         self.load(settings)
         for spin in (self.gpu_layers, self.threads, self.n_ctx, self.max_tokens, self.sources, self.chunk, self.overlap):
@@ -206,7 +226,14 @@ class SettingsDialog(QDialog):
         self._audit_changed()
         self.set_gpu_supported(gpu_supported)
         self.gpu_note.setMinimumHeight(self.gpu_note.sizeHint().height())  # two lines, never clipped
-        self.adjustSize()
+        for label in (self.encryption, self.office_note):  # wrapped labels in a form: a set width, full height
+            label.setMinimumWidth(340)
+            label.setMinimumHeight(label.heightForWidth(340))
+        screen = self.screen().availableGeometry() if self.screen() is not None else None
+        want = (content.sizeHint().height() + self.problems.minimumHeight() + self.buttons.sizeHint().height()
+                + 4 * outer.spacing() + outer.contentsMargins().top() + outer.contentsMargins().bottom())
+        height = min(want, screen.height() - 60) if screen is not None else want
+        self.resize(max(self.minimumWidth(), content.sizeHint().width() + 24), height)
 
     # ---- values -------------------------------------------------------------------------------
     def load(self, s: Settings) -> None:
@@ -292,7 +319,6 @@ class SettingsDialog(QDialog):
         if s.chunk_overlap >= s.chunk_tokens // 2:
             self.overlap.setToolTip(f"Must be under {s.chunk_tokens // 2} tokens (half the passage size)")
         self.problems.setText("\n".join("• " + p[0].upper() + p[1:] + "." for p in problems))
-        self.problems.setVisible(bool(problems))
         self.buttons.button(QDialogButtonBox.StandardButton.Save).setEnabled(not problems)
         self.chunk_note.setVisible(
             (s.chunk_tokens, s.chunk_overlap) != (self.original.chunk_tokens, self.original.chunk_overlap))
