@@ -297,6 +297,32 @@ def test_the_same_server_under_another_address_keeps_the_library(
     assert name in _collections(servers)
 
 
+def test_a_chroma_server_that_stops_gives_a_clear_error(embedder, tmp_path: Path) -> None:  # noqa: ANN001
+    """The server goes away while the library is open: searching and asking say which server and
+    what to do (in the window this was an 'Unexpected error (ConnectError …)')."""
+    chroma = shutil.which("chroma", path=str(VENV_BIN)) or shutil.which("chroma")
+    if chroma is None:
+        pytest.skip("the `chroma` command (Chroma's server) is not installed")
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    docgen.write_pdf(tmp_path / "docs" / "atlas.pdf", docgen.ATLAS_PAGES)
+    with netguard.allow(("127.0.0.1", port)):
+        proc = _start([chroma, "run", "--path", str(tmp_path / "chroma"), "--host", "127.0.0.1", "--port", str(port)],
+                      f"{url}/api/v2/heartbeat", tmp_path / "chroma.log")
+        try:
+            with Library(tmp_path / "lib", Settings(**{**BASE.__dict__, "chroma_server": url}), embedder=embedder) as lib:
+                run_index(lib, [tmp_path / "docs"])
+                assert lib.search(QUESTION)[0].page == 3
+                _stop(proc)
+                with pytest.raises(StoreError) as info:
+                    lib.search(QUESTION)
+                message = str(info.value)
+                assert f"the shared Chroma server at {url} did not answer" in message
+                assert "Settings › Office servers" in message and "Are you sure" not in message
+        finally:
+            _stop(proc)
+
+
 def _collections(servers) -> set[str]:  # noqa: ANN001
     import chromadb
 

@@ -81,14 +81,14 @@ def _parser() -> argparse.ArgumentParser:
     rm.add_argument("--json", action="store_true", help="print a JSON summary")
 
     mo = sub.add_parser("models", help="list the chat models and the embedder")
-    mo.add_argument("--json", action="store_true")
+    mo.add_argument("--json", action="store_true", help="print the result as JSON")
 
     pp = sub.add_parser("passphrase", help="change the library's passphrase, or encrypt a plain library "
                                             "(old from $DOCENT_PASSPHRASE, new from $DOCENT_NEW_PASSPHRASE, else asked)")
-    pp.add_argument("--json", action="store_true")
+    pp.add_argument("--json", action="store_true", help="print the result as JSON")
 
     st = sub.add_parser("settings", help="show or change this library's settings (GPU layers, servers, ...)")
-    st.add_argument("--json", action="store_true", help="print the documents as JSON")
+    st.add_argument("--json", action="store_true", help="print the settings as JSON")
     st_sub = st.add_subparsers(dest="settings_command")
     st_set = st_sub.add_parser("set", help="set KEY VALUE [KEY VALUE ...]")
     st_set.add_argument("pairs", nargs="+", metavar="KEY VALUE")
@@ -100,23 +100,23 @@ def _parser() -> argparse.ArgumentParser:
     au = sub.add_parser("audit", help="the audit trail of questions asked in this library")
     au_sub = au.add_subparsers(dest="audit_command", required=True)
     av = au_sub.add_parser("verify", help="check that no record was edited, removed or added (exit 1 if one was)")
-    av.add_argument("--json", action="store_true")
+    av.add_argument("--json", action="store_true", help="print the result as JSON")
     ae = au_sub.add_parser("export", help="write the audit records to a CSV file")
     ae.add_argument("--csv", required=True, type=Path, metavar="FILE")
-    ae.add_argument("--json", action="store_true")
+    ae.add_argument("--json", action="store_true", help="print the result as JSON")
     ap = au_sub.add_parser("prune", help="drop the records older than the retention period now")
-    ap.add_argument("--json", action="store_true")
+    ap.add_argument("--json", action="store_true", help="print the result as JSON")
     ac = au_sub.add_parser("config", help="show or change the profile, the audit log and its retention")
     ac.add_argument("--profile", choices=["personal", "office"])
     ac.add_argument("--log", choices=["on", "off", "auto"], help="auto: on in the office profile")
     ac.add_argument("--retention-days", type=int, help="0 keeps records forever")
-    ac.add_argument("--json", action="store_true")
+    ac.add_argument("--json", action="store_true", help="print the result as JSON")
 
     do = sub.add_parser("doctor", help="check this installation; --privacy runs the privacy self-test")
     do.add_argument("--privacy", action="store_true",
                     help="index and ask on the sample documents with every network call intercepted")
     do.add_argument("--keep", action="store_true", help="keep the self-test's temporary library folder")
-    do.add_argument("--json", action="store_true")
+    do.add_argument("--json", action="store_true", help="print the result as JSON")
     return p
 
 

@@ -109,3 +109,17 @@ def test_an_uncited_answer_shows_the_nearest_passages_and_a_declined_one_says_it
     assert not widget.answer.isVisible()  # the status line says it; the answer text would repeat it
     assert widget.status.text() == "Not found in your documents — the nearest passages are below."
     assert len(widget.source_cards()) == 3
+
+
+def test_the_turn_names_the_model_that_wrote_the_answer() -> None:
+    from docent.ui.controllers.chat import answered_by
+
+    served = {"model_used": True, "generation": {
+        "model_server": "http://10.0.0.6:8080 (/srv/models/SmolLM2-135M-Instruct.Q4_1.gguf)"}}
+    assert answered_by("Gemma 3 270M", served, "http://10.0.0.6:8080") == "SmolLM2-135M-Instruct.Q4_1 on 10.0.0.6:8080"
+    same_file = {"model_used": True, "generation": {}}
+    assert answered_by("SmolLM2 135M Instruct", same_file, "http://10.0.0.6:8080") == \
+        "SmolLM2 135M Instruct on 10.0.0.6:8080"
+    assert answered_by("Gemma 3 270M", same_file, "") == "Gemma 3 270M"
+    declined = {"model_used": False, "generation": {}}
+    assert answered_by("Gemma 3 270M", declined, "http://10.0.0.6:8080") == "Gemma 3 270M"

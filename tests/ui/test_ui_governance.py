@@ -157,3 +157,17 @@ def test_privacy_self_test_shows_an_attempted_connection(make_window: Any, qtbot
     top = dialog.files.topLevelItem(0)
     assert top.text(2) == "NETWORK" and "127.0.0.1" in top.text(4)
     dialog.reject()
+
+
+def test_why_this_answer_names_the_model_on_the_office_server(qtbot: Any) -> None:
+    from docent.ui.widgets.provenance import ProvenanceDialog
+
+    prov = {"model_path": "http://10.0.0.6:8080 (/srv/models/SmolLM2-135M-Instruct.Q4_1.gguf)", "model_used": True,
+            "model_sha256": None, "quantization": None, "embedder": "minilm", "passages": [], "retrieval": {},
+            "generation": {"model_server": "http://10.0.0.6:8080 (/srv/models/SmolLM2-135M-Instruct.Q4_1.gguf)"},
+            "timings": {}}
+    dialog = ProvenanceDialog(prov, "Who built the lighthouse?")
+    qtbot.addWidget(dialog)
+    assert dialog.model_name.text() == "SmolLM2-135M-Instruct.Q4_1.gguf on the server http://10.0.0.6:8080"
+    assert dialog.quantization.text() == "on the server"
+    assert "on the server" in dialog.sha256.placeholderText() and dialog.sha256.text() == ""

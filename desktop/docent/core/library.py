@@ -135,7 +135,8 @@ class Library:
                 log.info("repaired %d documents left half-done by an interrupted run", self.recovered)
         return self._store
 
-    def _open_vectors(self, server: str, embedder_id: str, dim: int, note: bool = True) -> VectorStore:
+    def _open_vectors(self, server: str, embedder_id: str, dim: int, note: bool = True,
+                      way_out: bool = True) -> VectorStore:
         """The vectors on this computer (server "") or in this library's own collection on a shared
         `chroma run` server, named by the library's id."""
         if not server:
@@ -149,7 +150,7 @@ class Library:
             library_id = uuid.uuid4().hex
             self.catalog.set_meta("library_id", library_id)
         store = VectorStore(self.dir / VECTORS_DIR, embedder_id, dim, server=server,
-                            collection=remote_collection_name(library_id))
+                            collection=remote_collection_name(library_id), way_out=way_out)
         if note:
             self._note_remote(server, remote_collection_name(library_id))
         return store
@@ -184,7 +185,7 @@ class Library:
         here = f"the Chroma server at {server}" if server else "this computer"
         there = f"the Chroma server at {was}" if was else "this computer"
         try:
-            old = self._open_vectors(was, embedder_id, dim, note=False)
+            old = self._open_vectors(was, embedder_id, dim, note=False, way_out=False)
         except DocentError as exc:
             raise StoreError(
                 f"this library's vectors are on {there}, which cannot be opened to move them to {here} ({exc}). "

@@ -166,6 +166,7 @@ class RemoteChatModel(ChatModel):
         except Exception:  # pragma: no cover - the connect timeout then applies to reads too
             pass
         finished = False
+        received = False
         try:
             while not cancel.cancelled:
                 try:
@@ -188,10 +189,17 @@ class RemoteChatModel(ChatModel):
                 delta = choice.get("delta")  # chat completions stream deltas; completions stream text
                 piece = (delta.get("content") if isinstance(delta, dict) else choice.get("text")) or ""
                 if piece:
+                    received = True
                     yield piece
                 if choice.get("finish_reason"):
                     finished = True  # some servers end without [DONE]
             if not finished and not cancel.cancelled:
+                if not received:  # a server that is up but drops a prompt it cannot take
+                    raise ModelError(
+                        f"the shared model server at {self.url} closed the connection without answering. If it is "
+                        f"running, the prompt may not fit its context: Docent's context size is {self.n_ctx} tokens "
+                        "(Settings › Context size); set it no larger than the server's (its -c / --n_ctx)."
+                    )
                 raise ModelError(self._stopped("the connection closed before the answer was complete"))
         finally:
             resp.close()

@@ -57,11 +57,46 @@ def discard_remote(server: str, collection: str) -> None:
                          "Is it running and reachable?") from exc
 
 
+WAY_OUT = "Check that it is running, or clear the Chroma server setting (Settings › Office servers) to work on this computer."
+
+
+def _reason(exc: BaseException) -> str:
+    """Chroma's message without its own question ("Are you sure it is running?")."""
+    text = str(exc).replace("Are you sure it is running?", "").strip().rstrip(".").strip()
+    return text or type(exc).__name__
+
+
+class _ServerCollection:
+    """A collection on a shared server: any failure of a call becomes a StoreError that names the
+    server and the way out (a server that stops between two questions is not an 'unexpected error')."""
+
+    def __init__(self, collection: Any, server: str) -> None:
+        self._collection = collection
+        self._server = server
+
+    def __getattr__(self, name: str) -> Any:
+        value = getattr(self._collection, name)
+        if not callable(value):
+            return value
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return value(*args, **kwargs)
+            except StoreError:
+                raise
+            except Exception as exc:
+                raise StoreError(f"the shared Chroma server at {self._server} did not answer ({_reason(exc)}). "
+                                 f"{WAY_OUT}") from exc
+
+        return call
+
+
 class VectorStore:
     def __init__(self, directory: Path, embedder_id: str, dim: int, server: str = "",
-                 collection: str = COLLECTION) -> None:
+                 collection: str = COLLECTION, way_out: bool = True) -> None:
         """`server`: "" → embedded in `directory`; else the URL of a `chroma run` server, where this
-        library's vectors live in `collection`."""
+        library's vectors live in `collection`. `way_out`: a failure to reach the server says how to
+        work locally instead (not when the caller has its own advice)."""
         _quiet_chroma()
         try:
             import chromadb
@@ -99,8 +134,12 @@ class VectorStore:
         except EmbedderMismatch:
             raise
         except Exception as exc:
-            hint = " Is it running and reachable? Clear the Chroma server setting to work locally." if server else ""
-            raise StoreError(f"cannot open {where}: {exc}.{hint}") from exc
+            if server:
+                raise StoreError(f"cannot reach the shared Chroma server at {server} ({_reason(exc)})."
+                                 + (f" {WAY_OUT}" if way_out else "")) from exc
+            raise StoreError(f"cannot open {where}: {exc}") from exc
+        if server:
+            self._col = _ServerCollection(self._col, server)
         self._count: int | None = None
 
     @property

@@ -212,6 +212,7 @@ class ChatController(QObject):
             provenance = getattr(ev, "provenance", None)  # docent.core.provenance.ProvenancedAnswer
             turn.provenance = provenance.to_json() if provenance is not None else {}
             turn.unsupported = [c.sentence for c in ev.claims if c.supported is False]
+            turn.model = answered_by(turn.model, turn.provenance, self.library.settings.llm_server)
 
     @Slot(object)
     def _on_failed(self, exc: BaseException) -> None:
@@ -232,3 +233,19 @@ class ChatController(QObject):
         self.busyChanged.emit(False)
         if turn is not None:
             self.turnFinished.emit(index)
+
+
+def answered_by(label: str, provenance: dict[str, Any], llm_server: str) -> str:
+    """The model that wrote an answer, as the turn shows it: the local model's label, or the model
+    on the office's server and that server ("SmolLM2-135M-Instruct.Q4_1 on 10.0.0.6:8080")."""
+    generation = provenance.get("generation") or {}
+    if not provenance.get("model_used", True):
+        return label
+    served = str(generation.get("model_server") or "")
+    if served:  # "http://host:port (model id)": another model than the local file
+        url, _, model = served.partition(" (")
+        name = Path(model.rstrip(")").replace("\\", "/")).name or model
+        return f"{name.removesuffix('.gguf')} on {url.split('://', 1)[-1]}"
+    if llm_server:  # the same file as the local model, run by the server
+        return f"{label} on {llm_server.split('://', 1)[-1]}"
+    return label

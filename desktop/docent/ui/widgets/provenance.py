@@ -55,16 +55,23 @@ class ProvenanceDialog(QDialog):
         form = QFormLayout(model)
         path = provenance.get("model_path") or ""
         used = provenance.get("model_used", False)
-        name = Path(path).name if path else "none"
+        server, _, served = path.partition(" (") if "://" in path else ("", "", "")
+        served = served.removesuffix(")")
+        if server:  # "http://host:port (model id)": another model, on the office's model server
+            name = f"{Path(served.replace(chr(92), '/')).name or served} on the server {server}"
+        else:
+            name = Path(path).name if path else "none"
         self.model_name = _selectable(name + ("" if used else " — not asked: the documents hold nothing relevant enough"))
         form.addRow("Chat model:", self.model_name)
-        self.quantization = _selectable(str(provenance.get("quantization") or "unknown"))
+        self.quantization = _selectable(str(provenance.get("quantization") or ("on the server" if server else "unknown")))
         form.addRow("Quantization:", self.quantization)
         self.sha256 = QLineEdit(str(provenance.get("model_sha256") or ""))
         self.sha256.setReadOnly(True)
         self.sha256.setMinimumWidth(480)
+        if server:
+            self.sha256.setPlaceholderText("not known here: the model file is on the server")
         form.addRow("sha256:", self.sha256)
-        form.addRow("File:", _selectable(path))
+        form.addRow("Server:" if server else "File:", _selectable(path))
         self.embedder = _selectable(str(provenance.get("embedder", "")))
         form.addRow("Embedder:", self.embedder)
         layout.addWidget(model)
