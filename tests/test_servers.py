@@ -253,6 +253,9 @@ def test_a_library_moves_its_vectors_to_the_server_and_back_without_re_embedding
         assert done.indexed == 1 and done.removed == 1
         shared_ids = lib.store.all_ids()
     assert shared_ids and not shared_ids & local_ids
+    with Library(tmp_path / "lib", shared, embedder=counting_embedder) as lib:  # the local copy is not kept
+        assert lib.store.all_ids() == shared_ids and lib.vectors_moved == 0
+        assert not (tmp_path / "lib" / VECTORS_DIR).exists()
 
     counting_embedder.reset()
     with Library(tmp_path / "lib", BASE, embedder=counting_embedder) as lib:  # and back: local made equal

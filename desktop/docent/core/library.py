@@ -123,6 +123,7 @@ class Library:
                 self.catalog.set_meta("embedder_dim", str(self.embedder.dim))
             dim = int(self.catalog.get_meta("embedder_dim") or 0)
             server = self.settings.chroma_server
+            self._discard_local_vectors(server)
             store = self._open_vectors(server, recorded, dim)
             try:
                 self._move_vectors_here(store, server, recorded, dim)
@@ -134,6 +135,14 @@ class Library:
             if self.recovered:
                 log.info("repaired %d documents left half-done by an interrupted run", self.recovered)
         return self._store
+
+    def _discard_local_vectors(self, server: str) -> None:
+        """The folder of vectors a move to a server emptied (dropped, but kept open by Chroma until
+        the process ended): removed once the vectors are recorded on that server."""
+        local = self.dir / VECTORS_DIR
+        if server and local.is_dir() and self.catalog.get_meta(VECTORS_AT) == server:
+            shutil.rmtree(local, ignore_errors=True)
+            log.info("removed the emptied local vectors folder (the vectors are on %s)", server)
 
     def _open_vectors(self, server: str, embedder_id: str, dim: int, note: bool = True,
                       way_out: bool = True) -> VectorStore:
@@ -199,9 +208,14 @@ class Library:
             else:
                 log.info("moving this library's vectors from %s to %s", there, here)
                 self.vectors_moved = store.copy_from(old)
+            self.catalog.set_meta(VECTORS_AT, server)
+            if not was and not same:  # moved off this computer: the local copy is not kept
+                try:
+                    old.drop()
+                except Exception:  # the folder itself goes at the next open (_discard_local_vectors)
+                    log.warning("could not delete the local copy of the vectors", exc_info=True)
         finally:
             old.detach()
-        self.catalog.set_meta(VECTORS_AT, server)
         if same:
             return
         log.info("moved %d vectors from %s to %s", self.vectors_moved, there, here)
