@@ -120,7 +120,7 @@ def main(data_dir: str | None = None, exit_when_ready: bool = False) -> int:
     from docent.ui.theme import Theme, app_icon
 
     log_file = setup_logging(paths.log_dir())
-    log.info("starting the window (data dir %s)", data_dir or "default")
+    log.info("starting the window (data dir %s)", paths.data_dir(data_dir))
     QApplication.setHighDpiScaleFactorRoundingPolicy(Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
     app = QApplication.instance() or QApplication(sys.argv)
     app.setApplicationName("Docent")
