@@ -10,6 +10,7 @@ import pytest
 
 import docgen
 from docent.core.cancel import CancelToken
+from docent.core.indexer import INTERRUPTED
 from docent.core.library import Library
 from docent.core.types import FileDone, FileProgress, SyncDone
 from docent.errors import DataDirLocked
@@ -111,14 +112,19 @@ def test_half_done_document_is_repaired_on_reopen(tmp_path: Path, embedder, cras
     with Library(data, embedder=embedder) as lib:
         assert lib.store.count() > 0  # opening the store runs the repair
         assert lib.recovered >= 1
-        assert lib.catalog.document(str(files[1])) is None
         assert not (victim_ids & lib.store.all_ids())
         assert not (victim_ids & lib.catalog.chunk_ids())
-        assert [d.path for d in lib.documents()] == [str(files[0])]
+        if crashed_status == "removing":  # the removal is finished
+            assert lib.catalog.document(str(files[1])) is None
+            assert [d.path for d in lib.documents()] == [str(files[0])]
+        else:  # still listed, saying why it cannot be found, until the next run reads it again
+            half = lib.catalog.document(str(files[1]))
+            assert half is not None and half.status == "failed" and half.reason == INTERRUPTED
+            assert [d.path for d in lib.documents()] == [str(files[0]), str(files[1])]
         assert_consistent(lib)
 
         _, done = run_index(lib, [docs])
-        assert (done.indexed, done.unchanged) == (1, 1)
+        assert (done.indexed, done.unchanged, done.failed) == (1, 1, 0)
         redone = lib.catalog.document(str(files[1]))
         assert redone is not None and redone.status == "indexed"
         assert lib.catalog.chunk_ids(redone.id) == victim_ids  # same content, same chunk ids

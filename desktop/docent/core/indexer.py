@@ -40,6 +40,7 @@ from docent.errors import Cancelled, DocentError, write_failure
 
 log = logging.getLogger(__name__)
 
+INTERRUPTED = "indexing was interrupted (the app was stopped or closed); it is read again at the next indexing run"
 EMBED_BATCH = 64
 
 
@@ -270,8 +271,9 @@ class Indexer:
             repaired += 1
         for doc in self.catalog.in_status("indexing", "queued"):
             self.store.delete_document(doc.id)
-            # forget the half-done document; the next sync sees it as new and redoes it
-            self.catalog.delete_document(doc.id)
+            # Its half-written passages go, but the document stays listed, saying why it is not
+            # searchable; its size is recorded as unknown, so the next sync reads it again.
+            self.catalog.record_outcome(doc.path, -1, 0.0, doc.sha256, "failed", INTERRUPTED)
             repaired += 1
         # Vectors without a catalogued chunk (a kill between the two stores' writes).
         if self.store.count() != self.catalog.chunk_count():
