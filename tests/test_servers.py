@@ -322,6 +322,16 @@ def test_a_chroma_server_that_stops_gives_a_clear_error(embedder, tmp_path: Path
                 message = str(info.value)
                 assert f"the shared Chroma server at {url} did not answer" in message
                 assert "Settings › Office servers" in message and "Are you sure" not in message
+                doc_id = lib.documents()[0].id
+            # a run stopped by the outage left work half-done: the documents are still listed
+            import sqlite3
+
+            db = sqlite3.connect(tmp_path / "lib" / "catalog.sqlite3")
+            with db:
+                db.execute("UPDATE documents SET status='indexing' WHERE id=?", (doc_id,))
+            db.close()
+            with Library(tmp_path / "lib", Settings(**{**BASE.__dict__, "chroma_server": url}), embedder=embedder) as lib:
+                assert [d.id for d in lib.documents()] == [doc_id]
         finally:
             _stop(proc)
 

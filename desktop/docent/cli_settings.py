@@ -63,8 +63,8 @@ def _hints(before: Any, after: Any) -> list[str]:
     hints = []
     if before.chroma_server != after.chroma_server:
         where = f"the Chroma server at {after.chroma_server}" if after.chroma_server else "this computer"
-        hints.append(f"The library's vectors move to {where} the next time it is opened (docent index, or the "
-                     "window); nothing is embedded again.")
+        hints.append(f"The library's vectors move to {where} the next time they are used (docent index, search "
+                     "or ask, or the window); nothing is embedded again.")
     if before.embedder != after.embedder:
         hints.append("A different embedder needs new vectors: run docent index --rebuild PATH...")
     if (before.chunk_tokens, before.chunk_overlap) != (after.chunk_tokens, after.chunk_overlap):

@@ -324,7 +324,10 @@ class Library:
 
     def documents(self) -> list[DocumentRecord]:
         if self._store is None and self.catalog.in_status("indexing", "queued", "removing"):
-            _ = self.store  # opening the store repairs what an interrupted run left half-done
+            try:
+                _ = self.store  # opening the store repairs what an interrupted run left half-done
+            except StoreError as exc:  # a Chroma server out of reach: the list is in the catalog anyway
+                log.warning("listing the documents without repairing them first: %s", exc)
         return self.catalog.documents()
 
     def scope(self, paths_: Sequence[str]) -> list[int] | None:
