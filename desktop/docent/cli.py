@@ -245,10 +245,12 @@ def cmd_index(args: argparse.Namespace) -> int:
         moved = lib.vectors_moved
         where = lib.settings.chroma_server
         # files under these paths left out by an earlier run, unchanged since: still not searchable
+        from docent.core.folders import is_under
+
         reported = {p for p, _, _ in problems}
-        under = [r.resolve() for r in roots]
+        under = [str(r.resolve()) for r in roots]
         earlier = [d for d in lib.documents() if d.status in ("failed", "skipped") and d.path not in reported
-                   and any(Path(d.path) == u or u in Path(d.path).parents for u in under)]
+                   and any(is_under(d.path, u) for u in under)]
     assert summary is not None
     rc = 1 if missing else 0
     if args.json:

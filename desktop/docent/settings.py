@@ -45,7 +45,7 @@ class Settings:
         # one spelling per server: "http://10.0.0.5:8000/" and "http://10.0.0.5:8000" are one server
         for name in ("chroma_server", "llm_server"):
             value = getattr(self, name)
-            if isinstance(value, str) and value != normalize_server_url(value):
+            if isinstance(value, str):
                 object.__setattr__(self, name, normalize_server_url(value))
 
     @property
@@ -98,6 +98,11 @@ def normalize_server_url(url: str) -> str:
     except ValueError:
         return url
     return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path.rstrip("/"), parts.query, parts.fragment))
+
+
+def host_port(url: str) -> str:
+    """A server as people name it: "http://10.0.0.6:8080" -> "10.0.0.6:8080"."""
+    return url.split("://", 1)[-1]
 
 
 def server_url_problem(url: str) -> str:

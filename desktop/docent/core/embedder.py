@@ -77,15 +77,30 @@ class QueryCache:
 
 
 def onnxruntime_offline() -> Any:
-    """onnxruntime, with its telemetry off: ORT_DISABLE_TELEMETRY (set when docent is imported)
-    stops it before it starts; disable_telemetry_events() as well, for builds that only know that."""
-    os.environ["ORT_DISABLE_TELEMETRY"] = "1"
+    """onnxruntime, with its telemetry off: ORT_DISABLE_TELEMETRY (set in docent/__init__.py, so
+    before any of this runs) stops it before it starts; disable_telemetry_events() as well, for
+    builds that only know that."""
     import onnxruntime
 
     disable = getattr(onnxruntime, "disable_telemetry_events", None)
     if disable is not None:
         disable()
     return onnxruntime
+
+
+def cpu_session(model_path: Path, threads: int | None) -> Any:
+    """An ONNX Runtime session on the CPU, as the embedder and the reranker use it. Raises
+    ImportError without onnxruntime, and onnxruntime's own error for a file it cannot load."""
+    ort = onnxruntime_offline()
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = threads or _threads()
+    opts.inter_op_num_threads = 1
+    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    opts.log_severity_level = 3
+    # Idle worker threads must not spin: during `ask` they would steal a core from llama.cpp's
+    # generation for a while after each embedding call.
+    opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    return ort.InferenceSession(str(model_path), opts, providers=["CPUExecutionProvider"])
 
 
 class OnnxEmbedder:
@@ -99,7 +114,7 @@ class OnnxEmbedder:
         threads: int | None = None,
     ) -> None:
         try:
-            ort = onnxruntime_offline()
+            import onnxruntime  # noqa: F401 - present, for cpu_session
             import tokenizers  # noqa: F401 - present, for load_tokenizer
         except ImportError as exc:  # pragma: no cover - declared dependencies
             raise ModelError(f"the ONNX embedder needs onnxruntime and tokenizers ({exc})") from exc
@@ -110,17 +125,10 @@ class OnnxEmbedder:
         self._tok.no_truncation()
         self._spans_tok = load_tokenizer(tokenizer_path, "embedder")
         self._spans_tok.no_truncation()
-        opts = ort.SessionOptions()
-        opts.intra_op_num_threads = threads or _threads()
-        opts.inter_op_num_threads = 1
-        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        opts.log_severity_level = 3
         # Batches of 8 keep ONNX Runtime's arena small (a 200-page PDF peaked at 1.70 GB with 32,
-        # 0.45 GB with 8) and ran no slower. Idle worker threads must not spin: during `ask` they would
-        # steal a core from llama.cpp's generation for a while after each embedding call.
-        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        # 0.45 GB with 8) and ran no slower.
         try:
-            self._session = ort.InferenceSession(str(model_path), opts, providers=["CPUExecutionProvider"])
+            self._session = cpu_session(model_path, threads)
         except Exception as exc:
             raise ModelError(f"cannot load the embedding model {model_path.name}: {exc}") from exc
         self._inputs = {i.name for i in self._session.get_inputs()}

@@ -184,7 +184,7 @@ class Library:
         from docent.settings import normalize_server_url
 
         was = self.catalog.get_meta(VECTORS_AT)
-        if was is not None and normalize_server_url(was) == normalize_server_url(server):
+        if was is not None and normalize_server_url(was) == server:  # settings hold the normalised URL
             if was != server:
                 self.catalog.set_meta(VECTORS_AT, server)
             return

@@ -82,19 +82,19 @@ class Trail:
         }
         generation: dict[str, object] = {}
         model = self.model
+        served_as = getattr(model, "served_as", None)  # a model on the office's server: its URL and id
         if model is not None:
             generation = {**asdict(model.settings), "n_ctx": model.n_ctx, "max_tokens": p.max_answer_tokens,
                           "prompt": "chat template" if model.is_chat else "plain completion"}
-            served_as = getattr(model, "served_as", None)
             if served_as:  # another model on the office's server answered: the local file only tokenized
                 generation.update(model_server=served_as, prompt="the server's chat template",
                                   tokenizer=str(model.path))
         timings = {k: round(v, 4) for k, v in ev.timings.items()}
         timings["total_s"] = round(time.monotonic() - self.started, 4)
         provenance = Provenance(
-            model_path=(getattr(model, "served_as", None) or str(model.path)) if model is not None else None,
+            model_path=(served_as or str(model.path)) if model is not None else None,
             model_sha256=None,
-            quantization=model.info.quantization if model is not None and not getattr(model, "served_as", None) else None,
+            quantization=model.info.quantization if model is not None and not served_as else None,
             model_used="generation_s" in ev.timings, embedder=str(getattr(self.embedder, "id", "")),
             retrieval=retrieval, generation=generation, passages=passages, timings=timings,
         )

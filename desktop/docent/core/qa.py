@@ -300,7 +300,7 @@ def attribute(answer: str, hits: Sequence[Hit]) -> str:
         nums = numbers(sentence)
         # the sources that state every number of the sentence, best supported first
         stating = sorted((i for i in range(len(hits)) if nums and nums <= source_numbers[i]),
-                         key=lambda i: -support[i]) if nums else []
+                         key=lambda i: -support[i])
         if cited:
             keep = [n for n in cited if support[n - 1] >= 0.6 * support[best] or support[n - 1] >= 0.5]
             if not keep and support[best] > 0:

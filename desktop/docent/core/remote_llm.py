@@ -77,9 +77,7 @@ class RemoteChatModel(ChatModel):
 
     @property
     def name(self) -> str:
-        if not self.same_model:
-            return f"{Path(self.server_model.replace(chr(92), '/')).name} @ {self.url}"
-        return f"{self.path.name} @ {self.url}"
+        return f"{self.path.name if self.same_model else model_file_name(self.server_model)} @ {self.url}"
 
     @property
     def served_as(self) -> str | None:
@@ -205,11 +203,22 @@ class RemoteChatModel(ChatModel):
             resp.close()
 
 
+def model_file_name(model_id: str) -> str:
+    """The file name in a model id a server reports (a path, on any system, or an alias)."""
+    return Path(model_id.replace("\\", "/")).name or model_id
+
+
+def split_served(served: str) -> tuple[str, str]:
+    """(server URL, model file name) from a provenance's "http://host:port (model id)"."""
+    url, _, model_id = served.partition(" (")
+    return url, model_file_name(model_id.removesuffix(")"))
+
+
 def serves_file(server_model: str, path: Path) -> bool:
     """Whether the model id a server reports names the local file: llama_cpp.server reports the
     --model path unless given an alias, llama-server the file name or its --alias. An unknown id
     (no model list) is taken to be the local file, as before servers said what they serve."""
     if not server_model:
         return True
-    name = Path(server_model.replace("\\", "/")).name
+    name = model_file_name(server_model)
     return name == path.name or name == path.stem

@@ -12,7 +12,6 @@ given to `Searcher`.
 
 from __future__ import annotations
 
-import os
 import threading
 from pathlib import Path
 from typing import Any, Protocol, Sequence
@@ -37,26 +36,19 @@ class OnnxCrossEncoder:
     def __init__(self, model_path: Path, tokenizer_path: Path, max_tokens: int = 512, batch_size: int = 8,
                  threads: int | None = None) -> None:
         try:
-            from docent.core.embedder import onnxruntime_offline
-
-            ort = onnxruntime_offline()
+            import onnxruntime  # noqa: F401 - present, for cpu_session
             import tokenizers  # noqa: F401 - present, for load_tokenizer
         except ImportError as exc:  # pragma: no cover - declared dependencies
             raise ModelError(f"the reranker needs onnxruntime and tokenizers ({exc})") from exc
         self.max_tokens = max_tokens
         self.batch_size = batch_size
-        from docent.core.embedder import load_tokenizer
+        from docent.core.embedder import cpu_session, load_tokenizer
 
         self._tok = load_tokenizer(tokenizer_path, "reranker")
         # the question stays whole; long passages lose their tail
         self._tok.enable_truncation(max_length=max_tokens, strategy="only_second")
-        opts = ort.SessionOptions()
-        opts.intra_op_num_threads = threads or max(1, min(os.cpu_count() or 1, 8))
-        opts.inter_op_num_threads = 1
-        opts.log_severity_level = 3
-        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")  # see OnnxEmbedder
         try:
-            self._session = ort.InferenceSession(str(model_path), opts, providers=["CPUExecutionProvider"])
+            self._session = cpu_session(model_path, threads)
         except Exception as exc:
             raise ModelError(
                 f"cannot load the reranker {model_path.name}: {exc}. Give a cross-encoder exported to ONNX "

@@ -4,6 +4,7 @@ state of its own beyond what is on screen."""
 
 from __future__ import annotations
 
+import heapq
 import logging
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from docent.core.chats import Passage
-from docent.settings import Settings
+from docent.settings import Settings, host_port
 from docent.ui.controllers import (
     ChatController,
     DocRow,
@@ -269,9 +270,9 @@ class MainWindow(LibraryActions, DialogActions, QMainWindow):
         self.library_pane.update_progress(p)
 
     def _update_chat_state(self) -> None:
-        done = sorted((r for r in self.library.rows.values() if r.status == "indexed"),
-                      key=lambda r: -(r.indexed_at or 0))  # the latest first: what the user just added
-        titles = [Path(r.path).stem.replace("_", " ") for r in done[:2]]
+        done = [r for r in self.library.rows.values() if r.status == "indexed"]
+        latest = heapq.nlargest(2, done, key=lambda r: r.indexed_at or 0)  # what the user just added
+        titles = [Path(r.path).stem.replace("_", " ") for r in latest]
         self.chat_pane.set_library_state(len(done), bool(self.library.roots), self.library.indexing, titles)
 
     def add_folder_dialog(self) -> None:
@@ -411,8 +412,7 @@ class MainWindow(LibraryActions, DialogActions, QMainWindow):
 
     def _update_model_label(self, settings: Settings) -> None:
         if settings.llm_server:  # answers come from the office's server (Settings › Office servers)
-            server = settings.llm_server.split("://", 1)[-1].rstrip("/")
-            self.model_label.setText(f"Model: on the server {server}")
+            self.model_label.setText(f"Model: on the server {host_port(settings.llm_server)}")
             self.model_label.setToolTip(f"Answers come from the model server {settings.llm_server}; "
                                         f"{model_label(settings.chat_model)} on this computer measures the prompts. "
                                         "Click to manage models.")

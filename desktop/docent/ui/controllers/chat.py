@@ -11,6 +11,7 @@ from PySide6.QtCore import QObject, Signal, Slot
 from docent.core.cancel import CancelToken
 from docent.core.types import AnswerDone, Sources, Token
 from docent.errors import DocentError
+from docent.settings import host_port
 from docent.ui.controllers.common import LibraryState, describe_error, model_label
 from docent.ui.controllers.library import LibraryController
 from docent.ui.tasks import Job, Priority
@@ -243,9 +244,10 @@ def answered_by(label: str, provenance: dict[str, Any], llm_server: str) -> str:
         return label
     served = str(generation.get("model_server") or "")
     if served:  # "http://host:port (model id)": another model than the local file
-        url, _, model = served.partition(" (")
-        name = Path(model.rstrip(")").replace("\\", "/")).name or model
-        return f"{name.removesuffix('.gguf')} on {url.split('://', 1)[-1]}"
+        from docent.core.remote_llm import split_served  # not at start-up: it brings http.client
+
+        url, name = split_served(served)
+        return f"{name.removesuffix('.gguf')} on {host_port(url)}"
     if llm_server:  # the same file as the local model, run by the server
-        return f"{label} on {llm_server.split('://', 1)[-1]}"
+        return f"{label} on {host_port(llm_server)}"
     return label

@@ -55,10 +55,11 @@ class ProvenanceDialog(QDialog):
         form = QFormLayout(model)
         path = provenance.get("model_path") or ""
         used = provenance.get("model_used", False)
-        server, _, served = path.partition(" (") if "://" in path else ("", "", "")
-        served = served.removesuffix(")")
+        from docent.core.remote_llm import split_served  # not at import: it brings http.client
+
+        server, served = split_served(path) if "://" in path else ("", "")
         if server:  # "http://host:port (model id)": another model, on the office's model server
-            name = f"{Path(served.replace(chr(92), '/')).name or served} on the server {server}"
+            name = f"{served} on the server {server}"
         else:
             name = Path(path).name if path else "none"
         self.model_name = _selectable(name + ("" if used else " — not asked: the documents hold nothing relevant enough"))
