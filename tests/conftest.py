@@ -86,7 +86,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 @pytest.fixture(scope="session")
 def embedder(models_dir: Path):  # noqa: ANN201 - an OnnxEmbedder
     """The packaged MiniLM ONNX embedder, loaded once for the session."""
-    from docent.core.embedder import default_embedder
+    from docent.core.models.embedder import default_embedder
 
     return default_embedder()
 

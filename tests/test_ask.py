@@ -12,7 +12,7 @@ import pytest
 import docgen
 from docent.core.cancel import CancelToken
 from docent.core.library import Library
-from docent.core.qa import NOT_FOUND
+from docent.core.answer.qa import NOT_FOUND
 from docent.core.types import AnswerDone, Sources, Token
 from docent.settings import Settings
 from helpers import run_index

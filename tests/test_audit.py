@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from docent.core.audit import GENESIS, AuditLog, ask_record, record_hash
+from docent.core.storage.audit import GENESIS, AuditLog, ask_record, record_hash
 from docent.core.types import Citation
 from docent.settings import Settings
 from docent.settings import load as load_settings

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 import docgen
-from docent.core.chunking import ChunkParams, block_offsets, chunk_blocks, document_text
-from docent.core.extract import extract
+from docent.core.ingest.chunking import ChunkParams, block_offsets, chunk_blocks, document_text
+from docent.core.ingest.extract import extract
 from docent.core.types import Block
 
 WORDS = (
@@ -162,8 +162,8 @@ _IDS_SCRIPT = """
 import json, sys
 sys.path.insert(0, {tests!r})
 from test_chunking import _synthetic_blocks
-from docent.core.chunking import ChunkParams, chunk_blocks
-from docent.core.embedder import default_embedder
+from docent.core.ingest.chunking import ChunkParams, chunk_blocks
+from docent.core.models.embedder import default_embedder
 emb = default_embedder()
 print(json.dumps([c.id for c in chunk_blocks(_synthetic_blocks(), emb.token_spans, ChunkParams(64, 8), doc_key="sha-a")]))
 """

@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 
 import docgen
-from docent.core import crypto
-from docent.core.chats import ChatStore, Passage, Turn
+from docent.core.storage import crypto
+from docent.core.storage.chats import ChatStore, Passage, Turn
 from docent.core.library import Library
-from docent.core.search import SearchParams
+from docent.core.retrieval.search import SearchParams
 from docent.core.types import AnswerDone, Sources
 from docent.errors import DocentError, PassphraseRequired, WrongPassphrase
 from docent.settings import Settings
@@ -80,7 +80,7 @@ def test_an_encrypted_library_holds_no_text_yet_searches_and_asks(tmp_path: Path
         assert isinstance(events[0], Sources) and any("Vexmoorian" in h.text for h in events[0].hits)
         done_ev = events[-1]
         assert isinstance(done_ev, AnswerDone) and done_ev.answer.strip()
-        prov = getattr(done_ev, "provenance", None)
+        prov = done_ev.provenance
         assert prov is not None and prov.model_used  # the model was given the decrypted passages
         store = lib.chat_store()
         chat = store.new()

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 import docgen
-from docent.core.extract import ExtractError
-from docent.core.extract.worker import ProcessExtractor
+from docent.core.ingest.extract import ExtractError
+from docent.core.ingest.extract.worker import ProcessExtractor
 
 
 def _long_pdf(tmp_path: Path, pages: int) -> Path:
@@ -68,7 +68,7 @@ def test_a_script_without_a_main_guard_runs_once(tmp_path: Path) -> None:
     script = tmp_path / "unguarded.py"
     script.write_text(
         "from pathlib import Path\n"
-        "from docent.core.extract.worker import ProcessExtractor\n"
+        "from docent.core.ingest.extract.worker import ProcessExtractor\n"
         "print('top-level ran', flush=True)\n"
         "ex = ProcessExtractor()\n"
         f"ex.submit({str(pdf)!r})\n"

@@ -78,7 +78,7 @@ def test_a_library_missing_on_the_builder_is_named_by_debian_policy() -> None:
 def test_a_frozen_app_reads_resources_and_models_from_its_own_folder(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from docent import paths
-    from docent.core import models
+    from docent.core.models import packaged as models
 
     source_gemma = models.gemma3_path()  # assembled into the test models folder
     bundle = tmp_path / "_internal"

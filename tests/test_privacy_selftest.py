@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 
 from docent import cli
-from docent.core import privacy
-from docent.core.privacy import SelfTestReport, SelfTestStep, SocketGuard
+from docent.core.selftest import privacy
+from docent.core.selftest.privacy import SelfTestReport, SelfTestStep, SocketGuard
 from docent.settings import Settings
 from test_cli import NETGUARD, _json, _run
 

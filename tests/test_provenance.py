@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 
 import docgen
-from docent.core import models
-from docent.core.chats import Chat, ChatStore, Passage, Turn, to_markdown
-from docent.core.library import MODEL_HASHES_FILE, Library
-from docent.core.provenance import ProvenancedAnswer
+from docent.core.models import packaged as models
+from docent.core.storage.chats import Chat, ChatStore, Passage, Turn, to_markdown
+from docent.core.library.facade import MODEL_HASHES_FILE, Library
+from docent.core.types import AnswerDone
 from docent.settings import Settings
 from docent.settings import save as save_settings
 from test_cli import _json, _run
@@ -105,9 +105,9 @@ def test_cli_ask_json_gives_the_provenance(tmp_path: Path) -> None:
     assert not netlog.exists() or netlog.read_text() == "", netlog.read_text()
 
 
-def _declined(lib: Library) -> ProvenancedAnswer:
+def _declined(lib: Library) -> AnswerDone:
     done = list(lib.ask("What is the boiling point of mercury on Jupiter?"))[-1]
-    assert isinstance(done, ProvenancedAnswer) and done.answered is False and done.provenance is not None
+    assert isinstance(done, AnswerDone) and done.answered is False and done.provenance is not None
     return done
 
 

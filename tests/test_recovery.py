@@ -10,7 +10,7 @@ import pytest
 
 import docgen
 from docent.core.cancel import CancelToken
-from docent.core.indexer import INTERRUPTED
+from docent.core.ingest.indexer import INTERRUPTED
 from docent.core.library import Library
 from docent.core.types import FileDone, FileProgress, SyncDone
 from docent.errors import DataDirLocked
@@ -165,7 +165,7 @@ def test_missing_vectors_are_embedded_again_and_never_empty_the_library(tmp_path
         _ = lib.store
         assert lib.recovered == 3
         assert len(lib.documents()) == 3 and lib.catalog.chunk_count() == len(ids)  # nothing forgotten
-        from docent.core.search import SearchParams
+        from docent.core.retrieval.search import SearchParams
 
         hits = lib.search("ferry to Holm", 3, [], SearchParams(mode="keyword"))  # the keyword index is intact
         assert hits and hits[0].path.endswith("c_short.pdf")

@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
-from docent.core import rekey
-from docent.core.chats import ChatStore, Turn
+from docent.core.storage import rekey
+from docent.core.storage.chats import ChatStore, Turn
 from docent.core.library import Library
 from docent.errors import DataDirLocked, WrongPassphrase
 from docent.settings import Settings
@@ -120,7 +120,7 @@ def test_a_change_cut_short_after_the_commit_is_finished_by_the_next_open(tmp_pa
 _KILL_SCRIPT = """
 import sys
 sys.path[:0] = {paths!r}
-from docent.core import rekey
+from docent.core.storage import rekey
 rekey.change_passphrase(sys.argv[1], sys.argv[2], sys.argv[3])
 print("done", flush=True)
 """

@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 import docgen
-from docent.core.rerank import OnnxCrossEncoder, load_reranker
-from docent.core.search import Searcher, SearchParams
+from docent.core.models.rerank import OnnxCrossEncoder, load_reranker
+from docent.core.retrieval.search import Searcher, SearchParams
 from docent.errors import ModelError
 from helpers import run_index
 

@@ -9,7 +9,7 @@ import pytest
 
 import docgen
 from docent.core.library import Library
-from docent.core.search import SearchParams
+from docent.core.retrieval.search import SearchParams
 from docent.settings import Settings
 from helpers import assert_consistent, run_index
 

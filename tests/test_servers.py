@@ -22,10 +22,10 @@ import netguard
 import pytest
 
 import docgen
-from docent.core.library import VECTORS_AT, VECTORS_DIR, Library
-from docent.core.llm import ChatModel
-from docent.core.models import chat_model_path
-from docent.core.remote_llm import RemoteChatModel
+from docent.core.library.facade import VECTORS_AT, VECTORS_DIR, Library
+from docent.core.models.llm import ChatModel
+from docent.core.models.packaged import chat_model_path
+from docent.core.models.remote_llm import RemoteChatModel
 from docent.core.types import AnswerDone, Sources, Token
 from docent.errors import ModelError, StoreError
 from docent.settings import Settings
@@ -122,7 +122,7 @@ def test_privacy_self_test_allows_exactly_the_configured_servers(servers, embedd
     """Runs before the test that kills the model server."""
     import chromadb
 
-    from docent.core.privacy import SELFTEST_SETTINGS, SelfTestReport, run_selftest
+    from docent.core.selftest.privacy import SELFTEST_SETTINGS, SelfTestReport, run_selftest
 
     def stray() -> None:  # a connection to some other port of the same host: refused and counted
         socket.create_connection(("127.0.0.1", _free_port()), timeout=1)
@@ -153,7 +153,7 @@ def test_a_server_serving_another_model_applies_its_own_chat_template(servers, e
     The answer comes from the server's model, prompted through its own chat template, and the
     answer's provenance names the server and its model, not the local file. Runs before the test
     that kills the model server."""
-    from docent.core import remote_llm
+    from docent.core.models import remote_llm
 
     gemma = chat_model_path("gemma3-270m")
     assert not remote_llm.serves_file("/srv/models/smollm2-135m-instruct.gguf", gemma)
@@ -345,7 +345,7 @@ def _collections(servers) -> set[str]:  # noqa: ANN001
 
 
 def test_removing_a_library_deletes_its_vectors_on_the_server(servers, counting_embedder, tmp_path: Path) -> None:  # noqa: ANN001
-    from docent.core.libraries import delete_library
+    from docent.core.storage.registry import delete_library
 
     docgen.write_pdf(tmp_path / "docs" / "atlas.pdf", docgen.ATLAS_PAGES)
     shared = Settings(**{**BASE.__dict__, "chroma_server": servers["chroma"]})
@@ -376,7 +376,7 @@ def test_vectors_on_a_server_that_is_gone_give_a_clear_way_out(counting_embedder
             assert lib.catalog.get_meta(VECTORS_AT) == ""
         # removing a library whose vectors are on a server that does not answer: refused, nothing
         # removed, unless asked to remove it from this computer only
-        from docent.core.libraries import delete_library
+        from docent.core.storage.registry import delete_library
         from docent.errors import RemoteVectorsKept
 
         (tmp_path / "lib" / "remote-vectors.json").write_text(

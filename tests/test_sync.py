@@ -25,7 +25,7 @@ MD_TEXT = "# Kiln notes\n\nThe stoneware kiln reaches cone ten after eleven hour
 
 
 def _keyword_paths(lib: Library, query: str) -> set[str]:
-    from docent.core.search import SearchParams
+    from docent.core.retrieval.search import SearchParams
 
     return {h.path for h in lib.search(query, top_k=10, params=SearchParams(mode="keyword"))}
 

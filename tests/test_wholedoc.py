@@ -16,7 +16,7 @@ import docgen
 import pytest
 from docent.core.cancel import CancelToken
 from docent.core.library import Library
-from docent.core.qa import AskParams
+from docent.core.answer.qa import AskParams
 from docent.core.types import (
     AnswerDone,
     Hit,
@@ -25,7 +25,7 @@ from docent.core.types import (
     WholeDocCoverage,
     WholeDocProgress,
 )
-from docent.core.wholedoc import (
+from docent.core.answer.wholedoc import (
     WholeParams,
     ask_whole,
     detect,

@@ -58,11 +58,11 @@ def create_window(
 ) -> Any:
     """Build the controllers and the main window (a QApplication must exist) and start opening the
     library. `data_dir` None → the current library of the registry (else the default folder).
-    `library_factory` builds a docent.core.library.Library for a folder (tests inject the embedder)."""
+    `library_factory` builds a docent.core.library.facade.Library for a folder (tests inject the embedder)."""
     from PySide6.QtCore import QSettings
 
     from docent import paths
-    from docent.core.libraries import REGISTRY_FILE, Registry
+    from docent.core.storage.registry import REGISTRY_FILE, Registry
     from docent.ui.controllers import ChatController, FilesController, LibraryController
     from docent.ui.main_window import MainWindow
 

@@ -130,7 +130,7 @@ def _open(args: argparse.Namespace, encrypt: bool = False) -> Any:
 def _passphrase(data_dir: Path, creating: bool) -> str | None:
     """An encrypted library's passphrase: $DOCENT_PASSPHRASE, else asked on the terminal (twice for a
     new library); None when there is no terminal to ask on (the library then says what it needs)."""
-    from docent.core import crypto
+    from docent.core.storage import crypto
 
     value = os.environ.get(crypto.PASSPHRASE_ENV)
     if value:
@@ -245,7 +245,7 @@ def cmd_index(args: argparse.Namespace) -> int:
         moved = lib.vectors_moved
         where = lib.settings.chroma_server
         # files under these paths left out by an earlier run, unchanged since: still not searchable
-        from docent.core.folders import is_under
+        from docent.core.ingest.folders import is_under
 
         reported = {p for p, _, _ in problems}
         under = [str(r.resolve()) for r in roots]
@@ -295,7 +295,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         _emit(out)
         return 0
     if encrypted:
-        from docent.core.crypto import WHAT_IS_ENCRYPTED
+        from docent.core.storage.crypto import WHAT_IS_ENCRYPTED
 
         print(f"This library is encrypted. {WHAT_IS_ENCRYPTED}")
     if not docs:
@@ -330,8 +330,8 @@ def cmd_remove(args: argparse.Namespace) -> int:
 
 
 def cmd_models(args: argparse.Namespace) -> int:
-    from docent.core import models
-    from docent.core.gguf import read_gguf
+    from docent.core.models import packaged as models
+    from docent.core.models.gguf import read_gguf
     from docent.settings import load
 
     settings = load(paths.data_dir(args.data_dir) / "settings.json")
@@ -354,7 +354,7 @@ def cmd_models(args: argparse.Namespace) -> int:
         embedder.update({"path": str(onnx), "tokenizer": str(tok), "error": ""})
     except DocentError as exc:
         embedder["error"] = str(exc)
-    from docent.core.llm import gpu_offload_supported
+    from docent.core.models.llm import gpu_offload_supported
 
     out = {"chat_models": rows, "embedder": embedder, "gpu_offload": gpu_offload_supported()}
     if args.json:

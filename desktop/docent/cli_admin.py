@@ -20,8 +20,8 @@ def _emit(obj: object) -> None:
 def cmd_audit(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
-    from docent.core.audit import AuditLog
-    from docent.core.library import SETTINGS_FILE
+    from docent.core.storage.audit import AuditLog
+    from docent.core.library.facade import SETTINGS_FILE
     from docent.settings import load, save
 
     data_dir = paths.data_dir(args.data_dir)
@@ -86,7 +86,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     if not args.privacy:
         return _doctor_basic(args)
     from docent.core.cancel import CancelToken
-    from docent.core.privacy import SelfTestReport, SelfTestStep, run_selftest
+    from docent.core.selftest.privacy import SelfTestReport, SelfTestStep, run_selftest
 
     from docent.cli import _Progress
 
@@ -95,8 +95,8 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     report: SelfTestReport | None = None
     from dataclasses import replace
 
-    from docent.core.library import SETTINGS_FILE
-    from docent.core.privacy import SELFTEST_SETTINGS
+    from docent.core.library.facade import SETTINGS_FILE
+    from docent.core.selftest.privacy import SELFTEST_SETTINGS
     from docent.settings import load
 
     # through the library's office servers, if it has any: connections to exactly those are allowed
@@ -141,7 +141,7 @@ def _doctor_basic(args: argparse.Namespace) -> int:
     models are present and intact."""
     import stat
 
-    from docent.core import models
+    from docent.core.models import packaged as models
 
     checks: list[dict[str, Any]] = []
     for name, folder in (("library", paths.data_dir(args.data_dir)), ("models", paths.models_dir()),
@@ -175,8 +175,8 @@ def cmd_passphrase(args: argparse.Namespace) -> int:
     import getpass
     import os
 
-    from docent.core import crypto
-    from docent.core.rekey import change_passphrase
+    from docent.core.storage import crypto
+    from docent.core.storage.rekey import change_passphrase
 
     data_dir = paths.data_dir(args.data_dir)
     was_encrypted = crypto.is_encrypted(data_dir)

@@ -82,7 +82,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
             sys.stdout.write("\n[stopped]\n")
             return 130
         assert done is not None
-        provenance = getattr(done, "provenance", None)
+        provenance = done.provenance
         if args.json:
             _emit({
                 "answer": done.answer,
@@ -139,7 +139,7 @@ def _without_markers(text: str) -> str:
 
 
 def cmd_search(args: argparse.Namespace) -> int:
-    from docent.core.search import SearchParams
+    from docent.core.retrieval.search import SearchParams
 
     with _open(args) as lib:
         hits = lib.search(args.query, args.top_k, args.scope, SearchParams(mode=args.mode))

@@ -74,8 +74,8 @@ def _hints(before: Any, after: Any) -> list[str]:
 
 
 def cmd_settings(args: argparse.Namespace) -> int:
-    from docent.core.library import SETTINGS_FILE
-    from docent.core.lock import DirLock
+    from docent.core.library.facade import SETTINGS_FILE
+    from docent.core.storage.lock import DirLock
     from docent.settings import Settings, load, save
 
     data_dir = paths.data_dir(args.data_dir)

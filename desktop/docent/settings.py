@@ -28,7 +28,7 @@ class Settings:
     chunk_tokens: int = 200
     chunk_overlap: int = 32
     # a cross-encoder that re-orders the best fused passages: an .onnx file with tokenizer.json beside
-    # it (or their folder); "" → none (no cross-encoder ships with Docent: see core/rerank.py)
+    # it (or their folder); "" → none (no cross-encoder ships with Docent: see core/models/rerank.py)
     reranker: str = ""
     rerank_candidates: int = 20
     # "personal": no audit log unless asked for; "office": an audit log of every question is kept

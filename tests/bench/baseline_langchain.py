@@ -42,7 +42,7 @@ def main() -> int:
     from langchain_core.embeddings import Embeddings
     from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-    from docent.core.embedder import default_embedder
+    from docent.core.models.embedder import default_embedder
 
     embed_seconds = [0.0]
 

@@ -33,7 +33,7 @@ def one_round(tmp: Path, i: int, docs: list[Path], questions: list[str], embedde
     alternates by round), then, with both open, time each question on one then the other (which
     first alternates by question), so both see the same moment of the machine's load."""
     from docent.core.library import Library
-    from docent.core.search import SearchParams
+    from docent.core.retrieval.search import SearchParams
     from docent.core.types import SyncDone
 
     order = (False, True) if i % 2 == 0 else (True, False)
@@ -86,7 +86,7 @@ def main() -> int:
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     quiet_logs()
-    from docent.core.embedder import default_embedder
+    from docent.core.models.embedder import default_embedder
 
     qa = squad_set(args.docs, with_pages=False)
     questions = [q["question"] for q in spaced(qa.questions, args.questions)]

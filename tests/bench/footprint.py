@@ -135,7 +135,7 @@ def _touch_change(path: Path, n: int) -> None:
 def incremental(data_dir: Path, folder: Path, n_files: int, runs: int) -> dict[str, Any]:
     """Build a library of the small files in `folder`, then re-index after changing one file:
     `runs` times through the CLI, `runs` times in-process."""
-    from docent.core.embedder import default_embedder
+    from docent.core.models.embedder import default_embedder
     from docent.core.library import Library
     from docent.core.types import SyncDone
 

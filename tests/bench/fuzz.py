@@ -29,8 +29,8 @@ RESULTS = TESTS / "bench" / "results" / "fuzz"
 
 def fuzz_parsers(iterations: int, seed: int, worker_every: int, work: Path) -> dict[str, Any]:
     import test_fuzz as tf
-    from docent.core.extract import ExtractError
-    from docent.core.extract.worker import ProcessExtractor
+    from docent.core.ingest.extract import ExtractError
+    from docent.core.ingest.extract.worker import ProcessExtractor
 
     rng = random.Random(seed)
     counts: dict[str, collections.Counter[str]] = collections.defaultdict(collections.Counter)
@@ -94,7 +94,7 @@ def fuzz_chunker(examples: int) -> dict[str, Any]:
     from hypothesis import HealthCheck, given, settings
 
     import test_fuzz as tf
-    from docent.core.embedder import default_embedder
+    from docent.core.models.embedder import default_embedder
 
     embedder = default_embedder()
     seen = {"examples": 0}

@@ -42,15 +42,15 @@ class _Perf:
 
 def ask_params(lib: Any, max_tokens: int) -> Any:
     """The AskParams Library.ask would use, with the answer length set."""
-    from docent.core.models import EMBEDDER_ID
-    from docent.core.qa import AskParams
+    from docent.core.models.packaged import EMBEDDER_ID
+    from docent.core.answer.qa import AskParams
 
     params = AskParams(sources=lib.settings.sources, max_answer_tokens=max_tokens)
     return params.lenient() if lib.embedder.id != EMBEDDER_ID else params
 
 
 def build_ask_prompt(lib: Any, question: str, params: Any) -> tuple[list[int], list[str]]:
-    from docent.core.qa import build_prompt, focus
+    from docent.core.answer.qa import build_prompt, focus
 
     model = lib.chat_model()
     hits = lib.searcher().search(question, params.sources, None, params.search)
@@ -62,7 +62,7 @@ def build_ask_prompt(lib: Any, question: str, params: Any) -> tuple[list[int], l
 def answerable(lib: Any, candidates: Sequence[str], params: Any, n: int) -> list[str]:
     """The first n candidates that pass ask()'s relevance gate (a declined question never reaches
     the model)."""
-    from docent.core.qa import is_relevant
+    from docent.core.answer.qa import is_relevant
 
     searcher = lib.searcher()
     out = [q for q in candidates if is_relevant(q, searcher.search(q, params.sources, None, params.search), params)]

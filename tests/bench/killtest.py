@@ -333,7 +333,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stderr.write(f"killtest: needs {SQUAD_PDFS} and {SAMPLES}\n")
         return 2
 
-    from docent.core.embedder import default_embedder
+    from docent.core.models.embedder import default_embedder
 
     probes = probe_vectors(default_embedder())
     rng = random.Random(args.seed)

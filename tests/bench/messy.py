@@ -120,7 +120,7 @@ def fold(reason: str) -> str:
 def garbage_check(data_dir: Path) -> dict[str, Any]:
     """Read the catalog and the vectors as the run left them (no repair) and list every chunk or vector
     that does not belong to an indexed document, and every indexed document whose counts disagree."""
-    from docent.core.store import VectorStore
+    from docent.core.storage.vectors import VectorStore
 
     db = sqlite3.connect(f"file:{data_dir / 'catalog.sqlite3'}?mode=ro", uri=True)
     docs = {row[0]: row[1:] for row in db.execute("SELECT id, path, status, chunks FROM documents")}

@@ -96,7 +96,7 @@ def cell_set(name: str, q: Corpus, d: Corpus, docs: list[Path], ids: Sequence[st
 
 
 def mode_params(weights: Sequence[float]) -> dict[str, Any]:
-    from docent.core.search import SearchParams
+    from docent.core.retrieval.search import SearchParams
 
     params = {"vector": SearchParams(mode="vector"), "keyword": SearchParams(mode="keyword"), "hybrid": SearchParams()}
     for w in weights:
@@ -142,7 +142,7 @@ def main() -> int:
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     quiet_logs()
-    from docent.core.embedder import load_embedder
+    from docent.core.models.embedder import load_embedder
     from docent.core.library import Library
     from docent.core.types import SyncDone
 

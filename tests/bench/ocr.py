@@ -2,7 +2,7 @@
 
 Pages of the SQuAD articles (../shared/eval/squad/docs_pdf, read only) are rendered to images as a
 scanner would (optionally degraded: a slight skew, blur and noise), written as an image-only PDF in
-memory, and read back through Docent's own OCR path (docent.core.extract.ocr.read_pages: render,
+memory, and read back through Docent's own OCR path (docent.core.ingest.extract.ocr.read_pages: render,
 recognise, reading order, paragraphs). The truth is the page's text layer (PDFium).
 
     .venv/bin/python tests/bench/ocr.py [--docs 8] [--pages-per-doc 2] [--dpi 120 150] [--scan-dpi 200]
@@ -99,7 +99,7 @@ def main() -> None:
 
     import pypdfium2 as pdfium
 
-    from docent.core.extract import ocr
+    from docent.core.ingest.extract import ocr
 
     files = sorted(SQUAD.glob("*.pdf"))[: args.docs]
     if not files:

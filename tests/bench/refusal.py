@@ -36,7 +36,7 @@ def main() -> int:
     args = ap.parse_args()
     quiet_logs()
     from docent.core.library import Library
-    from docent.core.qa import AskParams, is_relevant
+    from docent.core.answer.qa import AskParams, is_relevant
     from docent.core.types import AnswerDone
     from tests.bench.common import SQUAD
 

@@ -38,8 +38,8 @@ def main() -> int:
     args = ap.parse_args()
     quiet_logs()
     from docent.core.library import Library
-    from docent.core.rerank import load_reranker
-    from docent.core.search import Searcher, SearchParams
+    from docent.core.models.rerank import load_reranker
+    from docent.core.retrieval.search import Searcher, SearchParams
     from tests.bench.common import spaced
 
     qa = squad_set(args.docs, with_pages=False)

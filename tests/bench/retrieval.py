@@ -25,7 +25,7 @@ MODES = ("vector", "keyword", "hybrid_rrf", "hybrid")
 
 
 def mode_params() -> dict[str, Any]:
-    from docent.core.search import SearchParams
+    from docent.core.retrieval.search import SearchParams
 
     return {
         "vector": SearchParams(mode="vector"),
@@ -39,7 +39,7 @@ SOFT_SHARE = 0.5
 
 
 def _content(text: str) -> set[str]:
-    from docent.core.catalog import STOPWORDS
+    from docent.core.storage.catalog import STOPWORDS
     from tests.bench.common import normalize
 
     return {w for w in normalize(text).split() if len(w) > 2 and w not in STOPWORDS}

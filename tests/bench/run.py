@@ -95,7 +95,7 @@ def bench_python(install: bool) -> tuple[Path | None, str]:
     """.venv-bench's interpreter with LangChain and Docent (no app-only dependencies) in it; made on
     first use. → (python, "") or (None, why not)."""
     py = BENCH_VENV / "bin" / "python"
-    probe = [str(py), "-c", "import langchain_chroma, langchain_community, langchain_text_splitters, docent.core.embedder"]
+    probe = [str(py), "-c", "import langchain_chroma, langchain_community, langchain_text_splitters, docent.core.models.embedder"]
     if py.exists() and subprocess.run(probe, capture_output=True).returncode == 0:
         return py, ""
     if not install:
@@ -144,7 +144,7 @@ class Bench:
     @property
     def embedder(self) -> Any:
         if self._embedder is None:
-            from docent.core.embedder import default_embedder
+            from docent.core.models.embedder import default_embedder
 
             self._embedder = default_embedder()
         return self._embedder

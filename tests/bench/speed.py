@@ -22,7 +22,7 @@ from tests.bench.common import drain, pct, r
 def embedded_texts(lib: Any) -> list[list[str]]:
     """The texts the indexer embedded, batch by batch: per document in ordinal order, EMBED_BATCH at a
     time, each `context + "\\n" + text` (the indexer's contextual embedding)."""
-    from docent.core.indexer import EMBED_BATCH
+    from docent.core.ingest.indexer import EMBED_BATCH
 
     by_doc: dict[int, list[str]] = {}
     for doc_id, context, text in lib.catalog.rows("SELECT doc_id, context, text FROM chunks ORDER BY doc_id, ordinal"):
@@ -112,7 +112,7 @@ def _add_filler(lib: Any, start_doc: int, n_chunks: int, per_doc: int, rng: rand
 def query_latency(lib: Any, sizes: Sequence[int], queries: Sequence[str], per_doc: int = 100) -> dict[str, Any]:
     """Grow a throwaway library to each size in turn and time `Library.search` (top 5) for each
     query in hybrid, vector-only and keyword-only modes. Targets are on the default (hybrid)."""
-    from docent.core.search import SearchParams
+    from docent.core.retrieval.search import SearchParams
 
     rng = random.Random(5)
     out: dict[str, Any] = {}

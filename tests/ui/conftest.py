@@ -35,7 +35,7 @@ def make_window(qtbot: Any, embedder: Any, tmp_path: Path) -> Iterator[Callable[
         def open_library(d: Path) -> Any:
             return Library(d, embedder=emb)
 
-        from docent.core.discovery import default_locations
+        from docent.core.models.discovery import default_locations
 
         window = create_window(data_dir, library_factory=factory or open_library, log_file=tmp_path / "docent.log",
                                model_locations=lambda: default_locations(home))

@@ -61,7 +61,7 @@ def main(argv: list[str]) -> int:
     home = tmp / "home"  # an empty home: model discovery finds only what we put there
     lm = home / ".cache" / "lm-studio" / "models" / "HuggingFaceTB" / "SmolLM2-135M-Instruct-Q4_1.gguf"
     lm.parent.mkdir(parents=True)
-    from docent.core.models import SMOLLM2, packaged_path
+    from docent.core.models.packaged import SMOLLM2, packaged_path
 
     lm.symlink_to(packaged_path(SMOLLM2))  # "found" in LM Studio's folder
 
@@ -91,7 +91,7 @@ def main(argv: list[str]) -> int:
     if dark:
         app.styleHints().setColorScheme(Qt.ColorScheme.Dark)
     from docent import paths
-    from docent.core.discovery import default_locations
+    from docent.core.models.discovery import default_locations
     from docent.ui.theme import Theme, app_icon
 
     app.setWindowIcon(app_icon(paths.resources_dir()))
@@ -156,7 +156,7 @@ def main(argv: list[str]) -> int:
     models.reject()
 
     # A Word document's passage, shown as text with the passage highlighted.
-    from docent.core.chats import Passage
+    from docent.core.storage.chats import Passage
 
     hits = window.library.lib.search("How often are the offices cleaned?", top_k=3)  # the lane is idle now
     docx = [h for h in hits if h.path.endswith(".docx")]

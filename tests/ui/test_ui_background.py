@@ -11,7 +11,7 @@ from typing import Any
 from PySide6.QtCore import Qt, QTimer
 from ui_helpers import ScriptedLibrary, SlowEmbedder, make_many
 
-from docent.core.qa import NOT_FOUND
+from docent.core.answer.qa import NOT_FOUND
 
 
 def test_event_loop_turns_and_questions_interleave_with_indexing(make_window: Any, embedder: Any, qtbot: Any,

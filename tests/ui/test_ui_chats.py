@@ -63,7 +63,7 @@ def test_regenerate_new_chat_history_copy_export(make_window: Any, qtbot: Any, t
 
 
 def test_an_unsupported_sentence_is_flagged_under_the_answer(qtbot: Any, tmp_path: Path) -> None:
-    from docent.core.chats import Chat, Passage, Turn
+    from docent.core.storage.chats import Chat, Passage, Turn
     from docent.ui.widgets.turn import TurnWidget
 
     source = Passage(1, "/docs/Guide.pdf", 2, "p. 2", "Invoices are paid within thirty days.")
@@ -88,8 +88,8 @@ def test_an_unsupported_sentence_is_flagged_under_the_answer(qtbot: Any, tmp_pat
 
 
 def test_an_uncited_answer_shows_the_nearest_passages_and_a_declined_one_says_it_once(qtbot: Any) -> None:
-    from docent.core.chats import Passage, Turn
-    from docent.core.qa import NOT_FOUND
+    from docent.core.storage.chats import Passage, Turn
+    from docent.core.answer.qa import NOT_FOUND
     from docent.ui.widgets.turn import TurnWidget
 
     near = [Passage(n, f"/docs/D{n}.pdf", n, f"p. {n}", f"Passage {n} text.") for n in (1, 2, 3, 4)]

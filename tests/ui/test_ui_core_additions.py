@@ -7,10 +7,10 @@ import json
 from pathlib import Path
 
 from docent.core.cancel import CancelToken
-from docent.core.chats import Chat, ChatStore, Passage, Turn, to_markdown
-from docent.core.discovery import discover, forget_imported, load_imported, remember_imported
-from docent.core.folders import FolderList
-from docent.core.libraries import Registry
+from docent.core.storage.chats import Chat, ChatStore, Passage, Turn, to_markdown
+from docent.core.models.discovery import discover, forget_imported, load_imported, remember_imported
+from docent.core.ingest.folders import FolderList
+from docent.core.storage.registry import Registry
 from docent.core.types import Citation
 
 

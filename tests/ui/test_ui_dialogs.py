@@ -14,7 +14,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialogButtonBox, QFileDialog, QMessageBox
 from ui_helpers import make_docs
 
-from docent.core.models import SMOLLM2, packaged_path
+from docent.core.models.packaged import SMOLLM2, packaged_path
 
 
 def write_gguf(path: Path, arch: str = "llama", file_type: int = 15, ctx: int = 8192, size: int = 1_200_000,

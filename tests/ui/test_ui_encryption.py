@@ -70,7 +70,7 @@ def test_new_library_can_be_encrypted(make_window: Any, qtbot: Any, embedder: An
 
 def test_change_passphrase_reopens_the_library_with_the_new_one(make_window: Any, qtbot: Any, tmp_path: Path,
                                                                  embedder: Any, monkeypatch: Any) -> None:
-    from docent.core import crypto
+    from docent.core.storage import crypto
     from docent.errors import WrongPassphrase
     from docent.ui.widgets.encryption import ChangePassphraseDialog, PassphraseDialog
 

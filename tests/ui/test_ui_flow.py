@@ -11,7 +11,7 @@ import pytest
 from ui_helpers import make_docs
 from PySide6.QtCore import Qt
 
-from docent.core.chats import Passage
+from docent.core.storage.chats import Passage
 
 
 

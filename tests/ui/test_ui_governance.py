@@ -16,8 +16,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QDialogButtonBox
 from ui_helpers import TEST_SETTINGS, make_docs
 
-from docent.core.models import SMOLLM2, packaged_path
-from docent.core.privacy import SelfTestReport, SelfTestStep, run_selftest
+from docent.core.models.packaged import SMOLLM2, packaged_path
+from docent.core.selftest.privacy import SelfTestReport, SelfTestStep, run_selftest
 
 
 def _sha256(path: Path) -> str:

@@ -217,6 +217,33 @@ class Sources:
 
 
 @dataclass(frozen=True)
+class Provenance:
+    """Why this answer: the model that wrote it (file, sha256, quantization), the embedder, the
+    retrieval settings and how relevant retrieval found the documents, the passages given to the
+    model (`n` as numbered in the prompt, `rank` in the search results, their scores) and the
+    timings. `model_sha256` is filled in by the library (it keeps the hash cache); `model_used` is
+    False when the answer was declined before the model was asked."""
+
+    model_path: str | None
+    model_sha256: str | None
+    quantization: str | None
+    model_used: bool
+    embedder: str
+    retrieval: dict[str, object]
+    generation: dict[str, object]
+    passages: list[dict[str, object]]
+    timings: dict[str, float]
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "model_path": self.model_path, "model_sha256": self.model_sha256, "quantization": self.quantization,
+            "model_used": self.model_used, "embedder": self.embedder, "retrieval": dict(self.retrieval),
+            "generation": dict(self.generation), "passages": [dict(p) for p in self.passages],
+            "timings": dict(self.timings),
+        }
+
+
+@dataclass(frozen=True)
 class AnswerDone:
     answer: str
     answered: bool
@@ -224,6 +251,7 @@ class AnswerDone:
     cancelled: bool = False
     timings: dict[str, float] = field(default_factory=dict)
     claims: list["Claim"] = field(default_factory=list)
+    provenance: Provenance | None = None  # what the answer was made from ("Why this answer?")
 
 
 @dataclass(frozen=True)

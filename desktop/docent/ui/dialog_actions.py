@@ -60,7 +60,7 @@ class DialogActions:
         if not self.library.is_open or self.library.data_dir is None:
             self.show_error("Open a library first: its audit log is kept in the library folder.", kind="info")
             return None
-        from docent.core.audit import AuditLog
+        from docent.core.storage.audit import AuditLog
 
         audit = AuditLog.of_library(self.library.data_dir)
         return self.library.lane.call("verify audit", audit.verify, on_result=self._audit_verified,
@@ -86,7 +86,7 @@ class DialogActions:
                                                     str(Path.home() / "docent-audit.csv"), "CSV (*.csv)")
         if not target:
             return None
-        from docent.core.audit import AuditLog
+        from docent.core.storage.audit import AuditLog
 
         audit = AuditLog.of_library(self.library.data_dir)
         out = Path(target)

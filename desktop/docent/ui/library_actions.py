@@ -95,7 +95,7 @@ class LibraryActions:
         current = self.library.data_dir is not None and str(self.library.data_dir) == path
         if current:
             self.library.close_library()
-        from docent.core.libraries import delete_library
+        from docent.core.storage.registry import delete_library
         from docent.ui.controllers.common import describe_error
 
         def done(left: list[str]) -> None:
@@ -134,8 +134,8 @@ class LibraryActions:
     def change_passphrase(self) -> None:
         """Library › Change passphrase…: close the library, encrypt it again under the new passphrase
         (or encrypt a plain one) on the library's lane, and open it with the new passphrase."""
-        from docent.core import crypto
-        from docent.core.rekey import change_passphrase
+        from docent.core.storage import crypto
+        from docent.core.storage.rekey import change_passphrase
         from docent.ui.controllers.common import describe_error
         from docent.ui.widgets.encryption import ChangePassphraseDialog
 

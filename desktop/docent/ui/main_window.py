@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from docent.core.chats import Passage
+from docent.core.storage.chats import Passage
 from docent.settings import Settings, host_port
 from docent.ui.controllers import (
     ChatController,
@@ -50,7 +50,7 @@ class MainWindow(LibraryActions, DialogActions, QMainWindow):
         library: LibraryController,
         chats: ChatController,
         files: FilesController,
-        registry: Any = None,  # docent.core.libraries.Registry: named libraries (None: just this one)
+        registry: Any = None,  # docent.core.storage.registry.Registry: named libraries (None: just this one)
         window_state: QSettings | None = None,
         log_file: Path | None = None,
         resources: Path | None = None,
@@ -216,7 +216,7 @@ class MainWindow(LibraryActions, DialogActions, QMainWindow):
     @Slot(object)
     def _on_opened(self, state: LibraryState) -> None:
         if getattr(state, "encrypted", False):
-            from docent.core.crypto import WHAT_IS_ENCRYPTED
+            from docent.core.storage.crypto import WHAT_IS_ENCRYPTED
 
             self.statusBar().showMessage(f"Library (encrypted): {state.data_dir}. {WHAT_IS_ENCRYPTED}", 10000)
         else:
@@ -281,7 +281,7 @@ class MainWindow(LibraryActions, DialogActions, QMainWindow):
             self.add_paths([folder])
 
     def add_files_dialog(self) -> None:
-        from docent.core.extract import SUPPORTED_SUFFIXES
+        from docent.core.ingest.extract import SUPPORTED_SUFFIXES
 
         patterns = " ".join(f"*{s}" for s in sorted(SUPPORTED_SUFFIXES))  # the indexer's own list
         files, _ = QFileDialog.getOpenFileNames(

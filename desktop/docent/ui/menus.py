@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence, QShortcut
 
-if TYPE_CHECKING:
-    from docent.ui.main_window import MainWindow
 
 
-def build_menus(window: "MainWindow") -> None:
+def build_menus(window: Any) -> None:  # the MainWindow (ui/main_window.py imports this module)
     """File, Edit, Library, Tools and Help, with their shortcuts; and Esc (stop the answer)."""
     bar = window.menuBar()
     file = bar.addMenu("&File")

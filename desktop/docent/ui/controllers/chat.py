@@ -1,5 +1,5 @@
 """The chat's controller: questions asked on the library's lane, answers streamed to the window,
-chats kept in the library folder (docent.core.chats)."""
+chats kept in the library folder (docent.core.storage.chats)."""
 
 from __future__ import annotations
 
@@ -44,7 +44,7 @@ class ChatController(QObject):
 
     def __init__(self, library: LibraryController, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        from docent.core.chats import Chat
+        from docent.core.storage.chats import Chat
 
         self.library = library
         self.store: Any = None  # ChatStore of the open library
@@ -63,7 +63,7 @@ class ChatController(QObject):
     # ---- chats --------------------------------------------------------------------------------
     @Slot(object)
     def _on_library_opened(self, state: LibraryState) -> None:
-        from docent.core.chats import CHATS_DIR, ChatStore
+        from docent.core.storage.chats import CHATS_DIR, ChatStore
 
         # an encrypted library's chats are sealed with its key: use the library's own store
         self.store = state.chats if getattr(state, "chats", None) is not None else ChatStore(state.data_dir / CHATS_DIR)
@@ -112,7 +112,7 @@ class ChatController(QObject):
         self.chatsChanged.emit(self.store.list())
 
     def export_markdown(self, target: Path) -> None:
-        from docent.core.chats import to_markdown
+        from docent.core.storage.chats import to_markdown
 
         try:
             Path(target).write_text(to_markdown(self.chat), encoding="utf-8")
@@ -136,7 +136,7 @@ class ChatController(QObject):
     # ---- asking -------------------------------------------------------------------------------
     def ask(self, question: str) -> bool:
         """Ask about the documents. Returns False when nothing was asked (empty, busy, no library)."""
-        from docent.core.chats import Turn
+        from docent.core.storage.chats import Turn
 
         question = question.strip()
         if not question or self.busy or self.store is None:
@@ -193,7 +193,7 @@ class ChatController(QObject):
 
     @Slot(object)
     def _on_event(self, ev: Any) -> None:
-        from docent.core.chats import Passage
+        from docent.core.storage.chats import Passage
 
         turn = self._current()
         if turn is None:
@@ -210,7 +210,7 @@ class ChatController(QObject):
             turn.cancelled = ev.cancelled
             turn.citations = [Passage.from_citation(c) for c in ev.citations]
             turn.timings = dict(ev.timings)
-            provenance = getattr(ev, "provenance", None)  # docent.core.provenance.ProvenancedAnswer
+            provenance = ev.provenance
             turn.provenance = provenance.to_json() if provenance is not None else {}
             turn.unsupported = [c.sentence for c in ev.claims if c.supported is False]
             turn.model = answered_by(turn.model, turn.provenance, self.library.settings.llm_server)
@@ -244,7 +244,7 @@ def answered_by(label: str, provenance: dict[str, Any], llm_server: str) -> str:
         return label
     served = str(generation.get("model_server") or "")
     if served:  # "http://host:port (model id)": another model than the local file
-        from docent.core.remote_llm import split_served  # not at start-up: it brings http.client
+        from docent.core.models.remote_llm import split_served  # not at start-up: it brings http.client
 
         url, name = split_served(served)
         return f"{name.removesuffix('.gguf')} on {host_port(url)}"

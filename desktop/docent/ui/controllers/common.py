@@ -91,7 +91,7 @@ class LibraryState:
     roots: list[str]
     recorded_embedder: str
     rebuilt: bool = False  # the index was dropped on opening (a new embedder): everything is read again
-    encrypted: bool = False  # the library is encrypted at rest (docent.core.crypto)
+    encrypted: bool = False  # the library is encrypted at rest (docent.core.storage.crypto)
     chats: object = None  # the library's ChatStore (sealed with its key when encrypted); None: a plain one
 
 
@@ -99,7 +99,7 @@ PACKAGED_LABELS = {"smollm2-135m-instruct": "SmolLM2 135M Instruct", "gemma3-270
 
 
 def model_label(spec: str) -> str:
-    from docent.core.models import DEFAULT_CHAT_MODEL
+    from docent.core.models.packaged import DEFAULT_CHAT_MODEL
 
     spec = spec or DEFAULT_CHAT_MODEL
     if spec in PACKAGED_LABELS:

@@ -72,8 +72,8 @@ class FilesController(QObject):
     # ---- models -------------------------------------------------------------------------------
     def list_models(self) -> None:
         def run() -> list[ModelRow]:
-            from docent.core import models
-            from docent.core.discovery import describe, load_imported
+            from docent.core.models import packaged as models
+            from docent.core.models.discovery import describe, load_imported
 
             rows: list[ModelRow] = []
             for name in models.CHAT_MODELS:
@@ -95,7 +95,7 @@ class FilesController(QObject):
         count = [0]
 
         def run(cancel: CancelToken) -> Iterator[Any]:
-            from docent.core.discovery import discover
+            from docent.core.models.discovery import discover
 
             locations = self._locations() if self._locations else None
             for found in discover(locations, cancel):
@@ -120,7 +120,7 @@ class FilesController(QObject):
         """Validate a .gguf file (header, size, not an embedding model) and remember it."""
 
         def run() -> ModelRow:
-            from docent.core.discovery import describe, remember_imported
+            from docent.core.models.discovery import describe, remember_imported
 
             found = describe(Path(path), "Imported")
             if not found.error and found.is_embedding:
@@ -144,7 +144,7 @@ class FilesController(QObject):
             return
 
         def run() -> bool:
-            from docent.core.llm import gpu_offload_supported
+            from docent.core.models.llm import gpu_offload_supported
 
             return gpu_offload_supported()
 
@@ -166,8 +166,8 @@ class FilesController(QObject):
             return
 
         def run() -> str:
-            from docent.core.chunking import document_text
-            from docent.core.extract import extract
+            from docent.core.ingest.chunking import document_text
+            from docent.core.ingest.extract import extract
 
             return document_text(extract(Path(path)).blocks)
 
@@ -193,8 +193,8 @@ def _row_of(found: Any) -> ModelRow:
 
 
 def _packaged_row(name: str) -> ModelRow:
-    from docent.core import models
-    from docent.core.gguf import read_gguf
+    from docent.core.models import packaged as models
+    from docent.core.models.gguf import read_gguf
     from docent.paths import models_dir
 
     label = PACKAGED_LABELS.get(name, name)

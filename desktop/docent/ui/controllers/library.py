@@ -21,7 +21,7 @@ from docent.ui.tasks import Job, Lane, Priority
 
 log = logging.getLogger(__name__)
 
-LibraryFactory = Callable[..., Any]  # (data dir, passphrase=, encrypt=) → docent.core.library.Library
+LibraryFactory = Callable[..., Any]  # (data dir, passphrase=, encrypt=) → docent.core.library.facade.Library
 
 
 class LibraryController(QObject):
@@ -70,7 +70,7 @@ class LibraryController(QObject):
         self.lib: Any = None  # set and used on the lane only; read here to know it is open
         self.data_dir: Path | None = None
         self.settings = Settings()
-        self.folders: Any = None  # docent.core.folders.FolderList
+        self.folders: Any = None  # docent.core.ingest.folders.FolderList
         self.rows: dict[str, DocRow] = {}
         self._index_job: Job | None = None
         self._sync_again: bool | None = None  # None: no sync pending; else its `force`
@@ -112,7 +112,7 @@ class LibraryController(QObject):
     def open(self, data_dir: Path, passphrase: str | None = None, encrypt: bool = False) -> None:
         """Open the library in `data_dir` (closing the current one first), on the lane. `passphrase`
         opens an encrypted library; with `encrypt`, a new library is created encrypted with it."""
-        from docent.core.folders import FolderList
+        from docent.core.ingest.folders import FolderList
 
         data_dir = Path(data_dir)
         if self.lib is not None:
@@ -231,7 +231,7 @@ class LibraryController(QObject):
                 bad.append(f"{path}: not found")
                 continue
             if path.is_file():
-                from docent.core.extract import is_supported
+                from docent.core.ingest.extract import is_supported
 
                 if not is_supported(path):
                     bad.append(f"{path.name}: not a supported document (PDF, Word, text or Markdown)")
@@ -341,7 +341,7 @@ class LibraryController(QObject):
 
     # ---- settings -----------------------------------------------------------------------------
     def settings_file(self) -> Path | None:
-        from docent.core.library import SETTINGS_FILE
+        from docent.core.library.facade import SETTINGS_FILE
 
         return self.data_dir / SETTINGS_FILE if self.data_dir is not None else None
 

@@ -1,4 +1,4 @@
-"""The privacy self-test's controller: runs docent.core.privacy.run_selftest on its own lane (it
+"""The privacy self-test's controller: runs docent.core.selftest.privacy.run_selftest on its own lane (it
 builds its own temporary library, so it never waits behind indexing or a question) and relays its
 progress and report."""
 
@@ -19,7 +19,7 @@ Runner = Callable[..., Iterator[Any]]  # run_selftest(cancel=...) → SelfTestSt
 class PrivacyController(QObject):
     """Signals:
         started(): a self-test began
-        progress(object): a docent.core.privacy.SelfTestStep
+        progress(object): a docent.core.selftest.privacy.SelfTestStep
         finished(object): the SelfTestReport (None when the run failed or was cancelled early)
         failed(str): why the self-test could not run
         busyChanged(bool): a self-test is running
@@ -51,7 +51,7 @@ class PrivacyController(QObject):
             return False
         runner = self.runner
         if runner is None:
-            from docent.core.privacy import run_selftest
+            from docent.core.selftest.privacy import run_selftest
 
             runner = run_selftest
 
@@ -63,7 +63,7 @@ class PrivacyController(QObject):
                 return
             from dataclasses import replace
 
-            from docent.core.privacy import SELFTEST_SETTINGS
+            from docent.core.selftest.privacy import SELFTEST_SETTINGS
 
             yield from runner(cancel=cancel, settings=replace(SELFTEST_SETTINGS, **servers))
 
@@ -91,7 +91,7 @@ class PrivacyController(QObject):
 
     @Slot(object)
     def _on_event(self, ev: Any) -> None:
-        from docent.core.privacy import SelfTestReport, SelfTestStep
+        from docent.core.selftest.privacy import SelfTestReport, SelfTestStep
 
         if isinstance(ev, SelfTestStep):
             self.progress.emit(ev)

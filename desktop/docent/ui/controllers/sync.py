@@ -25,8 +25,8 @@ from docent.ui.controllers.progress import ProgressTracker, sync_summary
 
 def sync_events(lib: Any, folders: Any, cancel: CancelToken, force: bool) -> Iterator[Any]:
     """Runs on the lane: forget what is no longer followed, say what will be read, then index."""
-    from docent.core.folders import is_under
-    from docent.core.indexer import scan
+    from docent.core.ingest.folders import is_under
+    from docent.core.ingest.indexer import scan
 
     if lib is None:
         return

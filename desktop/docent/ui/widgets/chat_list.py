@@ -7,7 +7,7 @@ import time
 from PySide6.QtCore import QPoint, Qt, Signal
 from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QMenu, QPushButton, QVBoxLayout, QWidget
 
-from docent.core.chats import ChatSummary
+from docent.core.storage.chats import ChatSummary
 
 ID_ROLE = Qt.ItemDataRole.UserRole + 1
 

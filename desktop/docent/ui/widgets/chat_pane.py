@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from docent.core.chats import Chat, Passage, Turn
+from docent.core.storage.chats import Chat, Passage, Turn
 from docent.ui.widgets.turn import TurnWidget
 
 class QuestionInput(QPlainTextEdit):

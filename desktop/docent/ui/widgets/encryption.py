@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from docent.core.crypto import WHAT_IS_ENCRYPTED
+from docent.core.storage.crypto import WHAT_IS_ENCRYPTED
 
 FORGOTTEN = "A forgotten passphrase cannot be recovered: the documents would have to be indexed again."
 

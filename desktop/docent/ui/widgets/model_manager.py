@@ -33,7 +33,7 @@ SPEC_ROLE = Qt.ItemDataRole.UserRole + 1
 
 
 def embedder_label(setting: str, recorded: str) -> str:
-    from docent.core.models import EMBEDDER_ID
+    from docent.core.models.packaged import EMBEDDER_ID
 
     if not setting or setting == "default":
         name = "all-MiniLM-L6-v2 (int8 ONNX, bundled)"
@@ -202,7 +202,7 @@ class ModelManager(QDialog):
     def _update_in_use(self) -> None:
         import html
 
-        from docent.core.models import DEFAULT_CHAT_MODEL
+        from docent.core.models.packaged import DEFAULT_CHAT_MODEL
         from docent.ui.controllers import PACKAGED_LABELS, model_label
 
         name = model_label(self.current) + (" (bundled)" if (self.current or DEFAULT_CHAT_MODEL) in PACKAGED_LABELS else "")
@@ -278,7 +278,7 @@ class ModelManager(QDialog):
         if not path:
             return
         if path.lower().endswith(".gguf"):
-            from docent.core.gguf import read_gguf
+            from docent.core.models.gguf import read_gguf
             from docent.errors import ModelError
 
             try:

@@ -1,6 +1,6 @@
 """"Why this answer?": the model file that wrote an answer (name, sha256, quantization), the
 embedder, the retrieval settings, the passages given to the model with their ranks and scores, and
-the timings (docent.core.provenance.Provenance, as kept with the chat)."""
+the timings (docent.core.answer.provenance.Provenance, as kept with the chat)."""
 
 from __future__ import annotations
 
@@ -55,7 +55,7 @@ class ProvenanceDialog(QDialog):
         form = QFormLayout(model)
         path = provenance.get("model_path") or ""
         used = provenance.get("model_used", False)
-        from docent.core.remote_llm import split_served  # not at import: it brings http.client
+        from docent.core.models.remote_llm import split_served  # not at import: it brings http.client
 
         server, served = split_served(path) if "://" in path else ("", "")
         if server:  # "http://host:port (model id)": another model, on the office's model server

@@ -138,7 +138,7 @@ class SettingsDialog(QDialog):
         dform.addRow("Library folder:", folder_row)
         from pathlib import Path
 
-        from docent.core.crypto import WHAT_IS_ENCRYPTED, is_encrypted
+        from docent.core.storage.crypto import WHAT_IS_ENCRYPTED, is_encrypted
 
         encrypted = bool(data_dir) and is_encrypted(Path(data_dir))
         self.encryption = QLabel(f"Yes. {WHAT_IS_ENCRYPTED}" if encrypted else

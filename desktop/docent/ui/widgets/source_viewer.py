@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from docent.core.chats import Passage
+from docent.core.storage.chats import Passage
 from docent.ui.theme import is_dark
 
 _WORD = re.compile(r"\S+")

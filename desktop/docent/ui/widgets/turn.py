@@ -12,7 +12,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QGuiApplication, QMouseEvent
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QSizePolicy, QToolButton, QVBoxLayout, QWidget
 
-from docent.core.chats import Passage, Turn
+from docent.core.storage.chats import Passage, Turn
 from docent.ui.theme import answer_html
 
 QUOTE_CHARS = 280

@@ -1,0 +1,48 @@
+"""Verified claims: after an answer, each sentence is checked against the passages it cites.
+
+A sentence is supported when most of its content words (stemmed, stopwords left out) occur in one
+of the passages it cites; a sentence that cites nothing is checked against every passage given to
+the model. A sentence that states numbers is supported only if one such passage states them all
+(numbers cannot be paraphrased; "10." when the passage says 25 is flagged however short it is). Lexical support is cheap, deterministic and explainable ("these words are not in the
+source"); it cannot tell a paraphrase from an invention, so the threshold is lenient (half of the
+content words) and a flag means "check this sentence", not "this is false".
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from docent.core.types import Claim, Hit
+
+SUPPORTED_SHARE = 0.5  # share of a sentence's content words found in its best cited source
+MIN_WORDS = 2  # fewer content words than this: nothing to check ("Yes.", "Three [1].")
+
+
+def check_claims(answer: str, hits: Sequence[Hit]) -> list[Claim]:
+    from docent.core.answer.qa import _CITE, _stems, numbers, parse_citations, sentences
+
+    if not answer.strip():
+        return []
+    source_stems = [_stems(h.text) for h in hits]
+    source_numbers = [numbers(h.text) for h in hits]
+    out: list[Claim] = []
+    for a, b in sentences(answer) or [(0, len(answer))]:
+        sentence = answer[a:b].strip()
+        if not sentence:
+            continue
+        cited = parse_citations(sentence, len(hits))
+        words = _stems(_CITE.sub(" ", sentence))
+        pool = [n - 1 for n in cited] if cited else list(range(len(hits)))
+        support = max((len(words & source_stems[i]) / len(words) for i in pool), default=0.0) if words else 0.0
+        nums = numbers(sentence)
+        stated = not nums or any(nums <= source_numbers[i] for i in pool)
+        if len(words) < MIN_WORDS:
+            supported = None if not nums else stated
+        else:
+            supported = support >= SUPPORTED_SHARE and stated
+        out.append(Claim(sentence, cited, support, supported))
+    return out
+
+
+def unsupported(claims: Sequence[Claim]) -> list[Claim]:
+    return [c for c in claims if c.supported is False]

@@ -1,0 +1,349 @@
+"""Whole-document tasks: questions that need every part of a document or library ("summarize this
+report", "compare the termination clauses of these contracts", "list every deadline"), answered
+map-reduce style instead of from the top-k passages.
+
+- `detect(question)` recognises the three kinds from plain English patterns (None otherwise);
+  it and the other pure helpers (chunk selection and batching, the prompts, the notes) are in
+  `wholedoc_text.py`, re-exported here;
+- `run(...)` reads the documents' chunks in order, packs them into batches that fit the model's
+  context (counted with its tokenizer, room left for the notes it writes), asks the model per batch
+  for the points that bear on the question, each citing the [n] of its chunk (chunks are numbered
+  globally, so every citation maps back to a file and page), then makes one final call that combines
+  the points into the answer, keeping the citations (grouped by document for a comparison).
+
+Small models invent: a note is kept only when its cited chunk holds most of its content words
+(`NOTE_SUPPORT`), chunks no kept note cites add their own sentences that bear on the question (for
+a summary, their opening ones), and a final answer mostly not found in the chunks it cites is
+replaced by the notes themselves (`timings["notes_as_answer"]`).
+
+Map calls are capped (`WholeParams.max_map_calls`); a library too large for the cap is read in part:
+for "list" and "compare", the chunks sharing the most content words with the question, for
+"summarize" chunks spread evenly over each document. The answer's timings say how many chunks were
+read and skipped. Progress after each call; the cancel token is checked between and during calls.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+
+from docent.core.cancel import NEVER, CancelToken
+from docent.core.answer.claims import check_claims
+from docent.core.models.llm import ChatModel
+from docent.core.answer.qa import (
+    _CITE,
+    NOT_FOUND,
+    AskParams,
+    _stems,
+    as_data,
+    attribute,
+    is_refusal,
+    parse_citations,
+    to_citation,
+)
+from docent.core.types import (
+    AnswerDone,
+    Hit,
+    Sources,
+    Token,
+    WholeDocCoverage,
+    WholeDocProgress,
+)
+from docent.core.answer.wholedoc_text import (
+    _MAP_BASE,
+    _MAP_SYSTEM,
+    _MAP_USER,
+    _TASK_WORDS,
+    MAX_CHUNKS,
+    NOTE_SUPPORT,
+    Kind,
+    _block,
+    _citations,
+    _extract,
+    _notes_answer,
+    _points,
+    _reduce_prompt,
+    _render,
+    _renumber,
+    detect,
+    pack,
+    select,
+)
+
+__all__ = [
+    "MAX_CHUNKS",
+    "NOTE_SUPPORT",
+    "WHOLE_MIN_SIMILARITY",
+    "Kind",
+    "WholeEvent",
+    "WholeParams",
+    "ask_whole",
+    "detect",
+    "named_documents",
+    "pack",
+    "pick_documents",
+    "run",
+    "select",
+]
+
+WholeEvent = Sources | Token | AnswerDone | WholeDocProgress | WholeDocCoverage
+
+
+# ---- the run -------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class WholeParams:
+    max_map_calls: int = 12
+    map_tokens: int = 192  # the notes one map call may write
+    answer_tokens: int = 256  # the final answer
+    batch_tokens: int | None = None  # cap on the chunk text per map call (None: what the context holds)
+    max_documents: int = 3  # with no scope: the documents of the top retrieved passages
+
+    @classmethod
+    def from_ask(cls, params: AskParams) -> WholeParams:
+        return cls(map_tokens=min(192, params.max_answer_tokens), answer_tokens=params.max_answer_tokens)
+
+
+def _generate(model: ChatModel, prompt: list[int], max_tokens: int, stop: list[str],
+              cancel: CancelToken) -> Iterator[str]:
+    yield from model.stream(prompt, max_tokens, stop, cancel)
+
+
+def run(
+    question: str,
+    kind: Kind,
+    docs: Sequence[str],
+    chunks_of: Callable[[], Sequence[Hit]],
+    model: ChatModel,
+    params: WholeParams = WholeParams(),
+    cancel: CancelToken = NEVER,
+) -> Iterator[WholeEvent]:
+    """Answer a whole-document question over the chunks `chunks_of()` returns (the documents `docs`,
+    each one's chunks in order). Yields Sources (every chunk read, numbered as cited), progress
+    after each model call, the answer's tokens, the coverage, then AnswerDone."""
+    question = " ".join(question.split())
+    timings: dict[str, float] = {}
+    t0 = time.monotonic()
+    hits = list(chunks_of())
+    total = len(hits)
+    timings["retrieval_s"] = time.monotonic() - t0
+    if not hits:
+        yield Sources([])
+        yield WholeDocCoverage(kind, 0, 0, list(docs))
+        yield AnswerDone(NOT_FOUND, False, [], timings=timings)
+        return
+    margin = 16
+    map_prompt, _ = _render(model, _MAP_SYSTEM, _MAP_USER.format(sources="", question=question),
+                            _MAP_BASE.format(sources="", question=question))
+    overhead = len(model.tokenize(map_prompt)) + margin
+    budget = model.n_ctx - params.map_tokens - overhead
+    if params.batch_tokens:
+        budget = min(budget, params.batch_tokens)
+    budget = max(64, budget)
+    texts = [as_data(model, h.text) for h in hits]
+    chat = model.is_chat
+    costs = [model.count(_block(1, h, t, chat)) + 4 for h, t in zip(hits, texts)]
+    groups = [h.doc_id for h in hits] if kind == "compare" else None
+    capacity = budget * params.max_map_calls
+    chosen = select(hits, costs, capacity, question, kind)
+    batches = pack([costs[i] for i in chosen], budget, [groups[i] for i in chosen] if groups else None)
+    while len(batches) > params.max_map_calls and capacity > budget:
+        capacity = int(capacity * 0.9)
+        chosen = select(hits, costs, capacity, question, kind)
+        batches = pack([costs[i] for i in chosen], budget, [groups[i] for i in chosen] if groups else None)
+    batches = batches[: params.max_map_calls]
+    read = [hits[chosen[j]] for b in batches for j in b]
+    read_texts = [texts[chosen[j]] for b in batches for j in b]
+    yield Sources(read)
+    steps = len(batches) + 1
+    yield WholeDocProgress(0, steps, "map")
+
+    # ---- map: notes per batch, each citing its chunk's global number
+    notes: list[tuple[int, str]] = []  # (document id, "- point [n]")
+    t_map = time.monotonic()
+    offset = 0
+    calls = 0
+    for b_i, batch in enumerate(batches):
+        if cancel.cancelled:
+            break
+        part = read[offset: offset + len(batch)]
+        part_texts = read_texts[offset: offset + len(batch)]
+        blocks = []
+        for k, (h, t) in enumerate(zip(part, part_texts), start=1):
+            cost = model.count(_block(k, h, t, chat)) + 4
+            if cost > budget:  # one chunk larger than a batch (a tiny context): its start
+                t = model.truncate(t, max(32, budget - 48))
+            blocks.append(_block(k, h, t, chat))
+        joined = "\n\n".join(blocks)
+        prompt, stop = _render(model, _MAP_SYSTEM, _MAP_USER.format(sources=joined, question=question),
+                               _MAP_BASE.format(sources=joined, question=question))
+        tokens = model.tokenize(prompt)
+        room = model.n_ctx - len(tokens) - 4
+        out = "".join(_generate(model, tokens, max(16, min(params.map_tokens, room)), stop, cancel))
+        calls += 1
+        if not chat:
+            out = "-" + out
+        points = _points(out, part)
+        # every part: the chunks no note cites add their own sentences that bear on the question
+        # (for a summary, their first sentence too); small models overlook much of a batch
+        cited = {n for p in points for n in parse_citations(p, len(part))}
+        points += _extract(part, question, kind, only={k for k in range(1, len(part) + 1)} - cited)
+        for line in points:
+            notes.append((part[0].doc_id, _renumber(line, offset)))
+        offset += len(batch)
+        yield WholeDocProgress(b_i + 1, steps, "map")
+    timings["map_s"] = time.monotonic() - t_map
+    timings["map_calls"] = float(calls)
+    timings["chunks_read"] = float(offset)
+    timings["chunks_total"] = float(total)
+    timings["chunks_skipped"] = float(total - offset)
+    timings["documents"] = float(len(docs))
+    read = read[:offset] if cancel.cancelled else read
+    coverage = WholeDocCoverage(kind, offset, total, list(docs))
+    if cancel.cancelled:
+        partial = "\n".join(n for _, n in notes)
+        yield coverage
+        yield AnswerDone(partial, bool(partial), _citations(partial, read), cancelled=True, timings=timings)
+        return
+    if not notes:
+        yield WholeDocProgress(steps, steps, "reduce")
+        yield coverage
+        yield AnswerDone(NOT_FOUND, False, [], timings=timings)
+        return
+
+    # ---- reduce: one call over every note, grouped by document
+    prompt_tokens, stop = _reduce_prompt(model, question, kind, notes, read, params.answer_tokens)
+    timings["prompt_tokens"] = float(len(prompt_tokens))
+    pieces: list[str] = []
+    t2 = time.monotonic()
+    first: float | None = None
+    # A chat model's answer streams as it is written; a small base model's is checked against the
+    # notes first (it often writes what they do not hold), and then given whole.
+    live = model.is_chat
+    for piece in _generate(model, prompt_tokens, params.answer_tokens, stop, cancel):
+        if first is None:
+            first = time.monotonic()
+        pieces.append(piece)
+        if live:
+            yield Token(piece)
+    end = time.monotonic()
+    timings["first_token_s"] = (first or end) - t2
+    timings["generation_s"] = end - t2
+    timings["answer_tokens"] = float(model.count("".join(pieces))) if pieces else 0.0
+    yield WholeDocProgress(steps, steps, "reduce")
+    yield coverage
+    answer = "".join(pieces).strip()
+    if cancel.cancelled:
+        yield AnswerDone(answer, bool(answer), _citations(answer, read), cancelled=True, timings=timings)
+        return
+    answer = answer.replace("[n]", "").replace("[N]", "")
+    answer = attribute(answer, read) if answer else answer
+    checked = [c for c in check_claims(answer, read) if c.supported is not None]
+    # the answer's sentences must be found in the chunks they cite as strictly as the notes were
+    weak = sum(c.support < NOTE_SUPPORT for c in checked)
+    if (is_refusal(answer) or len(_stems(_CITE.sub(" ", answer))) < 3
+            or weak * 2 >= len(checked) or (not live and weak * 4 > len(checked))):
+        # the final call said nothing usable, or mostly what the notes do not hold: the notes
+        # themselves are the answer
+        answer = _notes_answer(notes, read, kind)
+        timings["notes_as_answer"] = 1.0
+    else:
+        answer = attribute(answer, read)
+    if not live:
+        yield Token(answer)
+    answer_cites = parse_citations(answer, len(read))
+    yield AnswerDone(answer, True, [to_citation(n, read[n - 1]) for n in answer_cites], timings=timings,
+                     claims=check_claims(answer, read))
+
+
+WHOLE_MIN_SIMILARITY = 0.2  # best passage's cosine similarity, default embedder
+
+
+def named_documents(question: str, names: dict[int, str]) -> list[int]:
+    """The documents whose file name the question uses (at least half of the name's words)."""
+    q = _stems(question) - _TASK_WORDS
+    named = []
+    for doc_id, name in names.items():
+        stem_words = _stems(re.sub(r"[_\-.]+", " ", name.rsplit(".", 1)[0])) - _TASK_WORDS
+        if stem_words and len(q & stem_words) >= max(1, (len(stem_words) + 1) // 2):
+            named.append(doc_id)
+    return named
+
+
+def pick_documents(question: str, hits: Sequence[Hit], names: dict[int, str], kind: Kind,
+                   max_documents: int) -> list[int]:
+    """With no scope: the documents the question names (by file name), else those of the top
+    retrieved passages (one for a summary, up to `max_documents` for a list or a comparison)."""
+    named = named_documents(question, names)
+    if named and (kind != "compare" or len(named) >= 2):
+        return named[:max_documents]
+    limit = 1 if kind == "summarize" else max_documents
+    out: list[int] = list(named)  # a comparison names one document: the others from the search
+    for h in hits:
+        if h.doc_id not in out:
+            out.append(h.doc_id)
+        if len(out) >= limit:
+            break
+    return out
+
+
+def ask_whole(
+    question: str,
+    kind: Kind,
+    catalog: object,
+    searcher: object,
+    model_loader: Callable[[], ChatModel],
+    params: AskParams,
+    doc_ids: Sequence[int] | None = None,
+    cancel: CancelToken = NEVER,
+    whole: WholeParams | None = None,
+) -> Iterator[WholeEvent]:
+    """The whole-document answer over the documents in scope (`doc_ids`), or with no scope those
+    the question names or the top retrieved passages come from; with provenance like `qa.ask`."""
+    from pathlib import Path
+
+    from docent.core.answer.provenance import Trail
+    from docent.core.answer.qa import is_relevant
+
+    whole = whole or WholeParams.from_ask(params)
+    t0 = time.monotonic()
+    hits: list[Hit] = []
+    if doc_ids is None:
+        hits = searcher.search(question, max(params.sources, 10), None, params.search)  # type: ignore[attr-defined]
+        names = {d.id: Path(d.path).name for d in catalog.documents() if d.status == "indexed"}  # type: ignore[attr-defined]
+        chosen = pick_documents(question, hits, names, kind, whole.max_documents)
+        named = bool(named_documents(question, names))
+        best = max(((h.similarity or 0.0) for h in hits), default=0.0)
+        # a whole-document question's words ("list every deadline") rarely match the text the way a
+        # factual question's do: a looser gate than qa's, still declining what nothing is about
+        relevant = is_relevant(question, hits, params) or best >= min(WHOLE_MIN_SIMILARITY, params.min_similarity)
+        if not chosen or (not named and not relevant):
+            trail = Trail(question, params, doc_ids, getattr(searcher, "embedder", None), hits, t0)
+            yield Sources(hits)
+            yield WholeDocCoverage(kind, 0, 0, [])
+            yield trail.done(AnswerDone(NOT_FOUND, False, [], timings={"retrieval_s": time.monotonic() - t0}), hits)
+            return
+    else:
+        chosen = list(doc_ids)
+    records = [catalog.document_by_id(i) for i in chosen]  # type: ignore[attr-defined]
+    docs = [r.path for r in records if r is not None]
+
+    def chunks_of() -> list[Hit]:
+        out: list[Hit] = []
+        for i in chosen:
+            for (cid, d_id, path, ordinal, text, page, location, a, b, heading) in catalog.document_chunks(i):  # type: ignore[attr-defined]
+                out.append(Hit(cid, d_id, path, page, location, text, 0.0, ordinal, a, b, heading=heading))
+        return out
+
+    model = model_loader()
+    trail = Trail(question, params, doc_ids, getattr(searcher, "embedder", None), [], t0)
+    trail.model = model
+    shown: list[Hit] = []
+    for ev in run(question, kind, docs, chunks_of, model, whole, cancel):
+        if isinstance(ev, Sources):
+            shown = list(ev.hits)
+            trail.hits = shown
+        if isinstance(ev, AnswerDone):
+            ev = trail.done(ev, shown)
+        yield ev

@@ -1,0 +1,458 @@
+"""Incremental indexing: sync(files and folders) → a stream of progress events.
+
+For each file: unchanged (same size and mtime as catalogued, same embedder and chunker) → nothing;
+same content under a new path → the catalog row moves, no embedding; otherwise extract → chunk →
+embed in batches → store. A document is 'indexed' only after all its chunks are in both stores.
+Errors are per file: one bad file never stops the run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Generator, Iterator, Sequence, cast
+
+from docent.core.cancel import NEVER, CancelToken
+from docent.core.storage.catalog import Catalog
+from docent.core.ingest.chunking import ChunkParams, chunk_blocks
+from docent.core.models.embedder import Embedder
+from docent.core.ingest.extract import SUPPORTED_SUFFIXES, ExtractError, is_supported
+from docent.core.ingest.extract.worker import InlineExtractor, ProcessExtractor, default_extractor
+from docent.core.storage.vectors import VectorStore
+from docent.core.types import (
+    Chunk,
+    DocumentRecord,
+    Extraction,
+    FileDone,
+    FileLeftOut,
+    FileOcrProgress,
+    FileProgress,
+    FileStarted,
+    IndexEvent,
+    ScanDone,
+    SyncDone,
+)
+from docent.errors import Cancelled, DocentError, write_failure
+
+log = logging.getLogger(__name__)
+
+INTERRUPTED = "indexing was interrupted (the app was stopped or closed); it is read again at the next indexing run"
+EMBED_BATCH = 64
+
+
+@dataclass(frozen=True)
+class FileEntry:
+    path: str
+    size: int
+    mtime: float
+
+
+def file_sha256(path: str) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _skip_name(name: str) -> bool:
+    return name.startswith(".") or name.startswith("~$") or name.endswith((".tmp", ".partial"))
+
+
+def _printable(path: str) -> str:
+    """A path that may hold undecodable bytes (lone surrogates), as text a user can read."""
+    return path.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+def scan(roots: Sequence[Path], left_out: list[tuple[str, str]] | None = None) -> tuple[list[FileEntry], list[str]]:
+    """All supported files under `roots` (recursively, symlink loops avoided) and the folder
+    prefixes they cover, for finding catalogued files that have gone. What looks like a document
+    but cannot be one (a dangling link, a pipe or device, an unreadable folder, an undecodable
+    name) goes to `left_out` as (path, reason)."""
+    files: dict[str, FileEntry] = {}
+    covered: list[str] = []
+    skipped: list[tuple[str, str]] = left_out if left_out is not None else []
+
+    def unreadable_folder(err: OSError) -> None:
+        what = "permission denied" if isinstance(err, PermissionError) else (err.strerror or "cannot be read")
+        skipped.append((_printable(str(err.filename)), f"this folder cannot be read ({what}): nothing in it is indexed"))
+
+    for root in roots:
+        root = Path(os.path.abspath(os.path.expanduser(root)))
+        if root.is_dir():
+            covered.append(str(root))
+            seen_dirs: set[tuple[int, int]] = set()
+            for dirpath, dirnames, filenames in os.walk(root, followlinks=True, onerror=unreadable_folder):
+                try:
+                    st = os.stat(dirpath)
+                    key = (st.st_dev, st.st_ino)
+                except OSError:
+                    dirnames[:] = []
+                    continue
+                if key in seen_dirs:  # a symlink loop or a second link to the same folder
+                    dirnames[:] = []
+                    continue
+                seen_dirs.add(key)
+                dirnames[:] = sorted(d for d in dirnames if not _skip_name(d))
+                for name in sorted(filenames):
+                    if _skip_name(name):
+                        continue
+                    full = os.path.join(dirpath, name)
+                    if not is_supported(Path(full)):
+                        if Path(_printable(full)).suffix.lower() in SUPPORTED_SUFFIXES:  # an undecodable name
+                            skipped.append((_printable(full), "its name is not valid text on this system: "
+                                                              "rename the file to index it"))
+                        continue
+                    try:
+                        st = os.stat(full)
+                    except OSError as exc:
+                        reason = ("a link to a file that does not exist (or a link loop)" if os.path.islink(full)
+                                  else f"cannot be read ({exc.strerror or 'unknown error'})")
+                        skipped.append((full, reason))
+                        continue
+                    if os.path.isfile(full):
+                        files[full] = FileEntry(full, st.st_size, st.st_mtime)
+                    elif not os.path.isdir(full):
+                        skipped.append((full, "not a regular file (a pipe, socket or device): nothing to index"))
+        elif root.is_file() or root.is_symlink():
+            covered.append(str(root))
+            try:
+                st = os.stat(root)
+                files[str(root)] = FileEntry(str(root), st.st_size, st.st_mtime)
+            except OSError:
+                continue
+    return sorted(files.values(), key=lambda f: f.path), covered
+
+
+class Indexer:
+    def __init__(
+        self,
+        catalog: Catalog,
+        store: VectorStore,
+        embedder: Embedder,
+        params: ChunkParams,
+        contextual: bool = True,
+        extractor: ProcessExtractor | InlineExtractor | None = None,
+    ) -> None:
+        self.catalog = catalog
+        self.store = store
+        self.embedder = embedder
+        self.params = params
+        self.contextual = contextual
+        self._extractor = extractor
+
+    # ---- public -------------------------------------------------------------------------------
+    def sync(self, roots: Sequence[Path], cancel: CancelToken = NEVER, force: bool = False) -> Iterator[IndexEvent]:
+        """Bring the index up to date with `roots`. A failed write to the library (a full disk, a
+        folder gone read-only) stops the run with a LibraryNotWritable: what was being written is
+        left marked as in flight, and the next open repairs it (`recover`), so a rerun resumes."""
+        try:
+            yield from self._sync(roots, cancel, force)
+        except DocentError:
+            raise
+        except Exception as exc:
+            failure = write_failure(exc, self.catalog.path.parent)
+            if failure is None:
+                raise
+            raise failure from exc
+
+    def _sync(self, roots: Sequence[Path], cancel: CancelToken, force: bool) -> Iterator[IndexEvent]:
+        started = time.monotonic()
+        left_out: list[tuple[str, str]] = []
+        entries, covered = scan(roots, left_out)
+        for path, reason in left_out:
+            log.info("left out %s: %s", path, reason)
+            yield FileLeftOut(path, reason)
+        on_disk = {e.path for e in entries}
+        known: dict[str, DocumentRecord] = {}
+        for prefix in covered:
+            for doc in self.catalog.documents(under=prefix):
+                known[doc.path] = doc
+        gone = [d for p, d in known.items() if p not in on_disk]
+        todo: list[FileEntry] = []
+        unchanged = 0
+        for entry in entries:
+            prior = known.get(entry.path)
+            if not force and prior is not None and self._is_current(prior, entry):
+                unchanged += 1
+            else:
+                todo.append(entry)
+
+        # Renames and moves: a vanished document whose content reappears under a new path.
+        renamed = 0
+        gone_by_sha = {d.sha256: d for d in gone if d.status == "indexed" and d.sha256}
+        hashes: dict[str, str] = {}
+        if gone_by_sha:
+            still: list[FileEntry] = []
+            for entry in todo:
+                if entry.path in known:
+                    still.append(entry)
+                    continue
+                sha = self._hash(entry.path)
+                if sha is None:
+                    still.append(entry)
+                    continue
+                hashes[entry.path] = sha
+                old = gone_by_sha.pop(sha, None)
+                if old is not None and self._embedding_current(old):
+                    self.catalog.move_document(old.id, entry.path, entry.mtime)
+                    gone = [d for d in gone if d.id != old.id]
+                    renamed += 1
+                else:
+                    still.append(entry)
+            todo = still
+
+        for doc in gone:
+            self.remove_document(doc)
+        yield ScanDone(len(entries), len(todo), unchanged, len(gone), renamed)
+
+        counts = {"indexed": 0, "skipped": 0, "failed": 0}
+        pages = chunks = 0
+        cancelled = False
+        own_extractor = self._extractor is None and bool(todo)
+        if own_extractor:
+            self._extractor = default_extractor(cancel)  # a cancel stops a long read (OCR) at once
+        try:
+            for i, entry in enumerate(todo, start=1):
+                if cancel.cancelled:
+                    cancelled = True
+                    break
+                yield FileStarted(entry.path, i, len(todo))
+                outcome: FileDone | None = None
+                following = todo[i].path if i < len(todo) else None
+                events = self._index_file(entry, hashes.get(entry.path), cancel, i, len(todo), force, following)
+                for event in events:
+                    if isinstance(event, FileDone):
+                        outcome = event
+                    else:
+                        yield event
+                if outcome is None:  # cancelled inside the file
+                    cancelled = True
+                    break
+                if outcome.status in counts:
+                    counts[outcome.status] += 1
+                pages += outcome.pages
+                chunks += outcome.chunks
+                yield outcome
+        finally:
+            if own_extractor and self._extractor is not None:
+                self._extractor.close()
+                self._extractor = None
+        yield SyncDone(
+            indexed=counts["indexed"],
+            skipped=counts["skipped"],
+            failed=counts["failed"],
+            unchanged=unchanged,
+            removed=len(gone),
+            renamed=renamed,
+            pages=pages,
+            chunks=chunks,
+            seconds=time.monotonic() - started,
+            cancelled=cancelled,
+        )
+
+    def remove_document(self, doc: DocumentRecord) -> None:
+        """Vectors first, then the catalog row: a kill in between leaves a row whose vectors are
+        gone, which `recover` finds (status 'removing') and finishes."""
+        self.catalog.mark(doc.id, "removing")
+        self.store.delete_document(doc.id)
+        self.catalog.delete_document(doc.id)
+
+    def recover(self) -> int:
+        """Finish or undo work a killed run left behind. Returns how many documents were repaired."""
+        repaired = 0
+        for doc in self.catalog.in_status("removing"):
+            self.store.delete_document(doc.id)
+            self.catalog.delete_document(doc.id)
+            repaired += 1
+        for doc in self.catalog.in_status("indexing", "queued"):
+            self.store.delete_document(doc.id)
+            # Its half-written passages go, but the document stays listed, saying why it is not
+            # searchable; its size is recorded as unknown, so the next sync reads it again.
+            self.catalog.record_outcome(doc.path, -1, 0.0, doc.sha256, "failed", INTERRUPTED)
+            repaired += 1
+        # Vectors without a catalogued chunk (a kill between the two stores' writes).
+        if self.store.count() != self.catalog.chunk_count():
+            orphans = self.store.all_ids() - self.catalog.chunk_ids()
+            if orphans:
+                self.store.delete_ids(sorted(orphans))
+                repaired += 1
+            if self.store.count() != self.catalog.chunk_count():
+                # Chunks whose vectors are missing: those documents are embedded again by the next
+                # sync. They are not forgotten: a store emptied or replaced (a server reset, the
+                # wrong collection) must not empty the library too.
+                have = self.store.all_ids()
+                for doc in self.catalog.in_status("indexed"):
+                    if doc.embedder_id and not self.catalog.chunk_ids(doc.id) <= have:
+                        self.store.delete_document(doc.id)
+                        self.catalog.forget_vectors(doc.id)
+                        repaired += 1
+        return repaired
+
+    # ---- internals ----------------------------------------------------------------------------
+    def _embedding_current(self, doc: DocumentRecord) -> bool:
+        return doc.embedder_id == self.embedder.id
+
+    def _is_current(self, doc: DocumentRecord, entry: FileEntry) -> bool:
+        if doc.size != entry.size or abs(doc.mtime - entry.mtime) > 1e-6:
+            return False
+        if doc.status == "indexed":
+            return self._embedding_current(doc) and self._chunker(doc) == self.params.signature
+        if doc.status == "skipped" and doc.reason.startswith("duplicate of "):
+            original = doc.reason[len("duplicate of ") :]
+            return any(d.path == original for d in self.catalog.indexed_by_sha(doc.sha256))
+        return doc.status in ("skipped", "failed")
+
+    def _chunker(self, doc: DocumentRecord) -> str:
+        row = next(self.catalog.rows("SELECT chunker FROM documents WHERE id=?", (doc.id,)), None)
+        return row[0] if row else ""
+
+    @staticmethod
+    def _hash(path: str) -> str | None:
+        try:
+            return file_sha256(path)
+        except OSError:
+            return None
+
+    def _index_file(
+        self, entry: FileEntry, sha: str | None, cancel: CancelToken, i: int, total: int, force: bool = False,
+        following: str | None = None,
+    ) -> Iterator[IndexEvent]:
+        path = entry.path
+
+        def done(status: str, reason: str, pages: int = 0, chunks: int = 0) -> FileDone:
+            return FileDone(path, status, reason, pages, chunks, i, total)  # type: ignore[arg-type]
+
+        try:
+            st = os.stat(path)
+            sha = sha or file_sha256(path)
+        except FileNotFoundError:
+            old = self.catalog.document(path)
+            if old:
+                self.remove_document(old)
+            yield done("failed", "the file disappeared before it could be read")
+            return
+        except PermissionError:
+            self.catalog.record_outcome(path, entry.size, entry.mtime, "", "failed", "permission denied")
+            yield done("failed", "permission denied")
+            return
+        except OSError as exc:
+            reason = f"cannot read the file ({exc.strerror or exc})"
+            self.catalog.record_outcome(path, entry.size, entry.mtime, "", "failed", reason)
+            yield done("failed", reason)
+            return
+
+        old = self.catalog.document(path)
+        if not force and old is not None and old.status == "indexed" and old.sha256 == sha and self._embedding_current(old) \
+                and self._chunker(old) == self.params.signature:
+            self.catalog.touch(old.id, st.st_mtime)  # touched, not changed
+            yield done("indexed", "", old.pages, 0)
+            return
+        twins = [d for d in self.catalog.indexed_by_sha(sha) if d.path != path]
+        if twins:
+            reason = f"duplicate of {twins[0].path}"
+            if old is not None and old.status == "indexed":
+                self.store.delete_document(old.id)
+            self.catalog.record_outcome(path, st.st_size, st.st_mtime, sha, "skipped", reason)
+            yield done("skipped", reason)
+            return
+
+        extractor = self._extractor or InlineExtractor()
+        try:
+            extraction = yield from _read(extractor, path)  # OCR progress of a scan, if any, on the way
+        except Cancelled:  # while the worker was reading: the file stays as it was, for the next run
+            return
+        except ExtractError as exc:
+            if old is not None:
+                self.store.delete_document(old.id)
+            self.catalog.record_outcome(path, st.st_size, st.st_mtime, sha, exc.status, exc.reason)
+            yield done(exc.status, exc.reason)
+            return
+        except FileNotFoundError:
+            if old is not None:
+                self.remove_document(old)
+            yield done("failed", "the file disappeared while it was being read")
+            return
+        except MemoryError:
+            self.catalog.record_outcome(path, st.st_size, st.st_mtime, sha, "failed", "too large to read in memory")
+            yield done("failed", "too large to read in memory")
+            return
+        except Exception as exc:  # a parser bug on a strange file must not stop the run
+            reason = f"could not be read ({type(exc).__name__}: {str(exc)[:120]})"
+            log.warning("extracting %s failed", path, exc_info=True)
+            if old is not None:
+                self.store.delete_document(old.id)
+            self.catalog.record_outcome(path, st.st_size, st.st_mtime, sha, "failed", reason)
+            yield done("failed", reason)
+            return
+
+        if following is not None:
+            extractor.submit(following)  # read the next file while this one is embedded
+        title = _title(path, extraction.blocks)
+        chunks = chunk_blocks(extraction.blocks, self.embedder.token_spans, self.params, doc_key=sha)
+        if not chunks:
+            self.catalog.record_outcome(path, st.st_size, st.st_mtime, sha, "skipped", "no text", extraction.pages)
+            yield done("skipped", "no text", extraction.pages)
+            return
+        contexts = [_context(title, c) for c in chunks]
+
+        doc_id = self.catalog.begin_document(path, st.st_size, st.st_mtime, sha)
+        self.store.delete_document(doc_id)
+        pages_total = extraction.pages
+        for start in range(0, len(chunks), EMBED_BATCH):
+            if cancel.cancelled:
+                # leave nothing half-done: the document goes back to "not indexed"
+                self.store.delete_document(doc_id)
+                self.catalog.delete_document(doc_id)
+                return
+            batch = chunks[start : start + EMBED_BATCH]
+            ctx = contexts[start : start + EMBED_BATCH]
+            texts = [f"{c}\n{ch.text}" if self.contextual and c else ch.text for c, ch in zip(ctx, batch)]
+            vectors = self.embedder.embed(texts)
+            self.store.add([c.id for c in batch], vectors, doc_id)
+            self.catalog.add_chunks(doc_id, batch, ctx)
+            last_page = batch[-1].page_end or 0
+            yield FileProgress(path, last_page, pages_total, start + len(batch))
+        notes = _notes(extraction.empty_pages, extraction.warnings, extraction.pages)
+        self.catalog.finish_document(
+            doc_id,
+            pages=extraction.pages,
+            chunks=len(chunks),
+            embedder_id=self.embedder.id,
+            chunker=self.params.signature,
+            title=title,
+            notes=notes,
+        )
+        yield done("indexed", "", extraction.pages, len(chunks))
+
+
+def _title(path: str, blocks: Sequence[object]) -> str:
+    return Path(path).stem.replace("_", " ").strip()
+
+
+def _context(title: str, chunk: Chunk) -> str:
+    return f"{title} › {chunk.heading}" if chunk.heading and chunk.heading != title else title
+
+
+def _notes(empty_pages: list[int], warnings: list[str], pages: int) -> str:
+    parts = []
+    if empty_pages:
+        shown = ", ".join(str(p) for p in empty_pages[:12]) + ("…" if len(empty_pages) > 12 else "")
+        n = len(empty_pages)
+        parts.append(f"{n} of {pages} pages {'has' if n == 1 else 'have'} no text (scanned?): "
+                     f"page{'s' if n > 1 else ''} {shown}")
+    parts.extend(warnings[:5])
+    return "; ".join(parts)
+
+
+def _read(extractor: object, path: str) -> Generator[FileOcrProgress, None, Extraction]:
+    """The file's extraction, yielding OCR progress where the extractor reports it (the worker
+    process does; reading inline does not)."""
+    results = getattr(extractor, "results", None)
+    if results is not None:
+        return cast(Extraction, (yield from results(path)))
+    return extractor.result(path)  # type: ignore[attr-defined,no-any-return]
