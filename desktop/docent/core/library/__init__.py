@@ -2,6 +2,6 @@
 services behind it. May import every room below it (storage, models, ingest, retrieval, answer);
 never `selftest`, and nothing below imports it."""
 
-from docent.core.library import Library
+from docent.core.library.facade import Library
 
 __all__ = ["Library"]
