@@ -372,9 +372,9 @@ def cmd_models(args: argparse.Namespace) -> int:
     return 0
 
 
-from docent.cli_admin import cmd_audit, cmd_doctor, cmd_passphrase  # noqa: E402 - they use _emit from this module
-from docent.cli_ask import cmd_ask, cmd_search  # noqa: E402
-from docent.cli_settings import cmd_settings  # noqa: E402
+from docent.cli.admin import cmd_audit, cmd_doctor, cmd_passphrase  # noqa: E402 - they use _emit from this module
+from docent.cli.ask import cmd_ask, cmd_search  # noqa: E402
+from docent.cli.settings import cmd_settings  # noqa: E402
 
 COMMANDS = {
     "index": cmd_index, "ask": cmd_ask, "search": cmd_search, "status": cmd_status,
