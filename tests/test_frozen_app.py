@@ -19,6 +19,8 @@ PACKAGING = ROOT / "packaging"
 sys.path.insert(0, str(PACKAGING))
 import manifest
 
+pytestmark = pytest.mark.freeze  # the fast suite leaves it out: -m "not freeze"
+
 
 def _qt_modules_imported() -> set[str]:
     found = set()

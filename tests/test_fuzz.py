@@ -40,6 +40,8 @@ from docent.core.types import Block, Extraction
 REPO = Path(__file__).resolve().parents[1]
 SAMPLES = REPO / "resources" / "samples"
 
+pytestmark = pytest.mark.fuzz  # the fast suite leaves it out: -m "not fuzz"
+
 # ---- chunker ----------------------------------------------------------------------------------------
 _LETTERS = "abcdefghijklmnopqrstuvwxyzéüßøç"
 _words = st.one_of(

@@ -31,7 +31,7 @@ from docent.errors import ModelError, StoreError
 from docent.settings import Settings
 from helpers import run_index
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.servers, pytest.mark.slow]  # real servers, the real chat model
 
 VENV_BIN = Path(sys.executable).parent
 QUESTION = "Who built the lighthouse on Karvik Island?"
