@@ -8,6 +8,8 @@ import re
 import statistics
 from dataclasses import dataclass
 
+from docent.core.ingest.extract.common import normalize_ws
+
 _END_PUNCT = re.compile(r"[.!?:;\"”’)\]]$")
 _HYPHEN_END = re.compile(r"[A-Za-zÀ-ÿ]-$")
 _BULLET = re.compile(r"^([•▪◦●\-–*]|\(?\d{1,3}[.)]|\(?[a-z][.)])\s+")
