@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 import docgen
-from docent.core.storage import catalog as catalog_module
+from docent.core.storage import catalog_schema as catalog_module
 from docent.core.library import Library
 from docent.errors import StoreError
 from docent.settings import Settings, load, save
