@@ -14,23 +14,30 @@ records (the retention setting) appends a checkpoint record that holds the hash 
 of the last pruned record, so the records kept still verify; checkpoints and the head are signed
 with a key kept beside the log (HMAC-SHA256). This shows accidental or casual edits; it is not proof
 against someone who can rewrite the folder and its key, which is what an external copy is for.
+
+This module keeps the log's files (append, read, prune, export); the chain and its verification
+are in audit_chain.py, the fields of a record and of a CSV row in audit_records.py.
 """
 
 from __future__ import annotations
 
 import csv
-import getpass
-import hashlib
-import hmac
 import json
 import logging
 import os
-import platform
 import secrets
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence, cast
+from typing import Any, Callable, cast
+
+from docent.core.storage import audit_chain
+from docent.core.storage.audit_chain import GENESIS as GENESIS  # re-exported: tests/test_audit.py
+from docent.core.storage.audit_chain import Problem as Problem
+from docent.core.storage.audit_chain import Verification as Verification
+from docent.core.storage.audit_chain import chain, sign
+from docent.core.storage.audit_chain import record_hash as record_hash
+from docent.core.storage.audit_records import CSV_COLUMNS, csv_row
+from docent.core.storage.audit_records import ask_record as ask_record  # re-exported: core.library
 
 log = logging.getLogger(__name__)
 
@@ -38,58 +45,7 @@ AUDIT_DIR = "audit"
 LOG_FILE = "log.jsonl"
 HEAD_FILE = "head.json"
 KEY_FILE = "key"
-FORMAT_VERSION = 1
-GENESIS = "0" * 64
 PRUNE_SLACK_S = 86400.0  # prune at most about once a day, not at every question
-
-CSV_COLUMNS = [
-    "seq", "time", "type", "user", "host", "library", "question_sha256", "answered", "cancelled",
-    "model", "model_sha256", "quantization", "embedder", "documents", "citations", "passages_given",
-    "note", "prev", "hash",
-]
-
-
-def canonical(record: dict[str, Any]) -> bytes:
-    """The bytes a record's hash is taken over: its JSON with sorted keys, without `hash` (and
-    without a checkpoint's `sig`, which is made over the hash)."""
-    body = {k: v for k, v in record.items() if k not in ("hash", "sig")}
-    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-
-
-def record_hash(record: dict[str, Any]) -> str:
-    return hashlib.sha256(canonical(record)).hexdigest()
-
-
-def _iso(ts: float) -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ts))
-
-
-@dataclass(frozen=True)
-class Problem:
-    line: int  # 1-based line in the log file (0: not about one line)
-    seq: int | None
-    message: str
-
-    def to_json(self) -> dict[str, Any]:
-        return {"line": self.line, "seq": self.seq, "problem": self.message}
-
-
-@dataclass(frozen=True)
-class Verification:
-    ok: bool
-    records: int
-    first_seq: int | None
-    last_seq: int | None
-    checkpoints: int
-    problems: list[Problem] = field(default_factory=list)
-    log_file: str = ""
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "ok": self.ok, "records": self.records, "first_seq": self.first_seq, "last_seq": self.last_seq,
-            "checkpoints": self.checkpoints, "problems": [p.to_json() for p in self.problems],
-            "log_file": self.log_file,
-        }
 
 
 class AuditLog:
@@ -143,10 +99,6 @@ class AuditLog:
             fh.write(key.hex())
         return key
 
-    @staticmethod
-    def _sign(key: bytes, text: str) -> str:
-        return hmac.new(key, text.encode("utf-8"), hashlib.sha256).hexdigest()
-
     def _last(self) -> dict[str, Any] | None:
         """The last record of the log (read from the end of the file)."""
         try:
@@ -172,24 +124,12 @@ class AuditLog:
         key = self._key()
         assert key is not None
         head = {"seq": record["seq"], "hash": record["hash"]}
-        head["sig"] = self._sign(key, f"{head['seq']}:{head['hash']}")
+        head["sig"] = sign(key, f"{head['seq']}:{head['hash']}")
         tmp = self.head_file.with_suffix(".tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             json.dump(head, fh)
         os.replace(tmp, self.head_file)
-
-    def _chain(self, fields: dict[str, Any], last: dict[str, Any] | None, now: float) -> dict[str, Any]:
-        record = {
-            "v": FORMAT_VERSION,
-            "seq": (int(last["seq"]) + 1) if last else 0,
-            "ts": round(now, 3),
-            "time": _iso(now),
-            **fields,
-            "prev": last["hash"] if last else GENESIS,
-        }
-        record["hash"] = record_hash(record)
-        return record
 
     def append(self, fields: dict[str, Any]) -> dict[str, Any]:
         """Add a record (chained to the last one) and return it. Old records are pruned first when
@@ -201,7 +141,7 @@ class AuditLog:
         if last is None and self.head_file.exists():
             raise OSError(f"the audit log {self.file} is missing but its head remains; "
                           "it was deleted: run `docent audit verify`")
-        record = self._chain(fields, last, self.clock())
+        record = chain(fields, last, self.clock())
         line = json.dumps(record, sort_keys=True, ensure_ascii=False) + "\n"
         fd = os.open(self.file, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         with os.fdopen(fd, "a", encoding="utf-8") as fh:
@@ -233,78 +173,8 @@ class AuditLog:
 
     def verify(self) -> Verification:
         """Check every record's hash, the chain between them, the checkpoints and the head."""
-        problems: list[Problem] = []
-        parsed: list[tuple[int, dict[str, Any]]] = []
-        for n, line in self._lines():
-            try:
-                rec = json.loads(line)
-                if not isinstance(rec, dict):
-                    raise ValueError
-                int(rec["seq"])
-                str(rec["hash"])
-                str(rec["prev"])
-            except (ValueError, KeyError, TypeError):
-                problems.append(Problem(n, None, "not a valid audit record (edited or damaged)"))
-                continue
-            parsed.append((n, rec))
-        key = self._key(create=False)
-        checkpoints = [(n, r) for n, r in parsed if r.get("type") == "checkpoint"]
-        for n, rec in parsed:
-            if record_hash(rec) != rec["hash"]:
-                problems.append(Problem(n, rec["seq"], "the record was altered: its content no longer matches its hash"))
-        for (n0, a), (n1, b) in zip(parsed, parsed[1:]):
-            if b["prev"] != a["hash"] or int(b["seq"]) != int(a["seq"]) + 1:
-                problems.append(Problem(n1, b["seq"], f"the chain is broken before this record: records after "
-                                        f"seq {a['seq']} were deleted, inserted or reordered"))
-        if parsed:
-            n, first = parsed[0]
-            if int(first["seq"]) != 0 or first["prev"] != GENESIS:
-                cp = checkpoints[-1][1] if checkpoints else None
-                if cp is None or cp.get("pruned_last_hash") != first["prev"] or \
-                        int(cp.get("pruned_through_seq", -2)) != int(first["seq"]) - 1:
-                    problems.append(Problem(n, first["seq"], "records before this one were removed, and no "
-                                            "checkpoint accounts for them"))
-        for n, cp in checkpoints:
-            if key is None:
-                problems.append(Problem(n, cp["seq"], f"the audit key ({self.key_file}) is missing: "
-                                        "the checkpoint's signature cannot be checked"))
-            elif not hmac.compare_digest(str(cp.get("sig", "")), self._sign(key, cp["hash"])):
-                problems.append(Problem(n, cp["seq"], "the checkpoint's signature is wrong"))
-        problems += self._check_head(parsed, key)
-        problems.sort(key=lambda p: (p.line, p.message))
-        return Verification(
-            ok=not problems, records=len(parsed),
-            first_seq=int(parsed[0][1]["seq"]) if parsed else None,
-            last_seq=int(parsed[-1][1]["seq"]) if parsed else None,
-            checkpoints=len(checkpoints), problems=problems, log_file=str(self.file),
-        )
-
-    def _check_head(self, parsed: list[tuple[int, dict[str, Any]]], key: bytes | None) -> list[Problem]:
-        try:
-            head = json.loads(self.head_file.read_text(encoding="utf-8"))
-            head_seq, head_hash = int(head["seq"]), str(head["hash"])
-        except FileNotFoundError:
-            if parsed:
-                return [Problem(0, None, f"the head file ({self.head_file}) is missing: records cut from the "
-                                         "end of the log could not be noticed")]
-            return []
-        except (OSError, ValueError, KeyError, TypeError):
-            return [Problem(0, None, f"the head file ({self.head_file}) is damaged")]
-        out = []
-        if key is not None and not hmac.compare_digest(str(head.get("sig", "")), self._sign(key, f"{head_seq}:{head_hash}")):
-            out.append(Problem(0, head_seq, "the head's signature is wrong"))
-        if not parsed:
-            out.append(Problem(0, head_seq, f"the log is empty or missing, but the head says it ended at seq {head_seq}: "
-                                            "records were deleted"))
-            return out
-        n, last = parsed[-1]
-        if int(last["seq"]) != head_seq or last["hash"] != head_hash:
-            if int(last["seq"]) < head_seq:
-                why = f"the log ends at seq {last['seq']} but the head says seq {head_seq}: the last records were deleted"
-            else:
-                why = f"the log goes on past the head (seq {head_seq}): records were added or replaced outside Docent"
-            out.append(Problem(n, int(last["seq"]), why))
-        return out
+        return audit_chain.verify(self._lines(), self._key(create=False), log_file=self.file,
+                                  head_file=self.head_file, key_file=self.key_file)
 
     # ---- retention ----------------------------------------------------------------------------
     def _maybe_prune(self) -> None:
@@ -350,8 +220,8 @@ class AuditLog:
             "pruned_last_hash": last_pruned["hash"],
             "retention_days": days,
         }
-        checkpoint = self._chain(fields, records[-1], self.clock())
-        checkpoint["sig"] = self._sign(key, checkpoint["hash"])  # made over the hash, so not hashed itself
+        checkpoint = chain(fields, records[-1], self.clock())
+        checkpoint["sig"] = sign(key, checkpoint["hash"])  # made over the hash, so not hashed itself
         kept = records[drop:] + [checkpoint]
         tmp = self.file.with_suffix(".tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -377,68 +247,3 @@ class AuditLog:
             writer.writerows(rows)
         return len(rows)
 
-
-def csv_row(rec: dict[str, Any]) -> dict[str, Any]:
-    cited = [c for c in rec.get("cited", []) if isinstance(c, dict)]
-    documents = list(dict.fromkeys(str(c.get("path", "")) for c in cited))
-    citations = [f"{c.get('path', '')} ({c.get('location') or ('p. ' + str(c['page']) if c.get('page') else '')})"
-                 for c in cited]
-    note = ""
-    if rec.get("type") == "checkpoint":
-        note = (f"{rec.get('pruned_count', 0)} older records pruned (retention {rec.get('retention_days')} days), "
-                f"through seq {rec.get('pruned_through_seq')}")
-    return {
-        "seq": rec.get("seq"), "time": rec.get("time", ""), "type": rec.get("type", ""),
-        "user": rec.get("user", ""), "host": rec.get("host", ""), "library": rec.get("library", ""),
-        "question_sha256": rec.get("question_sha256", ""), "answered": _yes_no(rec.get("answered")),
-        "cancelled": _yes_no(rec.get("cancelled")), "model": rec.get("model", ""),
-        "model_sha256": rec.get("model_sha256", ""), "quantization": rec.get("quantization", ""),
-        "embedder": rec.get("embedder", ""), "documents": "; ".join(documents), "citations": "; ".join(citations),
-        "passages_given": rec.get("passages_given", ""), "note": note, "prev": rec.get("prev", ""),
-        "hash": rec.get("hash", ""),
-    }
-
-
-def _yes_no(value: Any) -> str:
-    return "" if value is None else ("yes" if value else "no")
-
-
-def ask_record(
-    question: str,
-    library: str,
-    answered: bool,
-    cancelled: bool,
-    cited: Iterable[Any],
-    model_path: str | None,
-    model_sha256: str | None,
-    quantization: str | None,
-    embedder: str,
-    passages_given: int,
-    scope: Sequence[str] = (),
-) -> dict[str, Any]:
-    """The fields of one "ask" record. `cited` holds Citation-like objects (path, page, location);
-    their text is never read."""
-    return {
-        "type": "ask",
-        "user": _user(),
-        "host": platform.node(),
-        "library": library,
-        "question_sha256": hashlib.sha256(question.strip().encode("utf-8")).hexdigest(),
-        "answered": bool(answered),
-        "cancelled": bool(cancelled),
-        "cited": [{"path": str(c.path), "page": c.page, "location": str(c.location)} for c in cited],
-        "passages_given": int(passages_given),
-        "scope": [str(s) for s in scope],
-        "model": Path(model_path).name if model_path else "",
-        "model_path": model_path or "",
-        "model_sha256": model_sha256 or "",
-        "quantization": quantization or "",
-        "embedder": embedder,
-    }
-
-
-def _user() -> str:
-    try:
-        return getpass.getuser()
-    except Exception:  # no login name (e.g. a container without a passwd entry)
-        return str(os.getuid()) if hasattr(os, "getuid") else ""
