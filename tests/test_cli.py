@@ -139,6 +139,43 @@ def test_cli_says_what_was_not_there(tmp_path: Path, cli_folder) -> None:  # noq
     assert "not in the library" in proc.stderr
 
 
+def test_cli_index_without_paths_syncs_the_followed_folders(tmp_path: Path) -> None:
+    """`docent index` alone syncs what the window follows (folders.json): a file added, one changed
+    and one deleted since are seen, and a folder no longer followed is forgotten."""
+    from docent.core.ingest.folders import FolderList
+
+    data = tmp_path / "data"
+    netlog = tmp_path / "netlog.txt"
+    docs, other = tmp_path / "docs", tmp_path / "other"
+    docs.mkdir()
+    other.mkdir()
+    (docs / "kept.txt").write_text("The stoneware kiln reaches cone ten after eleven hours.", encoding="utf-8")
+    (docs / "changed.txt").write_text("Tomato seedlings on the south bench.", encoding="utf-8")
+    (docs / "deleted.txt").write_text("Watering at dawn from the blue cistern.", encoding="utf-8")
+    (other / "unfollowed.txt").write_text("Harbour cranes are inspected every spring.", encoding="utf-8")
+
+    proc = _run(["index"], netlog, data, expect_rc=2)  # nothing followed yet: said, as for no PATH found
+    assert "nothing to index" in proc.stderr and "follows no folders" in proc.stderr
+    assert _json(_run(["index", str(docs), str(other), "--json"], netlog, data))["indexed"] == 4
+    folders = FolderList.load(data)  # what the window keeps: it follows docs/ only
+    folders.add(docs)
+    folders.save()
+
+    (docs / "added.txt").write_text("Peppers moved to the north bench after the frost warning.", encoding="utf-8")
+    (docs / "changed.txt").write_text("Pepper seedlings on the north bench, after the frost.", encoding="utf-8")
+    (docs / "deleted.txt").unlink()
+    summary = _json(_run(["index", "--json"], netlog, data))
+    assert (summary["indexed"], summary["unchanged"], summary["failed"], summary["skipped"]) == (2, 1, 0, 0)
+    assert summary["removed"] == 2  # deleted.txt, and other/unfollowed.txt (not followed)
+    assert summary["missing"] == [] and summary["problems"] == [] and summary["earlier_problems"] == []
+    status = _json(_run(["status", "--json"], netlog, data))
+    assert {d["path"] for d in status["documents"]} == {str(docs / n) for n in ("kept.txt", "changed.txt", "added.txt")}
+
+    proc = _run(["index"], netlog, data)  # in text: the same summary line as with a PATH
+    assert "Indexed 0 files" in proc.stdout and "3 unchanged, 0 removed" in proc.stdout
+    assert not netlog.exists() or netlog.read_text() == "", netlog.read_text()
+
+
 @pytest.mark.slow
 def test_cli_ask_answers_with_citations(tmp_path: Path) -> None:
     data = tmp_path / "data"

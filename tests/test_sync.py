@@ -182,3 +182,39 @@ def test_removing_a_folder_forgets_its_documents(synced) -> None:  # noqa: ANN00
     assert lib.documents() == [] and lib.store.count() == 0 and lib.catalog.chunk_count() == 0
     assert lib.search("lighthouse", top_k=3) == []
     assert emb.texts == 0
+
+
+def test_sync_followed_prunes_an_unfollowed_folder(synced, tmp_path: Path) -> None:  # noqa: ANN001
+    """The core's sync of the followed folders (the window's and `docent index` alone): documents no
+    followed folder holds are forgotten first, and Planned names what will be read, by the indexer's
+    own rule."""
+    from docent.core.ingest.folders import FolderList
+    from docent.core.ingest.followed import sync_followed
+    from docent.core.types import Planned, SyncDone
+
+    lib, docs, emb = synced
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "ocelots.txt").write_text("The zoo's three ocelots are weighed every second Thursday.", encoding="utf-8")
+    _, done = run_index(lib, [other])
+    assert done.indexed == 1
+    emb.reset()
+    folders = FolderList(tmp_path / "folders.json")
+    folders.add(docs)  # docs/ stays followed; other/ is not (any more)
+    (docs / "notes.txt").write_text(TXT_V2, encoding="utf-8")
+
+    events = list(sync_followed(lib, folders))
+    planned = events[0]
+    assert isinstance(planned, Planned) and planned.pruned == 1
+    assert planned.queued == [str(docs / "notes.txt")]  # the changed file only
+    done = events[-1]
+    assert isinstance(done, SyncDone) and (done.indexed, done.unchanged, done.removed) == (1, 2, 0)
+    assert set(by_name(lib)) == {"atlas.pdf", "contract.docx", "notes.txt"}
+    assert _keyword_paths(lib, "ocelots") == set()
+    assert emb.texts == done.chunks > 0  # only the changed file was embedded
+    assert_consistent(lib)
+
+    folders.remove(docs)  # nothing followed: everything is forgotten, nothing is read
+    events = list(sync_followed(lib, folders))
+    assert events[0] == Planned([], 3) and events[-1] == SyncDone(0, 0, 0, 0, 3, 0, 0, 0, 0.0)
+    assert lib.documents() == [] and lib.store.count() == 0

@@ -1,5 +1,5 @@
 """`docent audit ...` and `docent doctor [--privacy]`: the governance commands, over the core's audit
-log and privacy self-test (split from cli.py, which parses the arguments and dispatches)."""
+log and privacy self-test (docent.cli parses the arguments and dispatches)."""
 
 from __future__ import annotations
 
@@ -8,13 +8,8 @@ import sys
 from typing import Any
 
 from docent import paths
+from docent.cli.common import Progress, emit
 from docent.errors import DocentError
-
-
-def _emit(obj: object) -> None:
-    from docent.cli import _emit as emit
-
-    emit(obj)
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
@@ -44,7 +39,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
         out = {"profile": settings.profile, "audit_log": settings.audit_enabled,
                "audit_retention_days": settings.audit_retention_days, "log_file": str(audit.file)}
         if args.json:
-            _emit(out)
+            emit(out)
         else:
             print(f"Profile: {settings.profile}; audit log {'on' if settings.audit_enabled else 'off'}"
                   f" ({audit.file}); records kept {settings.audit_retention_days or 'forever'}"
@@ -53,7 +48,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
     if args.audit_command == "prune":
         pruned = audit.prune()
         if args.json:
-            _emit({"pruned": pruned, "retention_days": settings.audit_retention_days})
+            emit({"pruned": pruned, "retention_days": settings.audit_retention_days})
         else:
             print(f"Pruned {pruned} audit record(s) older than {settings.audit_retention_days} days."
                   if settings.audit_retention_days else "Retention is 0: audit records are kept forever.")
@@ -62,14 +57,14 @@ def cmd_audit(args: argparse.Namespace) -> int:
     if args.audit_command == "export":
         rows = audit.export_csv(args.csv)
         if args.json:
-            _emit({"exported": rows, "file": str(args.csv), "verified": check.ok})
+            emit({"exported": rows, "file": str(args.csv), "verified": check.ok})
         else:
             print(f"Exported {rows} audit record(s) to {args.csv}.")
         if not check.ok:
             sys.stderr.write("docent: warning: the audit log does not verify (run `docent audit verify`)\n")
         return 0
     if args.json:
-        _emit(check.to_json())
+        emit(check.to_json())
     elif check.ok:
         span = f", seq {check.first_seq} to {check.last_seq}" if check.records else ""
         print(f"The audit log is intact: {check.records} record(s){span}, {check.checkpoints} checkpoint(s). "
@@ -88,10 +83,8 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     from docent.core.cancel import CancelToken
     from docent.core.selftest.privacy import SelfTestReport, SelfTestStep, run_selftest
 
-    from docent.cli import _Progress
-
     cancel = CancelToken()
-    progress = _Progress(quiet=args.json)
+    progress = Progress(quiet=args.json)
     report: SelfTestReport | None = None
     from dataclasses import replace
 
@@ -116,7 +109,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     progress.done()
     assert report is not None
     if args.json:
-        _emit(report.to_json())
+        emit(report.to_json())
     else:
         print("Privacy self-test: indexed the sample documents and asked a question with every network call "
               "intercepted" + (f", except to the configured office servers ({', '.join(report.servers)})."
@@ -156,7 +149,7 @@ def _doctor_basic(args: argparse.Namespace) -> int:
             checks.append({"check": name, "path": "", "ok": False, "detail": str(exc)})
     ok = all(c["ok"] for c in checks)
     if args.json:
-        _emit({"ok": ok, "checks": checks})
+        emit({"ok": ok, "checks": checks})
     else:
         for c in checks:
             extra = f" (mode {c['mode']})" if c.get("mode") else (" (not created yet)" if "mode" in c else "")
@@ -196,7 +189,7 @@ def cmd_passphrase(args: argparse.Namespace) -> int:
             raise DocentError("the two passphrases differ; nothing was changed.")
     chats = change_passphrase(data_dir, old, new)
     if args.json:
-        _emit({"encrypted": True, "was_encrypted": was_encrypted, "chats_resealed": chats, "library": str(data_dir)})
+        emit({"encrypted": True, "was_encrypted": was_encrypted, "chats_resealed": chats, "library": str(data_dir)})
     else:
         done = "now opens with the new passphrase" if was_encrypted else "is now encrypted"
         print(f"The library in {data_dir} {done} ({chats} chat(s) sealed again). A forgotten passphrase cannot "

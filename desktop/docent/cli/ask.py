@@ -1,6 +1,5 @@
 """`docent ask` and `docent search`: the question commands, an answer with citations or the best
-matching passages from the indexed documents (split from cli.py, which parses the arguments and
-dispatches)."""
+matching passages from the indexed documents (docent.cli parses the arguments and dispatches)."""
 
 from __future__ import annotations
 
@@ -9,17 +8,7 @@ import re
 import sys
 from typing import Any
 
-
-def _emit(obj: object) -> None:
-    from docent.cli import _emit as emit
-
-    emit(obj)
-
-
-def _open(args: argparse.Namespace) -> Any:
-    from docent.cli import _open as open_library
-
-    return open_library(args)
+from docent.cli.common import emit, open_library
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
@@ -35,7 +24,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     )
 
     cancel = CancelToken()
-    with _open(args) as lib:
+    with open_library(args) as lib:
         changes: dict[str, Any] = {}
         if args.model:
             changes["chat_model"] = args.model
@@ -46,7 +35,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
         if args.ctx:
             changes["n_ctx"] = args.ctx
         if changes:
-            lib.settings = replace(lib.settings, **changes)
+            lib.set_settings(replace(lib.settings, **changes))
         if not args.json and not lib.documents():
             sys.stderr.write("docent: the library is empty: add documents first with `docent index FOLDER`\n")
             return 2
@@ -84,7 +73,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
         assert done is not None
         provenance = done.provenance
         if args.json:
-            _emit({
+            emit({
                 "answer": done.answer,
                 "answered": done.answered,
                 "citations": [c.to_json() for c in done.citations],
@@ -141,10 +130,10 @@ def _without_markers(text: str) -> str:
 def cmd_search(args: argparse.Namespace) -> int:
     from docent.core.retrieval.search import SearchParams
 
-    with _open(args) as lib:
+    with open_library(args) as lib:
         hits = lib.search(args.query, args.top_k, args.scope, SearchParams(mode=args.mode))
     if args.json:
-        _emit({"hits": [h.to_json() for h in hits]})
+        emit({"hits": [h.to_json() for h in hits]})
         return 0
     if not hits:
         print("No matching passages.")

@@ -1,5 +1,5 @@
 """`docent settings`: show or change a library's settings from the command line, the same ones the
-window's Tools → Settings edits (split from cli.py, which parses the arguments and dispatches).
+window's Tools → Settings edits (docent.cli parses the arguments and dispatches).
 
     docent settings                                   every setting, its value and its default
     docent settings set llm_server http://10.0.0.5:8080 chroma_server http://10.0.0.5:8000
@@ -13,17 +13,12 @@ from dataclasses import asdict, fields, replace
 from typing import Any
 
 from docent import paths
+from docent.cli.common import emit
 from docent.errors import DocentError
 
 _FIXED = {"schema_version"}
 _TRI_STATE = {"on": True, "true": True, "yes": True, "off": False, "false": False, "no": False,
               "auto": None, "default": None}
-
-
-def _emit(obj: object) -> None:
-    from docent.cli import _emit as emit
-
-    emit(obj)
 
 
 def check_key(key: str) -> None:
@@ -107,7 +102,7 @@ def cmd_settings(args: argparse.Namespace) -> int:
         settings = updated
     values = {k: v for k, v in asdict(settings).items() if k not in _FIXED}
     if args.json:
-        _emit({"file": str(file), "settings": values, "notes": hints})
+        emit({"file": str(file), "settings": values, "notes": hints})
         return 0
     defaults = asdict(Settings())
     print(f"Settings of the library in {data_dir}:")

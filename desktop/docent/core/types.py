@@ -205,6 +205,18 @@ IndexEvent = ScanDone | FileStarted | FileProgress | FileOcrProgress | FileDone 
 
 
 @dataclass(frozen=True)
+class Planned:
+    """Yielded by a sync of the followed folders before indexing: the files expected to be (re)read,
+    and how many documents were forgotten because no followed folder holds them any more."""
+
+    queued: list[str]
+    pruned: int
+
+
+FollowEvent = Planned | IndexEvent
+
+
+@dataclass(frozen=True)
 class Token:
     text: str
 

@@ -59,6 +59,12 @@ def file_sha256(path: str) -> str:
     return digest.hexdigest()
 
 
+def stat_changed(doc: DocumentRecord, entry: FileEntry) -> bool:
+    """The file is not as catalogued (another size or modification time): the indexer reads it again.
+    The first half of its 'changed?' rule; a sync of the followed folders plans with it too."""
+    return doc.size != entry.size or abs(doc.mtime - entry.mtime) > 1e-6
+
+
 def _skip_name(name: str) -> bool:
     return name.startswith(".") or name.startswith("~$") or name.endswith((".tmp", ".partial"))
 
@@ -298,7 +304,7 @@ class Indexer:
         return doc.embedder_id == self.embedder.id
 
     def _is_current(self, doc: DocumentRecord, entry: FileEntry) -> bool:
-        if doc.size != entry.size or abs(doc.mtime - entry.mtime) > 1e-6:
+        if stat_changed(doc, entry):
             return False
         if doc.status == "indexed":
             return self._embedding_current(doc) and self._chunker(doc) == self.params.signature

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from docent.core.types import DocumentRecord
+from docent.core.types import DocumentRecord, Planned  # Planned: re-exported, it moved to the core
 from docent.errors import DocentError
 from docent.settings import Settings
 
@@ -73,14 +73,6 @@ class IndexProgress:
         elif ocr_total and self.current:  # reading a scan is most of that file's time
             within = 0.9 * min(1.0, ocr_done / ocr_total)
         return min(1.0, (self.files_done + within) / self.files_total)
-
-
-@dataclass(frozen=True)
-class Planned:
-    """Yielded by the sync job before indexing: the files expected to be (re)read."""
-
-    queued: list[str]
-    pruned: int
 
 
 @dataclass(frozen=True)

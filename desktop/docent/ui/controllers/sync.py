@@ -1,6 +1,7 @@
-"""A sync of the followed folders, in two halves: what runs on the library's lane (forget what is
-no longer followed, say what will be read, then index), and, on the UI thread, its events turned
-into DocRow changes, progress and the summary said when it ends. Used by LibraryController."""
+"""A sync of the followed folders, in two halves: what runs on the library's lane (the core's
+`sync_followed`: forget what is no longer followed, say what will be read, then index), and, on the
+UI thread, its events turned into DocRow changes, progress and the summary said when it ends. Used
+by LibraryController."""
 
 from __future__ import annotations
 
@@ -16,39 +17,21 @@ from docent.core.types import (
     FileOcrProgress,
     FileProgress,
     FileStarted,
+    Planned,
     ScanDone,
     SyncDone,
 )
-from docent.ui.controllers.common import DocRow, Planned
+from docent.ui.controllers.common import DocRow
 from docent.ui.controllers.progress import ProgressTracker, sync_summary
 
 
 def sync_events(lib: Any, folders: Any, cancel: CancelToken, force: bool) -> Iterator[Any]:
-    """Runs on the lane: forget what is no longer followed, say what will be read, then index."""
-    from docent.core.ingest.folders import is_under
-    from docent.core.ingest.indexer import scan
+    """Runs on the lane: the core's sync of the followed folders (docent.core.ingest.followed)."""
+    from docent.core.ingest.followed import sync_followed
 
     if lib is None:
         return
-    roots = folders.sync_roots()
-    covered = [str(r) for r in roots]
-    pruned = 0
-    for doc in lib.documents():
-        if not any(is_under(doc.path, c) for c in covered):
-            pruned += lib.remove(Path(doc.path))
-    entries, _ = scan(roots)
-    known = {d.path: d for d in lib.documents()}
-    queued = [
-        e.path for e in entries
-        if force or e.path not in known or known[e.path].size != e.size or abs(known[e.path].mtime - e.mtime) > 1e-6
-    ]
-    yield Planned(queued, pruned)
-    if cancel.cancelled:
-        return
-    if not roots:
-        yield SyncDone(0, 0, 0, 0, pruned, 0, 0, 0, 0.0)
-        return
-    yield from lib.index(roots, cancel, force=force)
+    yield from sync_followed(lib, folders, cancel, force=force)
 
 
 class SyncTracker:

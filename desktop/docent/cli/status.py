@@ -1,0 +1,101 @@
+"""`docent status`, `docent remove PATH...` and `docent models`: what the library holds, forgetting
+part of it, and the models Docent can use."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from docent import paths
+from docent.cli.common import emit, open_library
+from docent.errors import DocentError
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    with open_library(args) as lib:
+        docs = lib.documents()
+        notes = {d.id: lib.catalog.notes(d.id) for d in docs}
+        encrypted = lib.encrypted
+    if args.json:
+        out: dict[str, Any] = {"documents": [dict(d.to_json(), notes=notes[d.id]) for d in docs]}
+        if encrypted:
+            out["encrypted"] = True  # absent for a plain library, as before
+        emit(out)
+        return 0
+    if encrypted:
+        from docent.core.storage.crypto import WHAT_IS_ENCRYPTED
+
+        print(f"This library is encrypted. {WHAT_IS_ENCRYPTED}")
+    if not docs:
+        print("The library is empty. Add documents with: docent index FOLDER")
+        return 0
+    counts: dict[str, int] = {}
+    for d in docs:
+        counts[d.status] = counts.get(d.status, 0) + 1
+        pages = f"{d.pages} page{'s' if d.pages != 1 else ''}, " if d.pages else ""  # Word, Markdown: no pages
+        detail = f"{pages}{d.chunks} passage{'s' if d.chunks != 1 else ''}" if d.status == "indexed" else d.reason
+        extra = f" ({notes[d.id]})" if notes[d.id] else ""
+        print(f"{d.status:8} {d.path}  — {detail}{extra}")
+    print(", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
+    return 0
+
+
+def cmd_remove(args: argparse.Namespace) -> int:
+    removed = 0
+    absent: list[str] = []
+    with open_library(args) as lib:
+        for p in args.paths:
+            n = lib.remove(p)
+            removed += n
+            if not n:
+                absent.append(str(p))
+                sys.stderr.write(f"docent: not in the library: {p}\n")
+    if args.json:
+        emit({"removed": removed, "not_in_library": absent})
+    else:
+        print(f"Removed {removed} document(s) from the library.")
+    return 1 if absent else 0
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    from docent.core.models import packaged as models
+    from docent.core.models.gguf import read_gguf
+    from docent.settings import load
+
+    settings = load(paths.data_dir(args.data_dir) / "settings.json")
+    rows = []
+    for name in models.CHAT_MODELS:
+        try:
+            path = models.chat_model_path(name)
+            info = read_gguf(path)
+            rows.append({
+                "name": name, "path": str(path), "size": info.size, "quantization": info.quantization,
+                "context_length": info.context_length, "architecture": info.architecture,
+                "chat_template": info.chat_template is not None,
+                "default": name == (settings.chat_model or models.DEFAULT_CHAT_MODEL), "error": "",
+            })
+        except DocentError as exc:
+            rows.append({"name": name, "path": "", "error": str(exc), "default": False})
+    embedder = {"id": models.EMBEDDER_ID, "setting": settings.embedder}
+    try:
+        onnx, tok = models.embedder_files()
+        embedder.update({"path": str(onnx), "tokenizer": str(tok), "error": ""})
+    except DocentError as exc:
+        embedder["error"] = str(exc)
+    from docent.core.models.llm import gpu_offload_supported
+
+    out = {"chat_models": rows, "embedder": embedder, "gpu_offload": gpu_offload_supported()}
+    if args.json:
+        emit(out)
+        return 0
+    print("Chat models:")
+    for r in rows:
+        if r.get("error"):
+            print(f"  {r['name']}: unavailable — {r['error']}")
+        else:
+            mark = " (default)" if r["default"] else ""
+            print(f"  {r['name']}{mark}: {r['quantization']}, {r['size'] / 1e6:.0f} MB, context {r['context_length']}, {r['path']}")
+    print(f"Embedder: {embedder['id']}" + (f" — {embedder['error']}" if embedder.get("error") else ""))
+    print(f"GPU offload in this llama.cpp build: {'yes' if out['gpu_offload'] else 'no'}")
+    return 0
