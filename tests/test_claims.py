@@ -60,7 +60,7 @@ def test_a_number_that_no_source_states_is_flagged_however_short_the_sentence() 
 
 
 def test_a_number_moves_the_citation_to_the_source_that_states_it() -> None:
-    from docent.core.answer.qa import attribute
+    from docent.core.answer.citations import attribute
 
     # cited [1] by habit; only [2] states 91
     assert attribute("91% of the land was used for pasture [1].", NUMBERED) == "91% of the land was used for pasture [2]."

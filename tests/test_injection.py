@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from docent.core.answer.qa import build_prompt, parse_citations
+from docent.core.answer.prompt import build_prompt
+from docent.core.text import parse_citations
 from docent.core.types import AnswerDone, Hit, Sources, Token
 
 INJECTION = (

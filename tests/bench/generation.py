@@ -50,7 +50,8 @@ def ask_params(lib: Any, max_tokens: int) -> Any:
 
 
 def build_ask_prompt(lib: Any, question: str, params: Any) -> tuple[list[int], list[str]]:
-    from docent.core.answer.qa import build_prompt, focus
+    from docent.core.answer.focus import focus
+    from docent.core.answer.prompt import build_prompt
 
     model = lib.chat_model()
     hits = lib.searcher().search(question, params.sources, None, params.search)
@@ -62,7 +63,7 @@ def build_ask_prompt(lib: Any, question: str, params: Any) -> tuple[list[int], l
 def answerable(lib: Any, candidates: Sequence[str], params: Any, n: int) -> list[str]:
     """The first n candidates that pass ask()'s relevance gate (a declined question never reaches
     the model)."""
-    from docent.core.answer.qa import is_relevant
+    from docent.core.answer.gate import is_relevant
 
     searcher = lib.searcher()
     out = [q for q in candidates if is_relevant(q, searcher.search(q, params.sources, None, params.search), params)]

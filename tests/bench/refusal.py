@@ -36,7 +36,8 @@ def main() -> int:
     args = ap.parse_args()
     quiet_logs()
     from docent.core.library import Library
-    from docent.core.answer.qa import AskParams, is_relevant
+    from docent.core.answer.gate import is_relevant
+    from docent.core.answer.params import AskParams
     from docent.core.types import AnswerDone
     from tests.bench.common import SQUAD
 

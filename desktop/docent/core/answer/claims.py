@@ -1,29 +1,44 @@
-"""Verified claims: after an answer, each sentence is checked against the passages it cites.
+"""Support, and verified claims: how much of a sentence a passage backs, and after an answer, each
+sentence checked against the passages it cites.
 
-A sentence is supported when most of its content words (stemmed, stopwords left out) occur in one
-of the passages it cites; a sentence that cites nothing is checked against every passage given to
-the model. A sentence that states numbers is supported only if one such passage states them all
-(numbers cannot be paraphrased; "10." when the passage says 25 is flagged however short it is). Lexical support is cheap, deterministic and explainable ("these words are not in the
-source"); it cannot tell a paraphrase from an invention, so the threshold is lenient (half of the
-content words) and a flag means "check this sentence", not "this is false".
+`support(words, source)` is the one support score, used here, by citation attribution
+(`citations.attribute`) and by the whole-document notes: the share of a sentence's content words
+(`words_of`: stemmed, stopwords and citation markers left out) that a passage holds.
+
+A sentence is supported when most of its content words occur in one of the passages it cites; a
+sentence that cites nothing is checked against every passage given to the model. A sentence that
+states numbers is supported only if one such passage states them all (numbers cannot be
+paraphrased; "10." when the passage says 25 is flagged however short it is). Lexical support is
+cheap, deterministic and explainable ("these words are not in the source"); it cannot tell a
+paraphrase from an invention, so the threshold is lenient (half of the content words) and a flag
+means "check this sentence", not "this is false".
 """
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import AbstractSet, Sequence
 
+from docent.core.text import CITE, numbers, parse_citations, sentences, stems
 from docent.core.types import Claim, Hit
 
 SUPPORTED_SHARE = 0.5  # share of a sentence's content words found in its best cited source
 MIN_WORDS = 2  # fewer content words than this: nothing to check ("Yes.", "Three [1].")
 
 
-def check_claims(answer: str, hits: Sequence[Hit]) -> list[Claim]:
-    from docent.core.answer.qa import _CITE, _stems, numbers, parse_citations, sentences
+def words_of(sentence: str) -> set[str]:
+    """The content-word stems of a sentence, its [n] markers left out."""
+    return stems(CITE.sub(" ", sentence))
 
+
+def support(words: AbstractSet[str], source: AbstractSet[str]) -> float:
+    """The share of `words` (a sentence's content words) found in `source` (a passage's); 0 for none."""
+    return len(words & source) / len(words) if words else 0.0
+
+
+def check_claims(answer: str, hits: Sequence[Hit]) -> list[Claim]:
     if not answer.strip():
         return []
-    source_stems = [_stems(h.text) for h in hits]
+    source_stems = [stems(h.text) for h in hits]
     source_numbers = [numbers(h.text) for h in hits]
     out: list[Claim] = []
     for a, b in sentences(answer) or [(0, len(answer))]:
@@ -31,16 +46,16 @@ def check_claims(answer: str, hits: Sequence[Hit]) -> list[Claim]:
         if not sentence:
             continue
         cited = parse_citations(sentence, len(hits))
-        words = _stems(_CITE.sub(" ", sentence))
+        words = words_of(sentence)
         pool = [n - 1 for n in cited] if cited else list(range(len(hits)))
-        support = max((len(words & source_stems[i]) / len(words) for i in pool), default=0.0) if words else 0.0
+        score = max((support(words, source_stems[i]) for i in pool), default=0.0)
         nums = numbers(sentence)
         stated = not nums or any(nums <= source_numbers[i] for i in pool)
         if len(words) < MIN_WORDS:
             supported = None if not nums else stated
         else:
-            supported = support >= SUPPORTED_SHARE and stated
-        out.append(Claim(sentence, cited, support, supported))
+            supported = score >= SUPPORTED_SHARE and stated
+        out.append(Claim(sentence, cited, score, supported))
     return out
 
 

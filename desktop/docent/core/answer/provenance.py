@@ -1,6 +1,7 @@
 """What an answer was made from ("Why this answer?"): the model file, the embedder, the retrieval
 settings and relevance figures, the passages given to the model with their ranks and scores, and
-the timings. `qa.ask` keeps a Trail while it runs; the library adds the model's sha256."""
+the timings. `qa.ask` and `wholedoc.ask_whole` keep a Trail while they run; the library adds the
+model's sha256."""
 
 from __future__ import annotations
 
@@ -8,11 +9,12 @@ import time
 from dataclasses import replace
 from typing import TYPE_CHECKING, Sequence
 
+from docent.core.answer.gate import is_relevant, relevance
+from docent.core.answer.params import AskParams
 from docent.core.types import AnswerDone, Hit, Provenance
 
 if TYPE_CHECKING:
     from docent.core.models.llm import ChatModel
-    from docent.core.answer.qa import AskParams
 
 
 class Trail:
@@ -27,8 +29,6 @@ class Trail:
 
     def done(self, ev: AnswerDone, shown: Sequence[Hit]) -> AnswerDone:
         from dataclasses import asdict
-
-        from docent.core.answer.qa import is_relevant, relevance  # qa imports this module
 
         rank = {h.chunk_id: r for r, h in enumerate(self.hits, start=1)}
         cited = {c.n for c in ev.citations}

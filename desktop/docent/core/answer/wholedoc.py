@@ -2,14 +2,16 @@
 report", "compare the termination clauses of these contracts", "list every deadline"), answered
 map-reduce style instead of from the top-k passages.
 
-- `detect(question)` recognises the three kinds from plain English patterns (None otherwise);
-  it and the other pure helpers (chunk selection and batching, the prompts, the notes) are in
-  `wholedoc_text.py`, re-exported here;
+- `detect(question)` recognises the three kinds from plain English patterns (None otherwise); it
+  and the choice of documents, chunks and batches are in `wholedoc_plan.py`, the map and reduce
+  prompts and the notes in `wholedoc_notes.py`, re-exported here;
 - `run(...)` reads the documents' chunks in order, packs them into batches that fit the model's
   context (counted with its tokenizer, room left for the notes it writes), asks the model per batch
   for the points that bear on the question, each citing the [n] of its chunk (chunks are numbered
   globally, so every citation maps back to a file and page), then makes one final call that combines
-  the points into the answer, keeping the citations (grouped by document for a comparison).
+  the points into the answer, keeping the citations (grouped by document for a comparison). The
+  calls go through the plain answers' pipeline: one prompt renderer (`prompt.py`), one streaming
+  loop (`generate.py`), one citation builder (`citations.py`), one support scorer (`claims.py`).
 
 Small models invent: a note is kept only when its cited chunk holds most of its content words
 (`NOTE_SUPPORT`), chunks no kept note cites add their own sentences that bear on the question (for
@@ -24,25 +26,39 @@ read and skipped. Progress after each call; the cancel token is checked between 
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
-from docent.core.cancel import NEVER, CancelToken
-from docent.core.answer.claims import check_claims
-from docent.core.models.llm import ChatModel
-from docent.core.answer.qa import (
-    _CITE,
-    NOT_FOUND,
-    AskParams,
-    _stems,
-    as_data,
-    attribute,
-    is_refusal,
-    parse_citations,
-    to_citation,
+from docent.core.answer.citations import attribute, citations
+from docent.core.answer.claims import check_claims, words_of
+from docent.core.answer.gate import NOT_FOUND, is_refusal, is_relevant
+from docent.core.answer.generate import generate
+from docent.core.answer.params import AskParams
+from docent.core.answer.prompt import as_data, source_block
+from docent.core.answer.provenance import Trail
+from docent.core.answer.wholedoc_notes import (
+    NOTE_SUPPORT,
+    extract,
+    map_prompt,
+    notes_answer,
+    points,
+    reduce_prompt,
+    renumber,
 )
+from docent.core.answer.wholedoc_plan import (
+    MAX_CHUNKS,
+    Kind,
+    detect,
+    named_documents,
+    pack,
+    pick_documents,
+    select,
+)
+from docent.core.cancel import NEVER, CancelToken
+from docent.core.models.llm import ChatModel
+from docent.core.text import parse_citations
 from docent.core.types import (
     AnswerDone,
     Hit,
@@ -50,26 +66,6 @@ from docent.core.types import (
     Token,
     WholeDocCoverage,
     WholeDocProgress,
-)
-from docent.core.answer.wholedoc_text import (
-    _MAP_BASE,
-    _MAP_SYSTEM,
-    _MAP_USER,
-    _TASK_WORDS,
-    MAX_CHUNKS,
-    NOTE_SUPPORT,
-    Kind,
-    _block,
-    _citations,
-    _extract,
-    _notes_answer,
-    _points,
-    _reduce_prompt,
-    _render,
-    _renumber,
-    detect,
-    pack,
-    select,
 )
 
 __all__ = [
@@ -105,11 +101,6 @@ class WholeParams:
         return cls(map_tokens=min(192, params.max_answer_tokens), answer_tokens=params.max_answer_tokens)
 
 
-def _generate(model: ChatModel, prompt: list[int], max_tokens: int, stop: list[str],
-              cancel: CancelToken) -> Iterator[str]:
-    yield from model.stream(prompt, max_tokens, stop, cancel)
-
-
 def run(
     question: str,
     kind: Kind,
@@ -134,16 +125,15 @@ def run(
         yield AnswerDone(NOT_FOUND, False, [], timings=timings)
         return
     margin = 16
-    map_prompt, _ = _render(model, _MAP_SYSTEM, _MAP_USER.format(sources="", question=question),
-                            _MAP_BASE.format(sources="", question=question))
-    overhead = len(model.tokenize(map_prompt)) + margin
+    empty_prompt, _ = map_prompt(model, "", question)
+    overhead = len(model.tokenize(empty_prompt)) + margin
     budget = model.n_ctx - params.map_tokens - overhead
     if params.batch_tokens:
         budget = min(budget, params.batch_tokens)
     budget = max(64, budget)
     texts = [as_data(model, h.text) for h in hits]
     chat = model.is_chat
-    costs = [model.count(_block(1, h, t, chat)) + 4 for h, t in zip(hits, texts)]
+    costs = [model.count(source_block(1, h, t, chat, header=False)) + 4 for h, t in zip(hits, texts)]
     groups = [h.doc_id for h in hits] if kind == "compare" else None
     capacity = budget * params.max_map_calls
     chosen = select(hits, costs, capacity, question, kind)
@@ -171,26 +161,24 @@ def run(
         part_texts = read_texts[offset: offset + len(batch)]
         blocks = []
         for k, (h, t) in enumerate(zip(part, part_texts), start=1):
-            cost = model.count(_block(k, h, t, chat)) + 4
+            cost = model.count(source_block(k, h, t, chat, header=False)) + 4
             if cost > budget:  # one chunk larger than a batch (a tiny context): its start
                 t = model.truncate(t, max(32, budget - 48))
-            blocks.append(_block(k, h, t, chat))
-        joined = "\n\n".join(blocks)
-        prompt, stop = _render(model, _MAP_SYSTEM, _MAP_USER.format(sources=joined, question=question),
-                               _MAP_BASE.format(sources=joined, question=question))
+            blocks.append(source_block(k, h, t, chat, header=False))
+        prompt, stop = map_prompt(model, "\n\n".join(blocks), question)
         tokens = model.tokenize(prompt)
         room = model.n_ctx - len(tokens) - 4
-        out = "".join(_generate(model, tokens, max(16, min(params.map_tokens, room)), stop, cancel))
+        out = "".join(generate(model, tokens, max(16, min(params.map_tokens, room)), stop, cancel))
         calls += 1
         if not chat:
             out = "-" + out
-        points = _points(out, part)
+        kept = points(out, part)
         # every part: the chunks no note cites add their own sentences that bear on the question
         # (for a summary, their first sentence too); small models overlook much of a batch
-        cited = {n for p in points for n in parse_citations(p, len(part))}
-        points += _extract(part, question, kind, only={k for k in range(1, len(part) + 1)} - cited)
-        for line in points:
-            notes.append((part[0].doc_id, _renumber(line, offset)))
+        cited = {n for p in kept for n in parse_citations(p, len(part))}
+        kept += extract(part, question, kind, only={k for k in range(1, len(part) + 1)} - cited)
+        for line in kept:
+            notes.append((part[0].doc_id, renumber(line, offset)))
         offset += len(batch)
         yield WholeDocProgress(b_i + 1, steps, "map")
     timings["map_s"] = time.monotonic() - t_map
@@ -204,7 +192,7 @@ def run(
     if cancel.cancelled:
         partial = "\n".join(n for _, n in notes)
         yield coverage
-        yield AnswerDone(partial, bool(partial), _citations(partial, read), cancelled=True, timings=timings)
+        yield AnswerDone(partial, bool(partial), citations(partial, read), cancelled=True, timings=timings)
         return
     if not notes:
         yield WholeDocProgress(steps, steps, "reduce")
@@ -213,79 +201,41 @@ def run(
         return
 
     # ---- reduce: one call over every note, grouped by document
-    prompt_tokens, stop = _reduce_prompt(model, question, kind, notes, read, params.answer_tokens)
+    prompt_tokens, stop = reduce_prompt(model, question, kind, notes, read, params.answer_tokens)
     timings["prompt_tokens"] = float(len(prompt_tokens))
     pieces: list[str] = []
-    t2 = time.monotonic()
-    first: float | None = None
     # A chat model's answer streams as it is written; a small base model's is checked against the
     # notes first (it often writes what they do not hold), and then given whole.
     live = model.is_chat
-    for piece in _generate(model, prompt_tokens, params.answer_tokens, stop, cancel):
-        if first is None:
-            first = time.monotonic()
+    for piece in generate(model, prompt_tokens, params.answer_tokens, stop, cancel, timings):
         pieces.append(piece)
         if live:
             yield Token(piece)
-    end = time.monotonic()
-    timings["first_token_s"] = (first or end) - t2
-    timings["generation_s"] = end - t2
-    timings["answer_tokens"] = float(model.count("".join(pieces))) if pieces else 0.0
     yield WholeDocProgress(steps, steps, "reduce")
     yield coverage
     answer = "".join(pieces).strip()
     if cancel.cancelled:
-        yield AnswerDone(answer, bool(answer), _citations(answer, read), cancelled=True, timings=timings)
+        yield AnswerDone(answer, bool(answer), citations(answer, read), cancelled=True, timings=timings)
         return
     answer = answer.replace("[n]", "").replace("[N]", "")
     answer = attribute(answer, read) if answer else answer
     checked = [c for c in check_claims(answer, read) if c.supported is not None]
     # the answer's sentences must be found in the chunks they cite as strictly as the notes were
     weak = sum(c.support < NOTE_SUPPORT for c in checked)
-    if (is_refusal(answer) or len(_stems(_CITE.sub(" ", answer))) < 3
+    if (is_refusal(answer) or len(words_of(answer)) < 3
             or weak * 2 >= len(checked) or (not live and weak * 4 > len(checked))):
         # the final call said nothing usable, or mostly what the notes do not hold: the notes
         # themselves are the answer
-        answer = _notes_answer(notes, read, kind)
+        answer = notes_answer(notes, read, kind)
         timings["notes_as_answer"] = 1.0
     else:
         answer = attribute(answer, read)
     if not live:
         yield Token(answer)
-    answer_cites = parse_citations(answer, len(read))
-    yield AnswerDone(answer, True, [to_citation(n, read[n - 1]) for n in answer_cites], timings=timings,
-                     claims=check_claims(answer, read))
+    yield AnswerDone(answer, True, citations(answer, read), timings=timings, claims=check_claims(answer, read))
 
 
 WHOLE_MIN_SIMILARITY = 0.2  # best passage's cosine similarity, default embedder
-
-
-def named_documents(question: str, names: dict[int, str]) -> list[int]:
-    """The documents whose file name the question uses (at least half of the name's words)."""
-    q = _stems(question) - _TASK_WORDS
-    named = []
-    for doc_id, name in names.items():
-        stem_words = _stems(re.sub(r"[_\-.]+", " ", name.rsplit(".", 1)[0])) - _TASK_WORDS
-        if stem_words and len(q & stem_words) >= max(1, (len(stem_words) + 1) // 2):
-            named.append(doc_id)
-    return named
-
-
-def pick_documents(question: str, hits: Sequence[Hit], names: dict[int, str], kind: Kind,
-                   max_documents: int) -> list[int]:
-    """With no scope: the documents the question names (by file name), else those of the top
-    retrieved passages (one for a summary, up to `max_documents` for a list or a comparison)."""
-    named = named_documents(question, names)
-    if named and (kind != "compare" or len(named) >= 2):
-        return named[:max_documents]
-    limit = 1 if kind == "summarize" else max_documents
-    out: list[int] = list(named)  # a comparison names one document: the others from the search
-    for h in hits:
-        if h.doc_id not in out:
-            out.append(h.doc_id)
-        if len(out) >= limit:
-            break
-    return out
 
 
 def ask_whole(
@@ -301,11 +251,6 @@ def ask_whole(
 ) -> Iterator[WholeEvent]:
     """The whole-document answer over the documents in scope (`doc_ids`), or with no scope those
     the question names or the top retrieved passages come from; with provenance like `qa.ask`."""
-    from pathlib import Path
-
-    from docent.core.answer.provenance import Trail
-    from docent.core.answer.qa import is_relevant
-
     whole = whole or WholeParams.from_ask(params)
     t0 = time.monotonic()
     hits: list[Hit] = []

@@ -1,0 +1,130 @@
+"""Whole-document tasks, what to read: the kind of task a question asks for (`detect`), the
+documents it is about when no scope is given (`named_documents`, `pick_documents`), the chunks to
+read when not all fit the cap on map calls (`select`), and their batches per map call (`pack`).
+Pure functions over text and numbers."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Literal
+
+from docent.core.text import stems
+from docent.core.types import Hit
+
+Kind = Literal["summarize", "compare", "list"]
+
+# ---- detection -----------------------------------------------------------------------------------
+_PATTERNS: list[tuple[Kind, re.Pattern[str]]] = [
+    ("compare", re.compile(
+        r"\b(compare|comparing|comparison|contrast|differences?\s+between|differ(?:s|ent)?\s+(?:from|between)|"
+        r"how\s+do\s+.+\s+differ|versus|vs\.?)\b", re.IGNORECASE)),
+    ("summarize", re.compile(
+        r"\b(summari[sz]e|summary|summarising|summarizing|overview|main\s+points|key\s+points|gist|tl;?dr|"
+        r"what\s+is\s+(?:this|the)\s+(?:document|report|file|contract|handbook|paper)\s+about)\b", re.IGNORECASE)),
+    ("list", re.compile(
+        r"\b(?:list\s+(?:all|every|each)|list\s+the\s+\w+s\b|what\s+are\s+all|which\s+are\s+all|"
+        r"(?:give|show|find|name|tell)\s+(?:me\s+)?(?:all|every)|enumerate|all\s+(?:the\s+)?(?:deadlines|dates|"
+        r"obligations|clauses|requirements|risks|names|amounts|fees|items)|every\s+(?:deadline|date|obligation|"
+        r"clause|requirement|mention|time))\b", re.IGNORECASE)),
+]
+
+
+def detect(question: str) -> Kind | None:
+    """The kind of whole-document task a question asks for, or None for an ordinary question."""
+    q = " ".join(question.split())
+    for kind, pattern in _PATTERNS:
+        if pattern.search(q):
+            return kind
+    return None
+
+
+# The stems of the words that name the task rather than its subject ("list every ...", "compare the contracts").
+TASK_WORDS = {"list", "every", "compar", "summar", "overvi", "differ", "versus", "point", "main", "docume",
+              "contra", "report", "file"}
+
+
+# ---- which documents -----------------------------------------------------------------------------
+def named_documents(question: str, names: dict[int, str]) -> list[int]:
+    """The documents whose file name the question uses (at least half of the name's words)."""
+    q = stems(question) - TASK_WORDS
+    named = []
+    for doc_id, name in names.items():
+        stem_words = stems(re.sub(r"[_\-.]+", " ", name.rsplit(".", 1)[0])) - TASK_WORDS
+        if stem_words and len(q & stem_words) >= max(1, (len(stem_words) + 1) // 2):
+            named.append(doc_id)
+    return named
+
+
+def pick_documents(question: str, hits: Sequence[Hit], names: dict[int, str], kind: Kind,
+                   max_documents: int) -> list[int]:
+    """With no scope: the documents the question names (by file name), else those of the top
+    retrieved passages (one for a summary, up to `max_documents` for a list or a comparison)."""
+    named = named_documents(question, names)
+    if named and (kind != "compare" or len(named) >= 2):
+        return named[:max_documents]
+    limit = 1 if kind == "summarize" else max_documents
+    out: list[int] = list(named)  # a comparison names one document: the others from the search
+    for h in hits:
+        if h.doc_id not in out:
+            out.append(h.doc_id)
+        if len(out) >= limit:
+            break
+    return out
+
+
+# ---- which chunks, in which batches --------------------------------------------------------------
+def pack(costs: Sequence[int], budget: int, groups: Sequence[object] | None = None) -> list[list[int]]:
+    """Indices of items, in order, packed greedily into batches whose costs add up to at most
+    `budget`. An item costing more than the budget gets a batch of its own (the caller truncates it).
+    With `groups`, a batch never mixes two groups (e.g. documents)."""
+    batches: list[list[int]] = []
+    current: list[int] = []
+    used = 0
+    for i, cost in enumerate(costs):
+        new_group = bool(current) and groups is not None and groups[i] != groups[current[-1]]
+        if current and (used + cost > budget or new_group):
+            batches.append(current)
+            current, used = [], 0
+        current.append(i)
+        used += cost
+    if current:
+        batches.append(current)
+    return batches
+
+
+MAX_CHUNKS = 99  # citations are written [1]..[99]
+
+
+def select(hits: Sequence[Hit], costs: Sequence[int], capacity: int, question: str, kind: Kind,
+           max_items: int = MAX_CHUNKS) -> list[int]:
+    """Indices (in document order) of the chunks to read when all of them cost more than `capacity`
+    (or are more than `max_items`): the ones sharing most content words with the question ("list",
+    "compare"), or chunks spread evenly over each document ("summarize")."""
+    if sum(costs) <= capacity and len(hits) <= max_items:
+        return list(range(len(hits)))
+    if kind == "summarize":
+        share = min(capacity / max(1, sum(costs)), max_items / len(hits))
+        picked: list[int] = []
+        by_doc: dict[int, list[int]] = {}
+        for i, h in enumerate(hits):
+            by_doc.setdefault(h.doc_id, []).append(i)
+        per_doc: list[list[int]] = []
+        for idx in by_doc.values():
+            keep = max(1, int(len(idx) * share))
+            step = len(idx) / keep
+            per_doc.append([idx[int(k * step)] for k in range(keep)])
+        for rank in range(max(len(p) for p in per_doc)):  # round robin: every document gets its share
+            picked.extend(p[rank] for p in per_doc if rank < len(p))
+        order = picked
+    else:
+        q = stems(question) - TASK_WORDS
+        score = [len(q & stems(h.text)) for h in hits]
+        order = sorted((i for i in range(len(hits)) if score[i] > 0), key=lambda i: (-score[i], i))
+    chosen: list[int] = []
+    used = 0
+    for i in order:
+        if used + costs[i] <= capacity and len(chosen) < max_items:
+            chosen.append(i)
+            used += costs[i]
+    return sorted(chosen)
