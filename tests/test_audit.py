@@ -248,7 +248,7 @@ def test_a_question_leaves_a_record_but_not_its_words(library: Any, tmp_path: Pa
     list(library.ask("What is the boiling point of mercury on Jupiter?"))  # personal profile: no log
     assert not library.audit_log().exists()
 
-    library.settings = replace(library.settings, profile="office")
+    library.set_settings(replace(library.settings, profile="office"))
     events = list(library.ask("What is the boiling point of mercury on Jupiter?", scope=[str(docs)]))
     assert events[-1].answered is False  # declined without the model
     audit = library.audit_log()

@@ -237,8 +237,8 @@ def test_the_library_uses_the_reranker_named_in_its_settings(atlas, reranker_dir
     lib = atlas
     question = docgen.ATLAS_PAGES[3].split(".")[0]
     assert lib.reranker() is None and lib.search_params().rerank == 0  # none set: the fused order
-    lib.settings = replace(lib.settings, reranker=str(reranker_dir), rerank_candidates=10)
+    lib.set_settings(replace(lib.settings, reranker=str(reranker_dir), rerank_candidates=10))
     assert lib.reranker() is not None and lib.search_params().rerank == 10
     assert lib.search(question, 1)[0].page == 4
-    lib.settings = replace(lib.settings, reranker="")
+    lib.set_settings(replace(lib.settings, reranker=""))
     assert lib.reranker() is None

@@ -32,11 +32,11 @@ def run(lib: Any, qa: QASet, questions: Sequence[dict[str, Any]], max_answer_tok
     caps the answer length, to keep a quick run quick)."""
     base = lib.settings
     if max_answer_tokens:
-        lib.settings = replace(base, max_answer_tokens=max_answer_tokens)
+        lib.set_settings(replace(base, max_answer_tokens=max_answer_tokens))
     try:
         return _run(lib, qa, questions)
     finally:
-        lib.settings = base
+        lib.set_settings(base)
 
 
 def _run(lib: Any, qa: QASet, questions: Sequence[dict[str, Any]]) -> dict[str, Any]:
@@ -120,7 +120,7 @@ def main() -> int:
         base = lib.settings
         for model in args.models.split(","):
             for sources in (int(s) for s in args.sources.split(",")):
-                lib.settings = replace(base, chat_model=model, sources=sources)
+                lib.set_settings(replace(base, chat_model=model, sources=sources))
                 key = f"{model}/sources={sources}"
                 result = run(lib, qa, questions)
                 result.pop("per_question")

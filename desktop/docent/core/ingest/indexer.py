@@ -22,6 +22,7 @@ from docent.core.ingest.chunking import ChunkParams, chunk_blocks
 from docent.core.models.embedder import Embedder
 from docent.core.ingest.extract import SUPPORTED_SUFFIXES, ExtractError, is_supported
 from docent.core.ingest.extract.worker import InlineExtractor, ProcessExtractor, default_extractor
+from docent.core.ingest.removal import INTERRUPTED, Remover
 from docent.core.storage.vectors import VectorStore
 from docent.core.types import (
     Chunk,
@@ -40,7 +41,6 @@ from docent.errors import Cancelled, DocentError, write_failure
 
 log = logging.getLogger(__name__)
 
-INTERRUPTED = "indexing was interrupted (the app was stopped or closed); it is read again at the next indexing run"
 EMBED_BATCH = 64
 
 
@@ -262,42 +262,12 @@ class Indexer:
         )
 
     def remove_document(self, doc: DocumentRecord) -> None:
-        """Vectors first, then the catalog row: a kill in between leaves a row whose vectors are
-        gone, which `recover` finds (status 'removing') and finishes."""
-        self.catalog.mark(doc.id, "removing")
-        self.store.delete_document(doc.id)
-        self.catalog.delete_document(doc.id)
+        """Forget one document (docent.core.ingest.removal: vectors first, then the catalog row)."""
+        Remover(self.catalog, self.store).remove_document(doc)
 
     def recover(self) -> int:
-        """Finish or undo work a killed run left behind. Returns how many documents were repaired."""
-        repaired = 0
-        for doc in self.catalog.in_status("removing"):
-            self.store.delete_document(doc.id)
-            self.catalog.delete_document(doc.id)
-            repaired += 1
-        for doc in self.catalog.in_status("indexing", "queued"):
-            self.store.delete_document(doc.id)
-            # Its half-written passages go, but the document stays listed, saying why it is not
-            # searchable; its size is recorded as unknown, so the next sync reads it again.
-            self.catalog.record_outcome(doc.path, -1, 0.0, doc.sha256, "failed", INTERRUPTED)
-            repaired += 1
-        # Vectors without a catalogued chunk (a kill between the two stores' writes).
-        if self.store.count() != self.catalog.chunk_count():
-            orphans = self.store.all_ids() - self.catalog.chunk_ids()
-            if orphans:
-                self.store.delete_ids(sorted(orphans))
-                repaired += 1
-            if self.store.count() != self.catalog.chunk_count():
-                # Chunks whose vectors are missing: those documents are embedded again by the next
-                # sync. They are not forgotten: a store emptied or replaced (a server reset, the
-                # wrong collection) must not empty the library too.
-                have = self.store.all_ids()
-                for doc in self.catalog.in_status("indexed"):
-                    if doc.embedder_id and not self.catalog.chunk_ids(doc.id) <= have:
-                        self.store.delete_document(doc.id)
-                        self.catalog.forget_vectors(doc.id)
-                        repaired += 1
-        return repaired
+        """Finish or undo work a killed run left behind (docent.core.ingest.removal)."""
+        return Remover(self.catalog, self.store).recover()
 
     # ---- internals ----------------------------------------------------------------------------
     def _embedding_current(self, doc: DocumentRecord) -> bool:

@@ -371,7 +371,7 @@ class LibraryController(QObject):
 
         def use() -> None:
             if self.lib is not None:
-                self.lib.settings = use_now
+                self.lib.set_settings(use_now)
 
         self._call("settings", use)
         if new.embedder != old.embedder:
