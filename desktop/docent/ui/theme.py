@@ -11,6 +11,8 @@ from PySide6.QtCore import QObject, QPointF, Qt
 from PySide6.QtGui import QColor, QGuiApplication, QIcon, QPainter, QPalette, QPixmap
 from PySide6.QtWidgets import QApplication
 
+from docent.core.text import CITE
+
 STATUS_COLORS = {
     "indexed": ("#2e9d5b", "#4cc27c"),
     "indexing": ("#2f6fde", "#5b93f0"),
@@ -180,7 +182,6 @@ def app_icon(resources: Path) -> QIcon:
 
 
 # ---- answer text → rich text ---------------------------------------------------------------------
-_CITE = re.compile(r"\[(\d{1,2}(?:\s*[,;]\s*\d{1,2})*)\]")
 _BOLD = re.compile(r"\*\*(.+?)\*\*")
 
 
@@ -201,5 +202,5 @@ def answer_html(text: str, linkable: set[int] | None = None) -> str:
 
     escaped = html.escape(text, quote=False)
     escaped = _BOLD.sub(r"<b>\1</b>", escaped)
-    escaped = _CITE.sub(cite, escaped)
+    escaped = CITE.sub(cite, escaped)
     return escaped.replace("\n", "<br>")
