@@ -94,7 +94,7 @@ class ChatActions:
 
             self.viewer = SourceViewer()
             self.viewer.closeRequested.connect(self.viewer.hide)
-            self.viewer.textRequested.connect(self.files.load_text)
+            self.viewer.textRequested.connect(self.library.load_text)
             self.splitter.addWidget(self.viewer)
             self.splitter.setStretchFactor(2, 1)
         if created or not self.viewer.isVisible():

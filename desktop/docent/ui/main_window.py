@@ -165,8 +165,8 @@ class MainWindow(ChatActions, LibraryActions, DialogActions, QMainWindow):
         self.chat_list.deleteRequested.connect(self.delete_chat)
         self.chat_list.newChatRequested.connect(chats.new_chat)
 
-        self.files.textLoaded.connect(lambda p, t: self.viewer.set_text(p, t) if self.viewer else None)
-        self.files.textFailed.connect(lambda p, r: self.viewer.set_text_failed(p, r) if self.viewer else None)
+        self.library.textLoaded.connect(lambda p, t: self.viewer.set_text(p, t) if self.viewer else None)
+        self.library.textFailed.connect(lambda p, r: self.viewer.set_text_failed(p, r) if self.viewer else None)
         self.files.gpuSupport.connect(self._on_gpu)
 
     # ---- window state (QSettings holds geometry only) -----------------------------------------

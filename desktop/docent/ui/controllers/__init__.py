@@ -2,8 +2,9 @@
 
 `LibraryController` owns the Library's lane (see tasks.py): opening the library, syncing the
 followed folders, the file watcher, removals and settings. `ChatController` asks questions on the
-same lane and keeps the chats. Models and document text for the viewer are looked up on a second,
-"files" lane that never touches the Library, so they never wait behind indexing.
+same lane and keeps the chats, and a document's text for the viewer is read from the catalog there
+too. Models are looked up on a second, "files" lane that never touches the Library, so they never
+wait behind indexing.
 """
 
 from docent.ui.controllers.chat import ChatController

@@ -1,9 +1,9 @@
 """Work that needs no Library, on its own "files" lane so it never waits behind indexing: model
-headers, model discovery, and the text of documents for the source viewer."""
+headers and model discovery. (A document's text for the source viewer comes from the library's
+catalog: LibraryController.load_text.)"""
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -32,8 +32,7 @@ class ModelRow:
 
 
 class FilesController(QObject):
-    """Work that needs no Library, on its own lane: model headers, model discovery, and the text
-    of documents for the source viewer.
+    """Work that needs no Library, on its own lane: model headers and model discovery.
 
     Signals:
         modelsListed(list): ModelRow for the packaged and imported models
@@ -42,8 +41,6 @@ class FilesController(QObject):
         imported(object): ModelRow of a model file just imported (validated)
         importFailed(str): why a file cannot be used as a model
         gpuSupport(bool): whether this llama.cpp build can offload to a GPU
-        textLoaded(str, str): a document's path and its extracted text
-        textFailed(str, str): a document's path and why its text cannot be shown
     """
 
     modelsListed = Signal(list)
@@ -52,8 +49,6 @@ class FilesController(QObject):
     imported = Signal(object)
     importFailed = Signal(str)
     gpuSupport = Signal(bool)
-    textLoaded = Signal(str, str)
-    textFailed = Signal(str, str)
 
     def __init__(self, models_dir: Callable[[], Path], log_file: Path | None = None,
                  locations: Callable[[], list[tuple[str, Path]]] | None = None, parent: QObject | None = None) -> None:
@@ -64,7 +59,6 @@ class FilesController(QObject):
         self.log_file = log_file
         self._discovery: Job | None = None
         self._gpu: bool | None = None
-        self._texts: dict[tuple[str, float], str] = {}
 
     def shutdown(self) -> None:
         self.lane.shutdown()
@@ -153,33 +147,6 @@ class FilesController(QObject):
             self.gpuSupport.emit(ok)
 
         self.lane.call("gpu", run, on_result=done)
-
-    # ---- document text --------------------------------------------------------------------------
-    def load_text(self, path: str) -> None:
-        try:
-            key = (path, os.stat(path).st_mtime)
-        except OSError:
-            self.textFailed.emit(path, "the file is no longer there (moved or deleted?)")
-            return
-        if key in self._texts:
-            self.textLoaded.emit(path, self._texts[key])
-            return
-
-        def run() -> str:
-            from docent.core.ingest.chunking import document_text
-            from docent.core.ingest.extract import extract
-
-            return document_text(extract(Path(path)).blocks)
-
-        def done(text: str) -> None:
-            self._texts = {key: text}
-            self.textLoaded.emit(path, text)
-
-        def failed(exc: BaseException) -> None:
-            reason = getattr(exc, "reason", None) or describe_error(exc, self.log_file)
-            self.textFailed.emit(path, str(reason))
-
-        self.lane.call("text", run, on_result=done, on_error=failed)
 
 
 def _row_of(found: Any) -> ModelRow:

@@ -44,6 +44,8 @@ class LibraryController(QObject):
         restartNeeded(str): a change takes effect after a restart (why)
         message(str): a short status for the status bar
         error(str): a failure the user must see
+        textLoaded(str, str): a document's path and its indexed text (for the source viewer)
+        textFailed(str, str): a document's path and why its text cannot be shown
     """
 
     opening = Signal(str)
@@ -61,6 +63,8 @@ class LibraryController(QObject):
     restartNeeded = Signal(str)
     message = Signal(str)
     error = Signal(str)
+    textLoaded = Signal(str, str)
+    textFailed = Signal(str, str)
 
     def __init__(self, factory: LibraryFactory, log_file: Path | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -209,6 +213,15 @@ class LibraryController(QObject):
         if not self.is_open:
             return
         self._call("documents", lambda: self._read_rows(self.lib), self._on_rows)
+
+    def load_text(self, path: str) -> None:
+        """A document's text as indexed, from the catalog: the file is not parsed in this process."""
+        if not self.is_open:
+            self.textFailed.emit(path, "no library is open")
+            return
+        self.lane.call("text", lambda: self.lib.document_text(path).text, Priority.INTERACTIVE,
+                       lambda text: self.textLoaded.emit(path, text),
+                       lambda exc: self.textFailed.emit(path, describe_error(exc, self.log_file)))
 
     @Slot(object)
     def _on_rows(self, rows: list[DocRow]) -> None:

@@ -1,6 +1,7 @@
 """The source viewer: a cited passage in its document. PDFs render in the window (QtPdf) at the cited
-page with the passage highlighted; Word, text and Markdown files show their extracted text with the
-passage highlighted and scrolled into view. "Open in system viewer" hands the file to the desktop."""
+page with the passage highlighted; Word, text and Markdown files show their text as it was indexed
+(from the library's catalog: the file is not parsed in the window's process) with the passage
+highlighted and scrolled into view. "Open in system viewer" hands the file to the desktop."""
 
 from __future__ import annotations
 
