@@ -1,6 +1,16 @@
 """Read a GGUF file's header and metadata without loading the model (pure Python, read-only).
 
 Used to validate a file before llama.cpp sees it and to show size, quantization and context length.
+
+Why not llama.cpp's own `gguf` package (PyPI `gguf`, measured with 0.19.0): it reads what the model
+manager needs (architecture, file type, context length, chat template, name; a parameter count too,
+summing its tensors, which this reader does not offer), but `gguf.GGUFReader` memory-maps the file
+and builds numpy views for every field and every tensor record, a vocabulary of 262k tokens
+included, where this reader skips arrays in large blocks. On the packaged Gemma 3 270M Q4_K_M (253
+MB): 19,211 ms vs 111 ms here; on SmolLM2-135M Q4_1 (98 MB): 2,504 ms vs 25 ms (medians of 5, warm
+page cache, same machine). The model manager and discovery read every file they list, so that would
+be seconds per file. (The bench: `gguf.GGUFReader(path).get_field(key)` for each of those keys,
+against `read_gguf(path)`.)
 """
 
 from __future__ import annotations
