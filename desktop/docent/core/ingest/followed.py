@@ -12,7 +12,7 @@ from typing import Iterator, Protocol, Sequence
 
 from docent.core.cancel import NEVER, CancelToken
 from docent.core.ingest.folders import FolderList, is_under
-from docent.core.ingest.indexer import scan, stat_changed
+from docent.core.ingest.scan import scan, stat_changed
 from docent.core.types import DocumentRecord, FollowEvent, IndexEvent, Planned, SyncDone
 
 
