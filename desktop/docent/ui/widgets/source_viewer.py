@@ -29,13 +29,10 @@ from PySide6.QtWidgets import (
 
 from docent.core.storage.chats import Passage
 from docent.ui.theme import is_dark
+from docent.ui.widgets.passage_span import locate_passage
 
 _WORD = re.compile(r"\S+")
 MAX_PHRASE_WORDS = 48
-
-
-def _normal(text: str) -> str:
-    return " ".join(text.split())
 
 
 class SourceViewer(QWidget):
@@ -361,7 +358,7 @@ class SourceViewer(QWidget):
             self.text.moveCursor(QTextCursor.MoveOperation.Start)
             self.passageShown.emit(path, 0)
             return
-        start, end = self._locate(text, self.passage)
+        start, end = locate_passage(text, self.passage)
         if start < 0:
             self.location.setText(f"{self.passage.location} — the document changed since it was indexed; passage not found")
             self.passageShown.emit(path, 0)
@@ -383,22 +380,6 @@ class SourceViewer(QWidget):
     def set_text_failed(self, path: str, reason: str) -> None:
         if path == self.path:
             self._message(f"The text of {Path(path).name} cannot be shown: {reason}")
-
-    @staticmethod
-    def _locate(text: str, passage: Passage) -> tuple[int, int]:
-        """The passage's span in the document text: its recorded offsets when they still match,
-        else a search for its beginning."""
-        s, e = passage.char_start, passage.char_end
-        want = _normal(passage.text)[:60]
-        if 0 <= s < e <= len(text) and _normal(text[s:e])[:60] == want:
-            return s, e
-        for n in (120, 60, 30):
-            head = passage.text.strip()[:n]
-            if head:
-                i = text.find(head)
-                if i >= 0:
-                    return i, min(len(text), i + max(len(passage.text), len(head)))
-        return -1, -1
 
     def _scroll_text_to(self, pos: int) -> None:
         cursor = QTextCursor(self.text.document())
