@@ -254,6 +254,7 @@ class _GatedEmbedder:
         return self.inner.token_spans(text)
 
 
+@pytest.mark.slow  # runs the real chat model
 def test_questions_are_answered_while_another_thread_indexes(reference: Reference, tmp_path: Path, embedder) -> None:  # noqa: ANN001
     notes = str(reference.corpus / NOTES)
     last = sorted(kt.ARTICLES[:ARTICLES])[-1].replace("_", " ")  # the last file indexed; its title starts its texts

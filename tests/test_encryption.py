@@ -64,6 +64,7 @@ def _encrypted_library(folder: Path, docs: Path, embedder: Any) -> None:  # noqa
         assert done.indexed == 3, done
 
 
+@pytest.mark.slow  # runs the real chat model
 def test_an_encrypted_library_holds_no_text_yet_searches_and_asks(tmp_path: Path, embedder) -> None:  # noqa: ANN001
     docs = tmp_path / "docs"
     _make_docs(docs)

@@ -53,6 +53,7 @@ def test_doctor_privacy_reports_no_connection_and_the_files_written(tmp_path: Pa
     assert not netlog.exists() or netlog.read_text() == ""
 
 
+@pytest.mark.slow  # runs the real chat model
 def test_self_test_fails_loudly_when_a_connection_is_attempted(
         tmp_path: Path, embedder: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     def probe() -> None:  # what a leaky dependency would do, in the middle of the run

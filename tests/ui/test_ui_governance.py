@@ -12,6 +12,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, Iterator
 
+import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QDialogButtonBox
 from ui_helpers import TEST_SETTINGS, make_docs
@@ -28,6 +29,7 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+@pytest.mark.slow  # runs the real chat model
 def test_why_this_answer_and_the_audit_log(make_window: Any, qtbot: Any, tmp_path: Path) -> None:
     docs = make_docs(tmp_path / "docs")
     w = make_window(settings=replace(TEST_SETTINGS, profile="office"))
@@ -114,6 +116,7 @@ def _scripted(report: SelfTestReport) -> Any:
     return run
 
 
+@pytest.mark.slow  # runs the real chat model
 def test_privacy_self_test_runs_in_the_background(make_window: Any, qtbot: Any, embedder: Any) -> None:
     w = make_window()
     fast = replace(TEST_SETTINGS, max_answer_tokens=32, n_threads=1)
