@@ -34,6 +34,7 @@ from docent.core.models.llm import ChatModel
 from docent.core.models.rerank import Reranker
 from docent.core.retrieval.search import Searcher, SearchParams
 from docent.core.storage.audit import AuditLog
+from docent.core.storage.catalog import Catalog
 from docent.core.storage.vectors import VectorStore
 from docent.core.types import AnswerDone, AskEvent, DocumentRecord, Hit, IndexEvent
 from docent.errors import StoreError
@@ -56,15 +57,25 @@ class Library:
         `embedder`: one already loaded, used instead of the settings' one."""
         folder = open_folder(data_dir, settings, passphrase, encrypt)
         self.dir = folder.dir
-        self.catalog = folder.catalog
+        self._catalog = folder.catalog
         self._lock = folder.lock
         self._keys = folder.keys
-        self._services = Services(self.catalog, folder.settings, embedder)
-        self._placement = VectorPlacement(self.dir, self.catalog)
+        self._services = Services(self._catalog, folder.settings, embedder)
+        self._placement = VectorPlacement(self.dir, self._catalog)
         self._models = ChatModelCache()
         self._hashes = ModelHashes(self.dir)
         self._store: VectorStore | None = None
         self.recovered = 0  # documents repaired when the vectors were opened
+
+    @property
+    def catalog(self) -> Catalog:
+        """The catalog: documents, chunks and the keyword index (SQLite)."""
+        return self._catalog
+
+    @catalog.setter
+    def catalog(self, catalog: Catalog) -> None:
+        """The same catalog file opened anew (e.g. after an outside change): every service uses it."""
+        self._catalog = self._services.catalog = self._placement.catalog = catalog
 
     @property
     def settings(self) -> Settings:
