@@ -130,6 +130,11 @@ def _without_markers(text: str) -> str:
 def cmd_search(args: argparse.Namespace) -> int:
     from docent.core.retrieval.search import SearchParams
 
+    if args.batch is not None:
+        return _search_batch(args)
+    if not args.query:
+        sys.stderr.write("docent: search needs a query in quotes, or --batch FILE with one JSON question a line\n")
+        return 2
     with open_library(args) as lib:
         hits = lib.search(args.query, args.top_k, args.scope, SearchParams(mode=args.mode))
     if args.json:
@@ -141,3 +146,63 @@ def cmd_search(args: argparse.Namespace) -> int:
         text = " ".join(h.text.split())
         print(f"{i}. {h.path} — {h.location}  (score {h.score:.4f})\n   {text[:300]}{'…' if len(text) > 300 else ''}")
     return 0
+
+
+def _batch_items(source: Any) -> Any:
+    """(line number, question, scope or None, the input object) for each non-blank line of `source`;
+    a line that is not a JSON object with a "question" string yields an error text instead."""
+    import json
+
+    for n, line in enumerate(source, 1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+        except ValueError as exc:
+            yield n, None, None, f"line {n} is not JSON ({exc})"
+            continue
+        question = item.get("question") if isinstance(item, dict) else None
+        if not isinstance(question, str):
+            yield n, None, None, f'line {n} has no "question" string'
+            continue
+        scope = item.get("scope")
+        if isinstance(scope, str):
+            scope = [scope]
+        if scope is not None and not (isinstance(scope, list) and all(isinstance(s, str) for s in scope)):
+            yield n, None, None, f'line {n}: "scope" must be a path or a list of paths'
+            continue
+        yield n, question, scope, item
+
+
+def _search_batch(args: argparse.Namespace) -> int:
+    """`search --batch FILE` ("-": stdin): one JSON object a line in, {"question": ..., optional
+    "scope": path or [paths], other fields echoed}, one JSON line a question out: the input's fields
+    plus "hits" as in `search --json` (or "error" for a line that could not be read), the library
+    and its models opened once. Exit 1 if any line failed, else 0."""
+    from pathlib import Path
+
+    from docent.core.retrieval.search import SearchParams
+
+    params = SearchParams(mode=args.mode)
+    try:
+        source = sys.stdin if args.batch == "-" else open(Path(args.batch).expanduser(), encoding="utf-8")
+    except OSError as exc:
+        sys.stderr.write(f"docent: cannot read the batch file {args.batch}: {exc.strerror or exc}\n")
+        return 2
+    failed = 0
+    with source, open_library(args) as lib:
+        for n, question, scope, item in _batch_items(source):
+            if question is None:
+                failed += 1
+                emit({"line": n, "error": item})
+                continue
+            hits = lib.search(question, args.top_k, scope if scope is not None else args.scope, params)
+            out = dict(item)
+            out["hits"] = [h.to_json() for h in hits]
+            if args.json:
+                emit(out)
+            else:
+                print(f"{n}. {question}")
+                for i, h in enumerate(hits, 1):
+                    print(f"   {i}. {h.path} — {h.location}  (score {h.score:.4f})")
+    return 1 if failed else 0

@@ -41,12 +41,16 @@ def build_parser() -> argparse.ArgumentParser:
                           "questions that ask for one are detected without it")
 
     se = sub.add_parser("search", help="show the passages that best match a query")
-    se.add_argument("query", help="words or a question, in quotes")
+    se.add_argument("query", nargs="?", help="words or a question, in quotes (none with --batch)")
     se.add_argument("--top-k", type=int, default=5, help="how many passages to show (default 5)")
     se.add_argument("--mode", choices=["hybrid", "vector", "keyword"], default="hybrid",
                     help="by meaning and words (hybrid, the default), by meaning only, or by words only")
     se.add_argument("--scope", action="append", default=[], help="only these files or folders (repeatable)")
     se.add_argument("--json", action="store_true", help="print the passages as JSON")
+    se.add_argument("--batch", metavar="FILE",
+                    help='many queries at once, the models loaded once: FILE ("-": stdin) holds one JSON object a '
+                         'line, {"question": ..., "scope": optional path or paths}; with --json, one JSON line '
+                         'a question comes out: its fields and "hits" as in `search --json`')
 
     st = sub.add_parser("status", help="list the documents in the library")
     st.add_argument("--json", action="store_true", help="print the documents as JSON")
