@@ -18,6 +18,7 @@ REPO = Path(__file__).resolve().parents[2]
 SHARED = REPO.parent / "shared"
 SQUAD = SHARED / "eval" / "squad"
 ARAGOG = SHARED / "eval" / "aragog"
+FINANCEBENCH = SHARED / "eval" / "financebench"
 RESULTS = Path(__file__).resolve().parent / "results"
 
 _PUNCT = re.compile(r"[\W_]+", re.UNICODE)
@@ -53,6 +54,7 @@ class QASet:
     questions: list[dict[str, Any]]
     long_answers: bool
     pages: dict[str, int | None] = field(default_factory=dict)
+    by_page: bool = False  # a hit is a gold-document passage on an evidence page (q["gold_pages"])
 
     @property
     def scores_answers(self) -> bool:  # answer accuracy is defined for the extractive set only
@@ -108,12 +110,36 @@ def aragog_set(n_docs: int = 0, docs: Sequence[str] = ()) -> QASet:
     return QASet("aragog", sorted(chosen), questions, long_answers=True)
 
 
+def financebench_set(n_questions: int = 0) -> QASet:
+    """FinanceBench (dev split): 45 long, instruction-laden questions over 29 SEC filings. The hit
+    rule is the page rule: a retrieved passage of the gold filing whose 1-based page is one of the
+    question's evidence pages (`gold_pages`: question id → set of pages). `n_questions` > 0 keeps
+    that many questions spread over the set, and only the filings they ask about."""
+    raw = [q for q in load_jsonl(FINANCEBENCH / "questions.jsonl") if q.get("pdf_present", True)]
+    raw = spaced(raw, n_questions)
+    questions = [
+        {"id": q["id"], "question": q["question"], "doc": Path(q["doc"]).stem, "answer": q["answer"], "keys": [],
+         "gold_pages": sorted({e["page_index0"] + 1 for e in q["evidence"] if e["doc"] == q["doc"]})}
+        for q in raw
+    ]
+    folder = FINANCEBENCH / "pdfs"
+    docs = sorted(folder / d for d in {q["doc"] for q in raw}) if n_questions else sorted(folder.glob("*.pdf"))
+    return QASet("financebench", docs, questions, long_answers=True, by_page=True)
+
+
 def is_hit(q: dict[str, Any], path: str, text: str) -> bool:
     """A retrieved passage of the gold document whose normalised text holds one of the keys."""
     if Path(path).stem != q["doc"]:
         return False
+    if "gold_pages" in q:
+        return False  # page-scored sets: see page_hit
     norm = normalize(text)
     return any(k and k in norm for k in q["keys"])
+
+
+def page_hit(q: dict[str, Any], path: str, page: int | None) -> bool:
+    """The shared page rule: a passage of the gold document whose 1-based page is an evidence page."""
+    return Path(path).stem == q["doc"] and page is not None and page in q.get("gold_pages", ())
 
 
 def gold_pages(pdf_dir: Path, questions: list[dict[str, Any]]) -> dict[str, int | None]:
