@@ -14,6 +14,10 @@ class Block:
     For DOCX/TXT/MD, one block is one paragraph, table row group or list item, with its heading path.
     `offset` is where the block's text starts in the document's extracted text (the concatenation
     of all blocks joined by "\n\n"), so chunk offsets can be mapped back for highlighting.
+    For slides, sheets, e-mails and e-book chapters, `place` names the unit the block belongs to
+    ("slide 7", "notes of slide 7", "sheet Sales", "chapter 3: Title", "e-mail from A to B,
+    2024-03-02"): it is the block's location, and a chunk never crosses a change of place. `row` is
+    a spreadsheet row as the spreadsheet numbers it (a chunk of rows 12 to 30 says "rows 12–30").
     """
 
     text: str
@@ -22,6 +26,8 @@ class Block:
     heading: str = ""
     para: int | None = None
     kind: Literal["text", "heading", "table", "list"] = "text"
+    place: str = ""
+    row: int | None = None
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """Structure-aware chunking: pure functions from extracted blocks to chunks.
 
 Blocks are grouped into sections that a chunk never crosses (a PDF page; a DOCX/Markdown heading
-section), packed paragraph by paragraph up to `max_tokens` of the embedder's own tokenizer, and a
+section; a slide, a sheet, an e-mail, a chapter), packed paragraph by paragraph up to `max_tokens` of the embedder's own tokenizer, and a
 paragraph longer than that is split at sentence (else token) boundaries with `overlap` tokens
 carried over. Every chunk keeps its page or heading path, and character offsets into the
 document's extracted text, i.e. the blocks joined by BLOCK_SEP.
@@ -18,7 +18,8 @@ from docent.core.types import Block, Chunk
 
 BLOCK_SEP = "\n\n"
 # Bump when extraction or chunking changes what chunks look like: documents are then re-read.
-CHUNKER_VERSION = "c3"
+# c4: each chunk's indexed context line names the document (name, period) and its page heading.
+CHUNKER_VERSION = "c4"
 
 TokenSpans = Callable[[str], list[tuple[int, int]]]
 
@@ -57,6 +58,8 @@ def document_text(blocks: Sequence[Block]) -> str:
 
 
 def location_of(block: Block) -> str:
+    if block.place:
+        return f"{block.place}, row {block.row}" if block.row is not None else block.place
     if block.page is not None:
         return f"p. {block.page}" if not block.label else f"p. {block.label} (PDF page {block.page})"
     parts = [block.heading] if block.heading else []
@@ -66,7 +69,18 @@ def location_of(block: Block) -> str:
 
 
 def _section_key(block: Block) -> object:
+    if block.place:
+        return ("place", block.place, block.heading)
     return ("page", block.page) if block.page is not None else ("heading", block.heading)
+
+
+def _rows_location(anchor: Block, group: list[_Piece]) -> str:
+    """"sheet Sales, rows 12–30" for a chunk of spreadsheet rows; the anchor's location otherwise."""
+    rows = [p.block.row for p in group if p.block.row is not None and p.block.kind != "heading"
+            and p.block.place == anchor.place]
+    if anchor.row is None or not rows or min(rows) == max(rows):
+        return location_of(anchor)
+    return f"{anchor.place}, rows {min(rows)}\u2013{max(rows)}"
 
 
 def _split_long(text: str, start: int, block: Block, spans: list[tuple[int, int]], params: ChunkParams,
@@ -165,7 +179,7 @@ def chunk_blocks(
                 text=text,
                 page=pages[0] if pages else None,
                 page_end=pages[-1] if pages else None,
-                location=location_of(anchor),
+                location=_rows_location(anchor, group),
                 heading=anchor.heading,
                 char_start=start,
                 char_end=end,
@@ -197,7 +211,7 @@ def chunk_blocks(
             group.append(piece)
             size = joined
         # fold a tiny tail into the previous chunk of the same section when it still fits
-        if group and size < params.min_tokens and chunks and _same_section(chunks[-1], group[0].block):
+        if group and size < params.min_tokens and chunks and _same_section(chunks[-1], groups[-1][-1].block, group[0].block):
             merged = chunks[-1].tokens + size
             if groups[-1][-1].block is group[0].block:
                 end = max(chunks[-1].char_end, *(p.start + len(p.text) for p in group))
@@ -209,7 +223,10 @@ def chunk_blocks(
     return chunks
 
 
-def _same_section(chunk: Chunk, block: Block) -> bool:
+def _same_section(chunk: Chunk, last: Block, block: Block) -> bool:
+    """Whether `block` is in the section of `chunk`, whose last block is `last`."""
+    if block.place or last.place:
+        return _section_key(last) == _section_key(block)
     if block.page is not None:
         return chunk.page_end == block.page
     return chunk.heading == block.heading
@@ -225,7 +242,8 @@ def _sections(blocks: Sequence[Block], offsets: list[int]) -> Iterable[list[tupl
         if current and k != key:
             # a section of headings only (a title, or "2 Scope" straight before "2.1 Terms") is not
             # a passage of its own: it opens the next section instead
-            only_headings = all(b.kind == "heading" for b, _ in current) and block.page is None
+            only_headings = all(b.kind == "heading" for b, _ in current) and block.page is None \
+                and block.place == current[-1][0].place  # a slide holding only its title stays its own
             if not only_headings:
                 yield current
                 current = []

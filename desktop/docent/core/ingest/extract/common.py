@@ -27,9 +27,45 @@ def heading_path(stack: list[tuple[int, str]]) -> str:
     return SEP.join(title for _, title in stack if title)
 
 
-# .doc (Word 97-2003) is listed so that such files show up as skipped with a reason (save as .docx),
-# not silently ignored; one that is really a .docx under an old name is read as one.
-SUPPORTED_SUFFIXES = {".pdf", ".docx", ".docm", ".dotx", ".dotm", ".doc", ".txt", ".md", ".markdown"}
+def table_lines(rows: list[list[str]]) -> list[str]:
+    """A table's rows as lines; under a header row (short cells, all filled), each row reads
+    "Region: West | Q3 revenue: 4.2M", so a passage keeps what its numbers are."""
+    rows = [cells for cells in rows if any(cells)]
+    if not rows:
+        return []
+    header = rows[0]
+    looks_like_header = len(rows) > 1 and all(h and len(h) < 60 for h in header)
+    out = [" | ".join(header)]
+    for cells in rows[1:]:
+        if looks_like_header and len(cells) == len(header):
+            out.append(" | ".join(f"{h}: {c}" for h, c in zip(header, cells) if c))
+        else:
+            out.append(" | ".join(cells))
+    return out
+
+
+# The kind of document each suffix is, as the library pane and `docent status` show it. Legacy
+# binary Office files (.doc, .ppt, .xls) and Outlook's .msg are listed so that such files show up as
+# skipped with a reason (save as .docx/.pptx/.xlsx/.eml), not silently ignored; one that is really a
+# .docx under an old name is read as one.
+KINDS: dict[str, str] = {
+    ".pdf": "PDF",
+    ".docx": "Word", ".docm": "Word", ".dotx": "Word", ".dotm": "Word", ".doc": "Word",
+    ".txt": "Text", ".md": "Markdown", ".markdown": "Markdown",
+    ".pptx": "PowerPoint", ".pptm": "PowerPoint", ".ppt": "PowerPoint",
+    ".xlsx": "Excel", ".xlsm": "Excel", ".xls": "Excel",
+    ".eml": "E-mail", ".msg": "E-mail",
+    ".html": "Web page", ".htm": "Web page", ".xhtml": "Web page",
+    ".epub": "EPUB",
+    ".odt": "OpenDocument", ".ods": "OpenDocument", ".odp": "OpenDocument",
+    ".rtf": "RTF",
+}
+SUPPORTED_SUFFIXES = set(KINDS)
+
+
+def kind_of(path: str | Path) -> str:
+    """"PDF", "Word", "PowerPoint", "Excel", "E-mail", "Web page"... ("Other" for anything else)."""
+    return KINDS.get(Path(path).suffix.lower(), "Other")
 
 
 class ExtractError(Exception):

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from docent.core.ingest.extract.common import ExtractError
-from docent.core.ingest.extract.common import clean, heading_path, normalize_ws
+from docent.core.ingest.extract.common import clean, heading_path, normalize_ws, table_lines
 from docent.core.types import Block, Extraction
 
 _HEADING_STYLE = re.compile(r"^(?:heading|überschrift|titre|título|titolo|kop)\s*(\d)", re.I)
@@ -56,17 +56,7 @@ def _table_rows(table: Any) -> list[str]:
             cells.append(normalize_ws(clean(cell.text.replace("\n", " "))))
         if any(cells):
             rows.append(cells)
-    if not rows:
-        return []
-    header = rows[0]
-    looks_like_header = len(rows) > 1 and all(h and len(h) < 60 for h in header)
-    out = [" | ".join(header)]
-    for cells in rows[1:]:
-        if looks_like_header and len(cells) == len(header):
-            out.append(" | ".join(f"{h}: {c}" for h, c in zip(header, cells) if c))
-        else:
-            out.append(" | ".join(cells))
-    return out
+    return table_lines(rows)
 
 
 def _check_package(path: Path) -> None:
