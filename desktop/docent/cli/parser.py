@@ -54,6 +54,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     st = sub.add_parser("status", help="list the documents in the library")
     st.add_argument("--json", action="store_true", help="print the documents as JSON")
+    st.add_argument("--kind", metavar="KIND", action="append",
+                    help='only documents of this kind ("PDF", "Word", "PowerPoint", "Excel", "E-mail", "Web page", '
+                         '"EPUB", "OpenDocument", "RTF", "Text", "Markdown"; any case; repeatable)')
 
     rm = sub.add_parser("remove", help="forget files or folders (the files themselves are not touched)")
     rm.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="indexed files or folders")

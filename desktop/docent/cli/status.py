@@ -13,12 +13,18 @@ from docent.errors import DocentError
 
 
 def cmd_status(args: argparse.Namespace) -> int:
+    from docent.core.ingest.extract import kind_of
+
     with open_library(args) as lib:
         docs = lib.documents()
         notes = {d.id: lib.catalog.notes(d.id) for d in docs}
         encrypted = lib.encrypted
+    wanted = {k.strip().lower() for k in (getattr(args, "kind", None) or [])}
+    if wanted:
+        docs = [d for d in docs if kind_of(d.path).lower() in wanted]
     if args.json:
-        out: dict[str, Any] = {"documents": [dict(d.to_json(), notes=notes[d.id]) for d in docs]}
+        out: dict[str, Any] = {"documents": [dict(d.to_json(), notes=notes[d.id], kind=kind_of(d.path))
+                                             for d in docs]}
         if encrypted:
             out["encrypted"] = True  # absent for a plain library, as before
         emit(out)
@@ -28,15 +34,17 @@ def cmd_status(args: argparse.Namespace) -> int:
 
         print(f"This library is encrypted. {WHAT_IS_ENCRYPTED}")
     if not docs:
-        print("The library is empty. Add documents with: docent index FOLDER")
+        print("No document of that kind in the library." if wanted else
+              "The library is empty. Add documents with: docent index FOLDER")
         return 0
     counts: dict[str, int] = {}
     for d in docs:
         counts[d.status] = counts.get(d.status, 0) + 1
-        pages = f"{d.pages} page{'s' if d.pages != 1 else ''}, " if d.pages else ""  # Word, Markdown: no pages
+        unit = {"PowerPoint": "slide", "EPUB": "chapter"}.get(kind_of(d.path), "page")
+        pages = f"{d.pages} {unit}{'s' if d.pages != 1 else ''}, " if d.pages else ""  # Word, Markdown: no pages
         detail = f"{pages}{d.chunks} passage{'s' if d.chunks != 1 else ''}" if d.status == "indexed" else d.reason
         extra = f" ({notes[d.id]})" if notes[d.id] else ""
-        print(f"{d.status:8} {d.path}  — {detail}{extra}")
+        print(f"{d.status:8} {kind_of(d.path):12} {d.path}  — {detail}{extra}")
     print(", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
     return 0
 

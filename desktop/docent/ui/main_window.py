@@ -283,9 +283,14 @@ class MainWindow(ChatActions, LibraryActions, DialogActions, QMainWindow):
     def add_files_dialog(self) -> None:
         from docent.core.ingest.extract import SUPPORTED_SUFFIXES
 
+        from docent.core.ingest.extract.common import KINDS
+
         patterns = " ".join(f"*{s}" for s in sorted(SUPPORTED_SUFFIXES))  # the indexer's own list
+        by_kind = ";;".join(f"{k} ({' '.join(f'*{s}' for s in sorted(KINDS) if KINDS[s] == k)})"
+                            for k in sorted(set(KINDS.values())))
         files, _ = QFileDialog.getOpenFileNames(
-            self, "Add documents to the library", str(Path.home()), f"Documents ({patterns});;All files (*)")
+            self, "Add documents to the library", str(Path.home()),
+            f"Documents ({patterns});;{by_kind};;All files (*)")
         if files:
             self.add_paths(files)
 

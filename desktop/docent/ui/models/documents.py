@@ -13,6 +13,7 @@ from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QSortFilterProxyM
 from PySide6.QtGui import QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import QApplication, QStyle
 
+from docent.core.ingest.extract.common import kind_of
 from docent.ui.controllers import DocRow
 from docent.ui.theme import STATUS_TEXT, status_icon
 
@@ -21,6 +22,7 @@ KIND_ROLE = Qt.ItemDataRole.UserRole + 2  # "root" | "folder" | "doc"
 STATUS_ROLE = Qt.ItemDataRole.UserRole + 3
 SORT_ROLE = Qt.ItemDataRole.UserRole + 4
 FILTER_ROLE = Qt.ItemDataRole.UserRole + 5
+DOC_KIND_ROLE = Qt.ItemDataRole.UserRole + 6  # a document's kind: "PDF", "PowerPoint", "E-mail"...
 
 COLUMNS = ("Name", "Status", "Pages", "Passages")
 
@@ -178,7 +180,9 @@ class DocumentsModel(QStandardItemModel):
         tip = _doc_tooltip(row)
         for it in (name, status, pages, chunks):
             it.setToolTip(tip)
-        name.setData(f"{os.path.basename(row.path)} {row.status}", FILTER_ROLE)
+        doc_kind = kind_of(row.path)
+        name.setData(doc_kind, DOC_KIND_ROLE)
+        name.setData(f"{os.path.basename(row.path)} {row.status} {doc_kind}", FILTER_ROLE)
 
     def _refresh_folder(self, folder: str) -> None:
         item = self._items.get(folder)
@@ -215,7 +219,7 @@ class DocumentsModel(QStandardItemModel):
 
 
 def _doc_tooltip(row: DocRow) -> str:
-    lines = [f"<b>{html.escape(row.path)}</b>"]
+    lines = [f"<b>{html.escape(row.path)}</b>", html.escape(kind_of(row.path))]
     label = STATUS_TEXT.get(row.status, row.status)
     if row.status == "indexed":
         detail = f"{row.pages} pages, " if row.pages else ""
@@ -245,6 +249,19 @@ class DocumentsFilter(QSortFilterProxyModel):
         self.setFilterRole(FILTER_ROLE)
         self.setFilterKeyColumn(0)
         self.setSortRole(SORT_ROLE)
+        self._kind = ""  # "" for every kind
+
+    def set_kind(self, kind: str) -> None:
+        """Show only documents of this kind ("PowerPoint"...; "" for all), with their folders."""
+        self._kind = kind
+        self.invalidateFilter()
+
+    def filterAcceptsRow(self, row: int, parent: QModelIndex | QPersistentModelIndex) -> bool:
+        if self._kind:
+            index = self.sourceModel().index(row, 0, parent)
+            if index.data(DOC_KIND_ROLE) != self._kind:
+                return False  # a folder too: recursive filtering keeps those holding a match
+        return super().filterAcceptsRow(row, parent)
 
     def lessThan(self, left: QModelIndex | QPersistentModelIndex, right: QModelIndex | QPersistentModelIndex) -> bool:
         a, b = left.data(SORT_ROLE), right.data(SORT_ROLE)

@@ -10,6 +10,7 @@ from PySide6.QtCore import QEvent, QModelIndex, QObject, QPoint, Qt, QUrl, Signa
 from PySide6.QtGui import QAction, QDesktopServices, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QComboBox,
     QFrame,
     QHBoxLayout,
     QHeaderView,
@@ -24,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from docent.core.ingest.extract.common import KINDS
 from docent.ui.controllers import DocRow, IndexProgress
 from docent.ui.models.documents import KIND_ROLE, PATH_ROLE, DocumentsFilter, DocumentsModel
 from docent.ui.widgets.progress import IndexProgressWidget
@@ -70,7 +72,8 @@ class LibraryPane(QWidget):
 
         buttons = QHBoxLayout()
         self.add_folder = QPushButton("Add folder…")
-        self.add_folder.setToolTip("Add a folder: its PDFs, Word files, text and Markdown files are indexed and kept up to date")
+        self.add_folder.setToolTip("Add a folder: its PDFs, Word, PowerPoint, Excel, e-mail, web page, EPUB, OpenDocument, RTF, text and "
+                                   "Markdown files are indexed and kept up to date")
         self.add_folder.clicked.connect(self.addFolderRequested)
         self.add_files = QPushButton("Add files…")
         self.add_files.clicked.connect(self.addFilesRequested)
@@ -98,7 +101,16 @@ class LibraryPane(QWidget):
         self.filter.setPlaceholderText("Filter documents (Ctrl+F)")
         self.filter.setClearButtonEnabled(True)
         self.filter.textChanged.connect(self._on_filter)
-        layout.addWidget(self.filter)
+        self.kind = QComboBox()  # documents of one kind only: "PowerPoint", "E-mail"...
+        self.kind.setToolTip("Show documents of one kind only")
+        self.kind.addItem("All kinds", "")
+        for kind in sorted(set(KINDS.values())):
+            self.kind.addItem(kind, kind)
+        self.kind.currentIndexChanged.connect(self._on_kind)
+        filters = QHBoxLayout()
+        filters.addWidget(self.filter, 1)
+        filters.addWidget(self.kind)
+        layout.addLayout(filters)
 
         self.stack = QStackedWidget()
         self.empty = self._build_empty()
@@ -240,6 +252,7 @@ class LibraryPane(QWidget):
         empty = self.model.document_count() == 0 and not self._roots
         self.stack.setCurrentWidget(self.empty if empty else self.tree)
         self.filter.setEnabled(not empty)
+        self.kind.setEnabled(not empty)
         rows = self.model.rows.values()
         indexed = sum(1 for r in rows if r.status == "indexed")
         problems = sum(1 for r in rows if r.status in ("failed", "skipped"))
@@ -264,6 +277,13 @@ class LibraryPane(QWidget):
         if self.filter.isEnabled():
             self.filter.setFocus()
             self.filter.selectAll()
+
+    def _on_kind(self, _index: int) -> None:
+        kind = str(self.kind.currentData() or "")
+        self.proxy.set_kind(kind)
+        if kind:
+            self.tree.expandAll()
+        self.no_match.setVisible((bool(kind) or bool(self.filter.text().strip())) and self.proxy.rowCount() == 0)
 
     def _on_filter(self, text: str) -> None:
         self.proxy.setFilterFixedString(text.strip())
