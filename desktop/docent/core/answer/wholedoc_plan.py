@@ -9,6 +9,7 @@ import re
 from collections.abc import Sequence
 from typing import Literal
 
+from docent.core.retrieval import routing
 from docent.core.text import stems
 from docent.core.types import Hit
 
@@ -46,14 +47,9 @@ TASK_WORDS = {"list", "every", "compar", "summar", "overvi", "differ", "versus",
 
 # ---- which documents -----------------------------------------------------------------------------
 def named_documents(question: str, names: dict[int, str]) -> list[int]:
-    """The documents whose file name the question uses (at least half of the name's words)."""
-    q = stems(question) - TASK_WORDS
-    named = []
-    for doc_id, name in names.items():
-        stem_words = stems(re.sub(r"[_\-.]+", " ", name.rsplit(".", 1)[0])) - TASK_WORDS
-        if stem_words and len(q & stem_words) >= max(1, (len(stem_words) + 1) // 2):
-            named.append(doc_id)
-    return named
+    """The documents whose file name the question writes whole, else uses at least half the words
+    of: the search's own routine (docent.core.retrieval.routing), task words left out."""
+    return routing.named_documents(question, names, ignore=TASK_WORDS)
 
 
 def pick_documents(question: str, hits: Sequence[Hit], names: dict[int, str], kind: Kind,

@@ -10,7 +10,12 @@ from concurrent.futures import Executor
 from dataclasses import dataclass, replace
 from typing import Literal, Sequence
 
+import numpy as np
+
+from docent.core.retrieval import fusion as fuse
+from docent.core.retrieval.routing import named_documents
 from docent.core.storage.catalog import Catalog
+from docent.core.storage.keywords import COMMON_SHARE, query_words
 from docent.core.models.embedder import Embedder
 from docent.core.models.rerank import Reranker
 from docent.core.storage.vectors import VectorStore
@@ -31,7 +36,8 @@ class SearchParams:
     0.3 for the default MiniLM, more for a stronger one (its `hybrid_vector_weight`)."""
 
     mode: Mode = "hybrid"
-    fusion: Literal["convex", "rrf"] = "convex"
+    # adaptive: convex with the vector share following the query (fusion.adaptive_alpha)
+    fusion: Literal["adaptive", "convex", "rrf"] = "adaptive"
     # convex: share of the vector score; rrf: weight of the vector list. None: the embedder's
     # `hybrid_vector_weight` where it has one, else DEFAULT_VECTOR_WEIGHT.
     vector_weight: float | None = None
@@ -42,6 +48,16 @@ class SearchParams:
     # Re-order this many of the best fused candidates with the Searcher's reranker (0: off). Without
     # a reranker the fused order stands. Off by default: no cross-encoder ships with Docent.
     rerank: int = 0
+    # A long question searches the keyword index with only its words found in at most this share of
+    # the library's passages (0: all its words; keywords.discriminating).
+    reduce_query: float = 0.0
+    # When the question names documents (file name; company and year...: routing.named_documents),
+    # their passages are searched too and score `route_bonus` more (0: off).
+    route_bonus: float = 0.3
+    # fusion.adaptive_alpha's settings (for measuring; the defaults are fusion's)
+    per_word: float = fuse.PER_WORD
+    long_share: float = fuse.LONG_SHARE
+    peak_shift: float = fuse.PEAK_SHIFT
 
 
 class Searcher:
@@ -54,6 +70,7 @@ class Searcher:
         self.embedder = embedder
         self.reranker = reranker
         self.pool = pool
+        self._query_vector: tuple[str, np.ndarray] | None = None  # the last query's embedding
 
     def search(
         self,
@@ -70,28 +87,32 @@ class Searcher:
             params = replace(params, vector_weight=float(weight))
         assert params.vector_weight is not None
         n = max(params.candidates, top_k * 4)
-        vector: list[tuple[str, float]] = []
-        keyword: list[tuple[str, float]] = []
-        pending = None
-        if params.mode == "hybrid" and self.pool is not None:
-            # BM25 in SQLite and embedding + HNSW both release the GIL: run them side by side
-            pending = self.pool.submit(self.catalog.keyword_search, query, n, doc_ids)
-        elif params.mode in ("hybrid", "keyword"):
-            keyword = self.catalog.keyword_search(query, n, doc_ids)
-        if params.mode in ("hybrid", "vector"):
-            try:
-                vector = self.store.query(self.embedder.embed_query(query), n, doc_ids)
-            finally:
-                if pending is not None:
-                    keyword = pending.result()
+        vector, keyword = self._candidates(query, n, doc_ids, params)
+        named: list[int] = []
+        if params.route_bonus > 0 and params.mode == "hybrid":
+            named = self._named(query, doc_ids)
+            if named:  # the named documents' own best passages join the candidates
+                v2, k2 = self._candidates(query, n, named, params)
+                vector, keyword = _union(vector, v2, lower_better=False), _union(keyword, k2, lower_better=True)
 
         vrank = {cid: r for r, (cid, _) in enumerate(vector, start=1)}
         krank = {cid: r for r, (cid, _) in enumerate(keyword, start=1)}
         sim = dict(vector)
         if params.fusion == "rrf" or params.mode != "hybrid":
-            scores = _rrf(vector, keyword, params)
+            scores = fuse.rrf(vector, keyword, params.vector_weight, params.keyword_weight, params.rrf_k)
         else:
-            scores = _convex(vector, [(cid, -s) for cid, s in keyword], params.vector_weight)
+            kw = [(cid, -s) for cid, s in keyword]  # BM25: lower is better
+            alpha = params.vector_weight
+            if params.fusion == "adaptive":
+                alpha = fuse.adaptive_alpha(alpha, vector, kw, len(query_words(query)), params.per_word,
+                                              params.long_share, params.peak_shift)
+            scores = fuse.convex(vector, kw, alpha)
+        if named:
+            in_named = self.catalog.chunk_docs(list(scores))
+            first = set(named[:1])
+            for cid, doc in in_named.items():
+                if doc in named:
+                    scores[cid] += params.route_bonus * (1.0 if doc in first else 0.5)
         ranked = sorted(scores, key=lambda c: scores[c], reverse=True)
         n_rerank = min(params.rerank, len(ranked)) if self.reranker is not None else 0
         rows = self.catalog.chunks_by_ids(ranked[: max(top_k * 3, 20, n_rerank)])
@@ -113,6 +134,39 @@ class Searcher:
         if params.merge_adjacent:
             hits = self._merge_adjacent(hits, top_k)
         return hits[:top_k]
+
+    def _candidates(self, query: str, n: int, doc_ids: Sequence[int] | None,
+                    params: SearchParams) -> tuple[list[tuple[str, float]], list[tuple[str, float]]]:
+        """(vector list [(chunk id, cosine)], keyword list [(chunk id, BM25, lower better)])."""
+        vector: list[tuple[str, float]] = []
+        keyword: list[tuple[str, float]] = []
+        pending = None
+        if params.mode == "hybrid" and self.pool is not None:
+            # BM25 in SQLite and embedding + HNSW both release the GIL: run them side by side
+            pending = self.pool.submit(self.catalog.keyword_search, query, n, doc_ids, params.reduce_query)
+        elif params.mode in ("hybrid", "keyword"):
+            keyword = self.catalog.keyword_search(query, n, doc_ids, params.reduce_query)
+        if params.mode in ("hybrid", "vector"):
+            try:
+                cached = self._query_vector
+                if cached is None or cached[0] != query:
+                    cached = self._query_vector = (query, self.embedder.embed_query(query))
+                vector = self.store.query(cached[1], n, doc_ids)
+            finally:
+                if pending is not None:
+                    keyword = pending.result()
+        return vector, keyword
+
+    def _named(self, query: str, doc_ids: Sequence[int] | None) -> list[int]:
+        """The documents (in scope) the question names, by file name or identity (routing.py)."""
+        identities = self.catalog.document_identities()
+        if doc_ids is not None:
+            allowed = set(doc_ids)
+            identities = {d: v for d, v in identities.items() if d in allowed}
+        if len(identities) < 2:
+            return []
+        return named_documents(query, {d: p for d, (p, _) in identities.items()},
+                               {d: t for d, (_, t) in identities.items()})[:2]
 
     def _rerank(self, query: str, ranked: list[str], scores: dict[str, float], rows: dict[str, tuple], n: int) -> list[str]:  # type: ignore[type-arg]
         """The reranker orders the first n candidates; they score 1 + sigmoid(logit), above every
@@ -166,27 +220,12 @@ class Searcher:
         return out
 
 
-def _rrf(vector: list[tuple[str, float]], keyword: list[tuple[str, float]], p: SearchParams) -> dict[str, float]:
-    scores: dict[str, float] = {}
-    for weight, ranked in (((p.vector_weight or 0.0) if keyword else 1.0, vector), (p.keyword_weight, keyword)):
-        for rank, (cid, _) in enumerate(ranked, start=1):
-            scores[cid] = scores.get(cid, 0.0) + weight / (p.rrf_k + rank)
-    return scores
-
-
-def _convex(vector: list[tuple[str, float]], keyword: list[tuple[str, float]], alpha: float) -> dict[str, float]:
-    """alpha × min-max(cosine) + (1 − alpha) × min-max(BM25); a candidate missing from one list
-    gets 0 from it."""
-    scores: dict[str, float] = {}
-    for weight, ranked in ((alpha, vector), (1.0 - alpha, keyword)):
-        if not ranked:
-            continue
-        values = [s for _, s in ranked]
-        lo, hi = min(values), max(values)
-        span = hi - lo if hi > lo else 1.0
-        for cid, s in ranked:
-            scores[cid] = scores.get(cid, 0.0) + weight * ((s - lo) / span if hi > lo else 1.0)
-    return scores
+def _union(first: list[tuple[str, float]], second: list[tuple[str, float]],
+           lower_better: bool) -> list[tuple[str, float]]:
+    """Two candidate lists of one kind of score as one, best first; a candidate in both once."""
+    seen = {cid for cid, _ in first}
+    merged = first + [(cid, s) for cid, s in second if cid not in seen]
+    return sorted(merged, key=lambda x: x[1], reverse=not lower_better)
 
 
 _NORM = re.compile(r"\W+", re.UNICODE)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+import threading
 import time
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
@@ -20,6 +21,7 @@ from docent.core.storage.keywords import STOPWORDS as STOPWORDS  # re-exported: 
 from docent.core.storage.keywords import cjk_query as cjk_query
 from docent.core.storage.keywords import cjk_terms as cjk_terms
 from docent.core.storage.keywords import has_cjk as has_cjk
+from docent.core.storage.keywords import discriminating, or_query, query_words
 from docent.core.storage.keywords import keyword_query as keyword_query
 from docent.core.types import Chunk, DocumentRecord
 
@@ -40,6 +42,9 @@ class Catalog:
         self._sql = schema.driver(key)
         self._db = schema.connect(self._sql, path, key)
         self._forgotten = False  # chunks were deleted: FTS5 segments still hold their terms
+        self._vocab_lock = threading.Lock()  # the temporary tokenizer table is one per connection
+        self._vocab_ready = False
+        self._identities: tuple[object, dict[int, tuple[str, str]]] = (None, {})
         schema.prepare(self._db, path)  # migrations, tables, indexes (catalog_schema.py)
 
     def close(self) -> None:
@@ -222,14 +227,71 @@ class Catalog:
         )
         return [tuple(r) for r in rows]
 
-    def keyword_search(self, query: str, limit: int, doc_ids: Sequence[int] | None = None) -> list[tuple[str, float]]:
+    def keyword_search(self, query: str, limit: int, doc_ids: Sequence[int] | None = None,
+                       reduce: float = 0.0) -> list[tuple[str, float]]:
         """BM25 over chunk text (and, weighted lower, its title/heading context). → [(chunk_id, bm25)]
-        A question holding CJK searches the CJK bigram index, or the main one when that finds nothing."""
+        A question holding CJK searches the CJK bigram index, or the main one when that finds nothing.
+        `reduce` > 0: a long question is searched with only its words found in at most that share
+        of the passages, by the index's own document frequencies (keywords.discriminating)."""
         if has_cjk(query):
             found = self._keyword_search(cjk_query(query), limit, doc_ids, "chunks_cjk")
             if found:
                 return found
-        return self._keyword_search(keyword_query(query), limit, doc_ids, "chunks_fts")
+        words = query_words(query)
+        if reduce > 0 and len(words) > 1:
+            n, df = self.document_frequencies(words)
+            words = discriminating(words, df, n, common_share=reduce)
+        return self._keyword_search(or_query(words), limit, doc_ids, "chunks_fts")
+
+    def chunk_docs(self, ids: Sequence[str]) -> dict[str, int]:
+        """Chunk id → its document's id."""
+        out: dict[str, int] = {}
+        for i in range(0, len(ids), 500):
+            part = list(ids[i : i + 500])
+            out.update((r[0], int(r[1])) for r in self._db.execute(
+                f"SELECT id, doc_id FROM chunks WHERE id IN ({','.join('?' * len(part))})", part))
+        return out
+
+    def document_identities(self) -> dict[int, tuple[str, str]]:
+        """Every indexed document → (its path, what identifies it: its first passage's context line,
+        i.e. title, name, period; ingest/context.py). Cached until a document is added or changes."""
+        generation = tuple(self._db.execute(
+            "SELECT count(*), max(indexed_at), max(id), sum(chunks) FROM documents WHERE status='indexed'").fetchone())
+        if generation != self._identities[0]:
+            rows = self._db.execute(
+                "SELECT d.id, d.path, c.context FROM documents d JOIN chunks c "
+                "ON c.doc_id = d.id AND c.ordinal = 0 WHERE d.status='indexed'")
+            self._identities = (generation, {int(r[0]): (r[1], r[2]) for r in rows})
+        return self._identities[1]
+
+    def document_frequencies(self, words: Sequence[str]) -> tuple[int, list[int]]:
+        """→ (passages in the keyword index, how many of them hold each word), read from the FTS5
+        index's vocabulary; each word is tokenized (stemmed) by the index's own tokenizer first."""
+        if not words:
+            return 0, []
+        try:
+            with self._vocab_lock:
+                if not self._vocab_ready:
+                    self._db.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.query_tokens USING "
+                                     "fts5(t, tokenize='porter unicode61 remove_diacritics 2')")
+                    self._db.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.query_tokens_v USING "
+                                     "fts5vocab(temp, query_tokens, 'instance')")
+                    self._db.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.chunks_vocab USING "
+                                     "fts5vocab(main, chunks_fts, 'row')")
+                    self._vocab_ready = True
+                tokens: dict[int, str] = {}
+                for i, w in enumerate(words):  # one row per word: a word's first token is its term
+                    self._db.execute("INSERT INTO temp.query_tokens(rowid, t) VALUES (?, ?)", (i + 1, w))
+                for rowid, term in self._db.execute("SELECT doc, term FROM temp.query_tokens_v ORDER BY doc, offset"):
+                    tokens.setdefault(int(rowid) - 1, term)
+                self._db.execute("DELETE FROM temp.query_tokens")
+            terms = sorted(set(tokens.values()))
+            found = dict(self._db.execute(
+                f"SELECT term, doc FROM temp.chunks_vocab WHERE term IN ({','.join('?' * len(terms))})", terms))
+            n = self._db.execute("SELECT count(*) FROM chunks").fetchone()[0]
+        except self._sql.OperationalError:
+            return 0, [0] * len(words)
+        return int(n), [int(found.get(tokens.get(i, ""), 0)) for i in range(len(words))]
 
     def _keyword_search(self, match: str, limit: int, doc_ids: Sequence[int] | None, fts: str) -> list[tuple[str, float]]:
         if not match or limit <= 0:
