@@ -145,6 +145,9 @@ class ScanDone:
     unchanged: int
     removed: int
     renamed: int
+    # of to_index: documents unchanged on disk, re-read because they were indexed by an older
+    # chunker or another embedder (a re-index after an upgrade; the window says so)
+    outdated: int = 0
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from typing import Generator, Iterator, Sequence, cast
 from docent.core.cancel import NEVER, CancelToken
 from docent.core.storage.catalog import Catalog
 from docent.core.ingest.chunking import ChunkParams, chunk_blocks
+from docent.core.ingest.context import chunk_contexts
 from docent.core.models.embedder import Embedder
 from docent.core.ingest.extract import ExtractError
 from docent.core.ingest.extract.worker import InlineExtractor, ProcessExtractor, default_extractor
@@ -24,7 +25,6 @@ from docent.core.ingest.removal import INTERRUPTED, Remover
 from docent.core.ingest.scan import FileEntry, file_sha256, scan, stat_changed
 from docent.core.storage.vectors import VectorStore
 from docent.core.types import (
-    Chunk,
     DocumentRecord,
     Extraction,
     FileDone,
@@ -89,13 +89,17 @@ class Indexer:
                 known[doc.path] = doc
         gone = [d for p, d in known.items() if p not in on_disk]
         todo: list[FileEntry] = []
-        unchanged = 0
+        unchanged = outdated = 0
         for entry in entries:
             prior = known.get(entry.path)
             if not force and prior is not None and self._is_current(prior, entry):
                 unchanged += 1
             else:
                 todo.append(entry)
+                if prior is not None and prior.status == "indexed" and not stat_changed(prior, entry):
+                    outdated += 1
+        if outdated and not force:
+            log.info("%d documents were indexed by an older chunker or another embedder: re-indexing them", outdated)
 
         # Renames and moves: a vanished document whose content reappears under a new path.
         renamed = 0
@@ -123,7 +127,7 @@ class Indexer:
 
         for doc in gone:
             self.remove_document(doc)
-        yield ScanDone(len(entries), len(todo), unchanged, len(gone), renamed)
+        yield ScanDone(len(entries), len(todo), unchanged, len(gone), renamed, 0 if force else outdated)
 
         counts = {"indexed": 0, "skipped": 0, "failed": 0}
         pages = chunks = 0
@@ -283,25 +287,27 @@ class Indexer:
             self.catalog.record_outcome(path, st.st_size, st.st_mtime, sha, "skipped", "no text", extraction.pages)
             yield done("skipped", "no text", extraction.pages)
             return
-        contexts = [_context(title, c) for c in chunks]
+        contexts = chunk_contexts(title, extraction.blocks, chunks)
 
-        doc_id = self.catalog.begin_document(path, st.st_size, st.st_mtime, sha)
-        self.store.delete_document(doc_id)
+        # Embed everything first, then write: a document indexed before (a re-index after a
+        # chunker or embedder change) stays searchable with its old passages until the new ones are
+        # all embedded, and a cancel or a kill while embedding leaves it exactly as it was.
         pages_total = extraction.pages
+        vectors = []
         for start in range(0, len(chunks), EMBED_BATCH):
             if cancel.cancelled:
-                # leave nothing half-done: the document goes back to "not indexed"
-                self.store.delete_document(doc_id)
-                self.catalog.delete_document(doc_id)
-                return
+                return  # nothing written: the document stays as it was, for the next run
             batch = chunks[start : start + EMBED_BATCH]
             ctx = contexts[start : start + EMBED_BATCH]
             texts = [f"{c}\n{ch.text}" if self.contextual and c else ch.text for c, ch in zip(ctx, batch)]
-            vectors = self.embedder.embed(texts)
-            self.store.add([c.id for c in batch], vectors, doc_id)
-            self.catalog.add_chunks(doc_id, batch, ctx)
-            last_page = batch[-1].page_end or 0
-            yield FileProgress(path, last_page, pages_total, start + len(batch))
+            vectors.append(self.embedder.embed(texts))
+            yield FileProgress(path, batch[-1].page_end or 0, pages_total, start + len(batch))
+        doc_id = self.catalog.begin_document(path, st.st_size, st.st_mtime, sha)
+        self.store.delete_document(doc_id)
+        for n, start in enumerate(range(0, len(chunks), EMBED_BATCH)):
+            batch = chunks[start : start + EMBED_BATCH]
+            self.store.add([c.id for c in batch], vectors[n], doc_id)
+            self.catalog.add_chunks(doc_id, batch, contexts[start : start + EMBED_BATCH])
         notes = _notes(extraction.empty_pages, extraction.warnings, extraction.pages)
         self.catalog.finish_document(
             doc_id,
@@ -317,10 +323,6 @@ class Indexer:
 
 def _title(path: str, blocks: Sequence[object]) -> str:
     return Path(path).stem.replace("_", " ").strip()
-
-
-def _context(title: str, chunk: Chunk) -> str:
-    return f"{title} › {chunk.heading}" if chunk.heading and chunk.heading != title else title
 
 
 def _notes(empty_pages: list[int], warnings: list[str], pages: int) -> str:
