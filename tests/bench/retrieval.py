@@ -185,26 +185,26 @@ def load_set(name: str, docs: int = 0) -> QASet:
     return financebench_set(docs)
 
 
-def work_dir(root: Path, qa: QASet, docs: int) -> Path:
+def work_dir(root: Path, qa: QASet, docs: int, chunker: str = "") -> Path:
     """One persistent index per set, sample and chunker: re-made only when the chunk text changes."""
     from docent.core.ingest.chunking import ChunkParams
 
-    sig = ChunkParams().signature.replace(":", "_")
+    sig = chunker or ChunkParams().signature.replace(":", "_")
     return root / f"{qa.name}{f'-{docs}' if docs else ''}-{sig}"
 
 
-def run_set(qa: QASet, data_dir: Path, modes: Sequence[str], overrides: dict[str, Any]) -> dict[str, Any]:
+def run_set(qa: QASet, data_dir: Path, modes: Sequence[str], overrides: dict[str, Any],
+            index: bool = True) -> dict[str, Any]:
     from docent.core.library import Library
     from docent.core.types import SyncDone
 
     with Library(data_dir) as lib:
-        t = time.perf_counter()
-        done = [e for e in lib.index(qa.docs) if isinstance(e, SyncDone)][0]
-        report: dict[str, Any] = {
-            "index": {"seconds": round(time.perf_counter() - t, 2), "pages": done.pages, "chunks": done.chunks,
-                      "indexed": done.indexed, "unchanged": done.unchanged},
-            "questions": len(qa.questions),
-        }
+        report: dict[str, Any] = {"index": "as it was (--no-index)", "questions": len(qa.questions)}
+        if index:
+            t = time.perf_counter()
+            done = [e for e in lib.index(qa.docs) if isinstance(e, SyncDone)][0]
+            report["index"] = {"seconds": round(time.perf_counter() - t, 2), "pages": done.pages,
+                               "chunks": done.chunks, "indexed": done.indexed, "unchanged": done.unchanged}
         report.update(evaluate(lib, qa, modes, overrides=overrides))
         report["reachable"] = reachable(lib, qa)
     return report
@@ -232,6 +232,9 @@ def main() -> int:
     ap.add_argument("--limit", type=int, default=0, help="only the first N questions")
     ap.add_argument("--modes", default=",".join(MODES), help="comma-separated subset of " + ",".join(MODES))
     ap.add_argument("--param", action="append", default=[], help="NAME=VALUE: a SearchParams override (repeatable)")
+    ap.add_argument("--no-index", action="store_true",
+                    help="search the index as it is (e.g. one made by an older chunker: compare search changes on it)")
+    ap.add_argument("--chunker", default="", help="with --work: the index of this chunker signature (c3_200_32_24)")
     ap.add_argument("--label", default="", help="the summary row's name")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
@@ -247,11 +250,11 @@ def main() -> int:
         if args.data_dir and len(names) == 1:
             data_dir = Path(args.data_dir)
         elif args.work:
-            data_dir = work_dir(Path(args.work), qa, args.docs)
+            data_dir = work_dir(Path(args.work), qa, args.docs, args.chunker)
         else:
             data_dir = Path(tempfile.mkdtemp(prefix=f"docent-bench-{name}-"))
         data_dir.mkdir(parents=True, exist_ok=True)
-        report = run_set(qa, data_dir, modes, overrides)
+        report = run_set(qa, data_dir, modes, overrides, index=not args.no_index)
         reports[name] = report
         if not args.json:
             print(f"{qa.name}: {len(qa.questions)} questions (key found in the gold document: {report['reachable']}); "
