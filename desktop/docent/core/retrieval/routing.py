@@ -43,67 +43,77 @@ def proper_names(text: str) -> set[str]:
     return {stem(p.lower()) for t in tokens[1:] if t[:1].isupper() for p in _SPLIT.split(t) if p[:1].isupper()}
 
 
-def _compounds(question: str, names: Mapping[int, str]) -> set[str]:
+def _compounds(question: str, directory: "Directory") -> set[str]:
     """Stems of the file-name words a question writes as a proper name in parts or in short:
     "Best Buy" → BESTBUY_..., "Ulta Beauty" → ULTABEAUTY_..., "MGM" → MGMRESORTS_... (a name's
     beginning of at least 3 letters, or two capitalised words written together)."""
     raw = [t.lower() for t in _TOKEN.findall(unicodedata.normalize("NFKC", question))[1:] if t[:1].isupper()]
     terms = {t for t in raw if len(t) >= 3} | {a + b for a, b in zip(raw, raw[1:])}
-    found = set()
-    for name in names.values():
-        for token in _TOKEN.findall(PurePath(name).stem.lower()):
-            for part in _SPLIT.split(token):
-                if len(part) > 3 and not part.isdigit() and any(part.startswith(t) for t in terms):
-                    found.add(stem(part))
-    return found
+    if not terms:
+        return set()
+    return {stem(part) for parts in directory.parts.values() for part in parts
+            if any(part.startswith(t) for t in terms)}
 
 
 def _name_key(text: str) -> str:
     return " ".join(_TOKEN.findall(unicodedata.normalize("NFKC", text).lower()))
 
 
-def file_named(question: str, names: Mapping[int, str]) -> list[int]:
+class Directory:
+    """The library's documents as routing sees them, worked out once (a search asks per query):
+    each file name's key and words, and the words of its name and identity line together."""
+
+    def __init__(self, names: Mapping[int, str], identities: Mapping[int, str] | None = None) -> None:
+        self.names = dict(names)
+        self.has_identities = identities is not None
+        self.keys = {d: _name_key(PurePath(n).stem) for d, n in self.names.items()}
+        self.name_words = {d: words(PurePath(n).stem) for d, n in self.names.items()}
+        self.parts = {d: [p for t in _TOKEN.findall(PurePath(n).stem.lower()) for p in _SPLIT.split(t)
+                          if len(p) > 3 and not p.isdigit()] for d, n in self.names.items()}
+        self.carried = {d: self.name_words[d] | words((identities or {}).get(d, "")) for d in self.names}
+
+
+def file_named(question: str, names: Mapping[int, str] | Directory) -> list[int]:
     """The documents whose whole file name (with or without its extension; "_", "-" and "." as
     spaces) the question writes, longest name first."""
+    directory = names if isinstance(names, Directory) else Directory(names)
     q = f" {_name_key(question)} "
-    found = []
-    for doc_id, name in names.items():
-        stem_key = _name_key(PurePath(name).stem)
-        if len(stem_key) >= 3 and f" {stem_key} " in q:
-            found.append((len(stem_key), doc_id))
+    found = [(len(key), d) for d, key in directory.keys.items() if len(key) >= 3 and f" {key} " in q]
     return [doc_id for _, doc_id in sorted(found, reverse=True)]
 
 
-def named_documents(question: str, names: Mapping[int, str], identities: Mapping[int, str] | None = None,
+def named_documents(question: str, names: Mapping[int, str] | Directory, identities: Mapping[int, str] | None = None,
                     ignore: Collection[str] = ()) -> list[int]:
     """The documents a question names, best first: those whose file name it writes whole; else
     those whose name and `identities` (e.g. the opening passage: title, company, period) share
     the question's most distinctive words, each word weighed by log(N / documents carrying it),
-    one of them a proper name the question writes capitalised.
+    one of them a proper name the question writes capitalised. `names` may be a Directory made
+    once (then `identities` is its own).
     `ignore`: stems that name a task rather than a subject ("summar", "list"). [] when none stands
     out: a question about a subject found everywhere names no document."""
-    exact = file_named(question, names)
+    directory = names if isinstance(names, Directory) else Directory(names, identities)
+    exact = file_named(question, directory)
     if exact:
         return exact
     q = words(question) - set(ignore)
-    if not q or not names:
+    if not q or not directory.names:
         return []
-    names_in_q = proper_names(question) | _compounds(question, names)
+    names_in_q = proper_names(question) | _compounds(question, directory)
     q |= names_in_q
     # all the words of the file's name ("the harbour contract" → harbour_contract.docx), or at
     # least half of them with a proper name among them ("Block's FY2020 ..." → BLOCK_2020_10K.pdf)
     by_name = []
-    for doc_id, name in names.items():
-        name_words = words(PurePath(name).stem) - set(ignore)
+    for doc_id, all_words in directory.name_words.items():
+        name_words = all_words - set(ignore)
         shared = q & name_words
         if name_words and (shared == name_words or (
                 len(shared) >= max(1, (len(name_words) + 1) // 2) and shared & names_in_q)):
-            by_name.append((len(q & name_words) / len(name_words), doc_id))
+            by_name.append((len(shared) / len(name_words), doc_id))
     if by_name:
         return [doc_id for _, doc_id in sorted(by_name, key=lambda x: -x[0])]
-    if identities is None:
+    if not directory.has_identities:
         return []
-    carried = {d: words(PurePath(names[d]).stem) | words(identities.get(d, "")) for d in names}
+    carried = directory.carried
     n = len(carried)
     df: dict[str, int] = {}
     for ws in carried.values():

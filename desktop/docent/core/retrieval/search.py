@@ -13,7 +13,7 @@ from typing import Literal, Sequence
 import numpy as np
 
 from docent.core.retrieval import fusion as fuse
-from docent.core.retrieval.routing import named_documents
+from docent.core.retrieval.routing import Directory, named_documents
 from docent.core.storage.catalog import Catalog
 from docent.core.storage.keywords import COMMON_SHARE, query_words
 from docent.core.models.embedder import Embedder
@@ -53,7 +53,7 @@ class SearchParams:
     reduce_query: float = 0.0
     # When the question names documents (file name; company and year...: routing.named_documents),
     # their passages are searched too and score `route_bonus` more (0: off).
-    route_bonus: float = 0.3
+    route_bonus: float = 0.15
     # fusion.adaptive_alpha's settings (for measuring; the defaults are fusion's)
     per_word: float = fuse.PER_WORD
     long_share: float = fuse.LONG_SHARE
@@ -163,10 +163,16 @@ class Searcher:
         if doc_ids is not None:
             allowed = set(doc_ids)
             identities = {d: v for d, v in identities.items() if d in allowed}
-        if len(identities) < 2:
+            directory = Directory({d: p for d, (p, _) in identities.items()}, {d: t for d, (_, t) in identities.items()})
+        else:
+            source, view = self.catalog.derived.get("routing", (None, None))
+            if source is not identities or not isinstance(view, Directory):  # a new dict on a change
+                view = Directory({d: p for d, (p, _) in identities.items()}, {d: t for d, (_, t) in identities.items()})
+                self.catalog.derived["routing"] = (identities, view)
+            directory = view
+        if len(directory.names) < 2:
             return []
-        return named_documents(query, {d: p for d, (p, _) in identities.items()},
-                               {d: t for d, (_, t) in identities.items()})[:2]
+        return named_documents(query, directory)[:2]
 
     def _rerank(self, query: str, ranked: list[str], scores: dict[str, float], rows: dict[str, tuple], n: int) -> list[str]:  # type: ignore[type-arg]
         """The reranker orders the first n candidates; they score 1 + sigmoid(logit), above every

@@ -45,6 +45,9 @@ class Catalog:
         self._vocab_lock = threading.Lock()  # the temporary tokenizer table is one per connection
         self._vocab_ready = False
         self._identities: tuple[object, dict[int, tuple[str, str]]] = (None, {})
+        # views the layers above derive from document_identities() (the search's routing
+        # directory), kept here because the catalog outlives each Searcher: key → (source, view)
+        self.derived: dict[str, tuple[object, object]] = {}
         schema.prepare(self._db, path)  # migrations, tables, indexes (catalog_schema.py)
 
     def close(self) -> None:
