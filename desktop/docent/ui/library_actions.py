@@ -48,6 +48,22 @@ class LibraryActions:
             self.viewer.hide()
         self.library.open(Path(path), passphrase=passphrase, encrypt=encrypt)
 
+    def reindex_everything(self, confirm: bool = True) -> bool:
+        """Library › Re-index everything…: asked first (it reads every document again, which takes
+        as long as the first indexing); the documents stay searchable while it runs."""
+        if not self.library.is_open:
+            return False
+        n = sum(1 for r in self.library.rows.values() if r.status == "indexed")
+        text = (f"Read all {n} indexed document{'s' if n != 1 else ''} of this library again?\n\n"
+                "This takes about as long as indexing them the first time. Each document stays searchable "
+                "until its new index replaces the old one; you can cancel at any time.")
+        if confirm and QMessageBox.question(
+                self, "Re-index everything", text, QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+                QMessageBox.StandardButton.Cancel) != QMessageBox.StandardButton.Yes:
+            return False
+        self.library.sync(force=True)
+        return True
+
     def new_library(self) -> None:
         """Library › New library…: its name, and whether it is encrypted (with which passphrase)."""
         from PySide6.QtWidgets import QDialog

@@ -35,7 +35,7 @@ def build_menus(window: Any) -> None:  # the MainWindow (ui/main_window.py impor
     lib = bar.addMenu("&Library")
     act = lib.addAction("&Check for changes now", lambda: window.library.sync())
     act.setShortcut(QKeySequence.StandardKey.Refresh)
-    lib.addAction("&Re-index everything", lambda: window.library.sync(force=True))
+    lib.addAction("&Re-index everything…", window.reindex_everything)
     window.act_cancel = lib.addAction("C&ancel indexing", window.library.cancel_indexing)
     window.act_cancel.setEnabled(False)
     lib.addSeparator()

@@ -54,6 +54,8 @@ class SyncTracker:
         if isinstance(ev, Planned):
             for path in ev.queued:
                 old = rows.get(path)
+                if old is not None and old.status == "indexed":
+                    continue  # searchable as it is until it is read again: it says so (not "Queued")
                 row = replace(old, status="queued") if old else DocRow(path, "queued")
                 rows[path] = row
             reset = bool(ev.queued or ev.pruned)

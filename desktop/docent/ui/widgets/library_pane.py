@@ -84,7 +84,7 @@ class LibraryPane(QWidget):
         more_menu = QMenu(self.more)
         self.sync_action = more_menu.addAction("Check for changes now")
         self.sync_action.triggered.connect(lambda: self.syncRequested.emit(False))
-        self.reindex_action = more_menu.addAction("Re-index everything")
+        self.reindex_action = more_menu.addAction("Re-index everything…")
         self.reindex_action.setToolTip("Read every document again (after changing how documents are split)")
         self.reindex_action.triggered.connect(lambda: self.syncRequested.emit(True))
         more_menu.addSeparator()
