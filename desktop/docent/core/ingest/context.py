@@ -97,6 +97,14 @@ def identity(title: str, blocks: Sequence[Block]) -> str:
     return " · ".join(p for p in (name, period) if p)
 
 
+def embedding_context(title: str, chunk: Chunk) -> str:
+    """The shorter line the embedder sees before a chunk: title › the chunk's own heading path.
+    The identity and page heading went to the keyword index only: with them in the embedded text
+    too, the small embedder's recall fell on every set (vector R@5, c4 vs c3 indexes: SQuAD 0.883
+    vs 0.891, ARAGOG soft 0.306 vs 0.347, FinanceBench page 0.578 vs 0.622)."""
+    return f"{title} › {chunk.heading}" if chunk.heading and chunk.heading != title else title
+
+
 def chunk_contexts(title: str, blocks: Sequence[Block], chunks: Sequence[Chunk]) -> list[str]:
     """Each chunk's context line: title · identity › heading (a PDF page's heading above the
     chunk, else the chunk's own heading path)."""

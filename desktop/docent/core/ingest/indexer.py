@@ -17,7 +17,7 @@ from typing import Generator, Iterator, Sequence, cast
 from docent.core.cancel import NEVER, CancelToken
 from docent.core.storage.catalog import Catalog
 from docent.core.ingest.chunking import ChunkParams, chunk_blocks
-from docent.core.ingest.context import chunk_contexts
+from docent.core.ingest.context import chunk_contexts, embedding_context
 from docent.core.models.embedder import Embedder
 from docent.core.ingest.extract import ExtractError
 from docent.core.ingest.extract.worker import InlineExtractor, ProcessExtractor, default_extractor
@@ -298,7 +298,7 @@ class Indexer:
             if cancel.cancelled:
                 return  # nothing written: the document stays as it was, for the next run
             batch = chunks[start : start + EMBED_BATCH]
-            ctx = contexts[start : start + EMBED_BATCH]
+            ctx = [embedding_context(title, ch) for ch in batch]  # the keyword index gets `contexts`
             texts = [f"{c}\n{ch.text}" if self.contextual and c else ch.text for c, ch in zip(ctx, batch)]
             vectors.append(self.embedder.embed(texts))
             yield FileProgress(path, batch[-1].page_end or 0, pages_total, start + len(batch))
