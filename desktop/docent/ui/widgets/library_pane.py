@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 from docent.core.ingest.extract.common import KINDS
 from docent.ui.controllers import DocRow, IndexProgress
 from docent.ui.models.documents import KIND_ROLE, PATH_ROLE, DocumentsFilter, DocumentsModel
+from docent.ui.widgets.name_delegate import NameDelegate, duplicate_names
 from docent.ui.widgets.progress import IndexProgressWidget
 
 
@@ -36,6 +37,10 @@ def dropped_paths(event: QDropEvent | QDragEnterEvent) -> list[str]:
     if not mime.hasUrls():
         return []
     return [u.toLocalFile() for u in mime.urls() if u.isLocalFile() and u.toLocalFile()]
+
+
+NARROW_TREE = 330  # px: below this the Pages and Passages columns are hidden, for the names
+MIN_WIDTH = 250  # px: the pane never gets narrower (a file name stays readable)
 
 
 class LibraryPane(QWidget):
@@ -62,6 +67,7 @@ class LibraryPane(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setAcceptDrops(True)
+        self.setMinimumWidth(MIN_WIDTH)
         self.model = DocumentsModel(self)
         self.proxy = DocumentsFilter(self)
         self.proxy.setSourceModel(self.model)
@@ -136,7 +142,9 @@ class LibraryPane(QWidget):
         header.resizeSection(2, metrics.horizontalAdvance("Pages") + 16)
         header.resizeSection(3, metrics.horizontalAdvance("Passages") + 16)
         header.resizeSection(1, 120)
-        self.tree.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.tree.setTextElideMode(Qt.TextElideMode.ElideRight)  # a status reads "12 indexed, 1 fa…"
+        self.names = NameDelegate(self.tree)  # names elided with their extension kept, twins with their folder
+        self.tree.setItemDelegateForColumn(0, self.names)
         self.tree.setIndentation(16)
         self.tree.viewport().installEventFilter(self)  # the status column follows the tree's own width
         self.stack.addWidget(self.tree)
@@ -203,12 +211,19 @@ class LibraryPane(QWidget):
     def _fit_status_column(self) -> None:
         # the status column gives way to file names when the pane is narrow (the pane's own resize
         # comes before the tree's when the window is first shown, so this follows the tree's width)
+        # and in a narrow pane Pages and Passages make way (they are in each row's tooltip)
         header = self.tree.header()
-        spare = self.tree.viewport().width() - header.sectionSize(2) - header.sectionSize(3) - 200
-        header.resizeSection(1, max(72, min(130, spare)))
+        width = self.tree.viewport().width()
+        narrow = width < NARROW_TREE
+        for column in (2, 3):
+            self.tree.setColumnHidden(column, narrow)
+        counts = 0 if narrow else header.sectionSize(2) + header.sectionSize(3)
+        status_min = header.fontMetrics().horizontalAdvance("100 indexed") + 24
+        header.resizeSection(1, max(status_min, min(130, width - counts - 200)))
 
     # ---- state --------------------------------------------------------------------------------
     def set_rows(self, rows: list[DocRow], roots: list[str] | None = None) -> None:
+        self.names.duplicates = duplicate_names(r.path for r in rows)
         if roots is not None:
             self._roots = list(roots)
         expanded = self._expanded_paths()
@@ -221,6 +236,8 @@ class LibraryPane(QWidget):
         self.set_rows(list(self.model.rows.values()))
 
     def update_row(self, row: DocRow) -> None:
+        if row.path not in self.model.rows:
+            self.names.duplicates = duplicate_names([*self.model.rows, row.path])
         self.model.update_row(row)
         self._update_stack()
 
