@@ -66,18 +66,22 @@ def _header(value: Any) -> str:
 
 
 def _body_text(msg: EmailMessage) -> tuple[str, bool]:
-    """The body's text and whether it came from HTML."""
-    part = msg.get_body(preferencelist=("plain", "html"))
-    if part is None:
-        return "", False
-    try:
-        content = part.get_content()
-    except (LookupError, ValueError, AssertionError):  # an unknown charset: bytes, decoded leniently
-        payload = part.get_payload(decode=True)
-        content = payload.decode("utf-8", "replace") if isinstance(payload, bytes) else str(payload)
-    if isinstance(content, bytes):
-        content = content.decode("utf-8", "replace")
-    return str(content), part.get_content_subtype() == "html"
+    """The body's text (the plain one, else the HTML one when the plain one is blank) and whether it
+    came from HTML."""
+    for kind in ("plain", "html"):
+        part = msg.get_body(preferencelist=(kind,))
+        if part is None:
+            continue
+        try:
+            content = part.get_content()
+        except (LookupError, ValueError, AssertionError):  # an unknown charset: bytes, decoded leniently
+            payload = part.get_payload(decode=True)
+            content = payload.decode("utf-8", "replace") if isinstance(payload, bytes) else str(payload)
+        if isinstance(content, bytes):
+            content = content.decode("utf-8", "replace")
+        if str(content).strip():
+            return str(content), kind == "html"
+    return "", False
 
 
 def _paragraphs(text: str, place: str, heading: str) -> list[Block]:
