@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from docent.core.ingest.extract.common import ExtractError, clean, heading_path, normalize_ws, table_lines
 from docent.core.types import Block, Extraction
@@ -110,7 +110,7 @@ def html_blocks(data: bytes, place: str = "", base: list[tuple[int, str]] | None
         buf.clear()
         if text:
             para += 1
-            kind = "list" if in_list else "text"
+            kind: Literal["list", "text"] = "list" if in_list else "text"
             blocks.append(Block(text=("• " + text) if in_list else text, heading=heading_path(stack), para=para,
                                 kind=kind, place=place))
 

@@ -5,7 +5,7 @@ their slide ("slide 7", "notes of slide 7") as their place, so a chunk never cro
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterator, Literal
 
 from docent.core.ingest.extract.common import ExtractError, clean, normalize_ws, table_lines
 from docent.core.ingest.extract.package import Kind, damage_reason, open_package
@@ -78,7 +78,7 @@ def _slide_blocks(slide: Any, n: int) -> tuple[list[Block], int]:
             lines = _frame_lines(shape.text_frame)
             if lines:
                 para += 1
-                kind = "list" if len(lines) > 1 else "text"
+                kind: Literal["list", "text"] = "list" if len(lines) > 1 else "text"
                 blocks.append(Block(text="\n".join(lines), heading=title, place=place, para=para, kind=kind))
     if slide.has_notes_slide:
         frame = slide.notes_slide.notes_text_frame

@@ -32,7 +32,8 @@ def extract_rtf(path: Path) -> Extraction:
     from striprtf.striprtf import rtf_to_text
 
     try:
-        text = rtf_to_text(data.decode("latin-1"), encoding=encoding, errors="replace")
+        raw = data.decode("latin-1")  # RTF is 7-bit; \'xx escapes are decoded with its code page
+        text = str(rtf_to_text(raw, encoding=encoding, errors="replace"))  # type: ignore[no-untyped-call]
     except (ValueError, IndexError, RecursionError) as exc:
         raise ExtractError(f"damaged RTF document: its contents cannot be parsed ({type(exc).__name__})") from exc
     blocks = []
