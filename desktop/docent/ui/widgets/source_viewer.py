@@ -1,16 +1,17 @@
 """The source viewer: a cited passage in its document. PDFs render in the window (QtPdf) at the cited
-page with the passage highlighted; Word, text and Markdown files show their text as it was indexed
-(from the library's catalog: the file is not parsed in the window's process) with the passage
-highlighted and scrolled into view. "Open in system viewer" hands the file to the desktop."""
+page with the whole passage highlighted and the sentence that supports the answer marked more
+strongly (pdf_highlight.py); Word, text and Markdown files show their text as it was indexed (from
+the library's catalog: the file is not parsed in the window's process), highlighted the same way and
+scrolled into view. "Open in system viewer" hands the file to the desktop; ⧉ detaches the viewer
+into its own window."""
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QObject, QPointF, Qt, QTimer, QUrl, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QColor, QDesktopServices, QTextCharFormat, QTextCursor
-from PySide6.QtPdf import QPdfDocument, QPdfSearchModel
+from PySide6.QtPdf import QPdfDocument
 from PySide6.QtPdfWidgets import QPdfView
 from PySide6.QtWidgets import (
     QFrame,
@@ -30,19 +31,21 @@ from PySide6.QtWidgets import (
 from docent.core.storage.chats import Passage
 from docent.ui.theme import is_dark
 from docent.ui.widgets.passage_span import locate_passage
+from docent.ui.widgets.pdf_highlight import PdfPageView, passage_marks
 
-_WORD = re.compile(r"\S+")
-MAX_PHRASE_WORDS = 48
+ABOVE_PASSAGE = 48  # px of what comes before a passage kept in view above it
 
 
 class SourceViewer(QWidget):
     """Signals:
         closeRequested(): hide the viewer
+        detachRequested(): show the viewer in its own window (or back beside the chat)
         textRequested(str): load this document's text (answer with set_text or set_text_failed)
         passageShown(str, int): a document was shown (path, 1-based page or 0 for text)
     """
 
     closeRequested = Signal()
+    detachRequested = Signal()
     textRequested = Signal(str)
     passageShown = Signal(str, int)
 
@@ -53,8 +56,8 @@ class SourceViewer(QWidget):
         self.path = ""
         self.mode = "none"  # "pdf" | "text" | "message" | "none"
         self.highlight = ""  # the text that is highlighted (for tests and the status line)
+        self.support = ""  # the passage's sentence that supports the answer (marked more strongly)
         self._pdf_path = ""
-        self._want_result: tuple[int, QPointF] | None = None
         self._target: tuple[int, float] | None = None  # (page index, points from its top) to keep in view
         self.target_visible = False
         self._applying = False
@@ -87,6 +90,11 @@ class SourceViewer(QWidget):
         self.open_external.setToolTip("Open the file with the program your computer uses for it")
         self.open_external.clicked.connect(self.open_in_system_viewer)
         h.addWidget(self.open_external)
+        self.detach = QToolButton()
+        self.detach.setText("⧉")
+        self.detach.setToolTip("Show the viewer in its own window (again: back beside the chat)")
+        self.detach.clicked.connect(self.detachRequested)
+        h.addWidget(self.detach)
         close = QToolButton()
         close.setText("✕")
         close.setToolTip("Close the viewer")
@@ -103,14 +111,10 @@ class SourceViewer(QWidget):
         pv.setContentsMargins(0, 0, 0, 0)
         pv.setSpacing(0)
         self.document = QPdfDocument(self)
-        self.pdf = QPdfView(self.pdf_page)
+        self.pdf = PdfPageView(self.pdf_page)
         self.pdf.setDocument(self.document)
         self.pdf.setPageMode(QPdfView.PageMode.MultiPage)
         self.pdf.setZoomMode(QPdfView.ZoomMode.FitToWidth)
-        self.search = QPdfSearchModel(self.pdf)
-        self.search.setDocument(self.document)
-        self.pdf.setSearchModel(self.search)
-        self.search.countChanged.connect(self._on_search_results)
         pv.addWidget(self.pdf, 1)
         nav = QHBoxLayout()
         nav.setContentsMargins(8, 4, 8, 4)
@@ -137,7 +141,8 @@ class SourceViewer(QWidget):
         zoom_in.clicked.connect(lambda: self._zoom(1.2))
         fit = QToolButton()
         fit.setText("Fit width")
-        fit.clicked.connect(lambda: self.pdf.setZoomMode(QPdfView.ZoomMode.FitToWidth))
+        fit.setToolTip("Fit the page's width to the viewer (the page being read stays in view)")
+        fit.clicked.connect(lambda: self._zoom(0))
         for w in (self.prev_page, QLabel("Page"), self.page_box, self.page_count, self.next_page):
             nav.addWidget(w)
         nav.addStretch(1)
@@ -165,19 +170,22 @@ class SourceViewer(QWidget):
         self.stack.addWidget(self.message)
 
     # ---- showing ------------------------------------------------------------------------------
-    def show_passage(self, passage: Passage) -> None:
+    def show_passage(self, passage: Passage, support: str = "") -> None:
+        """`support`: the sentence of the passage that supports the answer (marked more strongly)."""
         self.passage = passage
+        self.support = support
         self._show(passage.path, passage.location, passage.page)
 
     def show_document(self, path: str) -> None:
         self.passage = None
+        self.support = ""
         self._show(path, "", None)
 
     def _show(self, path: str, location: str, page: int | None) -> None:
         self.path = path
         self._target = None
-        self._want_result = None
         self.highlight = ""
+        self.pdf.set_marks([])
         p = Path(path)
         self.name.setText(p.name)
         self.name.setToolTip(path)
@@ -202,7 +210,6 @@ class SourceViewer(QWidget):
     # ---- PDF ----------------------------------------------------------------------------------
     def _show_pdf(self, path: str, page: int) -> None:
         if self._pdf_path != path or self.document.status() != QPdfDocument.Status.Ready:
-            self.search.setSearchString("")
             self.document.close()
             err = self.document.load(path)
             if err != QPdfDocument.Error.None_:
@@ -239,36 +246,19 @@ class SourceViewer(QWidget):
         self._target = (page - 1, y_points)
         self._apply_target()
 
-    def _page_top(self, index: int) -> int:
-        nav = self.pdf.pageNavigator()
-        nav.jump(index, QPointF(0, 0), nav.currentZoom())
-        return self.pdf.verticalScrollBar().value()
-
     def _apply_target(self) -> None:
         if self._target is None or self.mode != "pdf":
             return
         index, y = self._target
-        count = self.document.pageCount()
         bar = self.pdf.verticalScrollBar()
         self._applying = True
         try:
-            top = self._page_top(index)
-            wanted = top
-            if y > 0:
-                other = index + 1 if index + 1 < count else index - 1
-                scale = 1.0
-                if 0 <= other != index:
-                    pitch = abs(self._page_top(other) - top)
-                    self._page_top(index)
-                    height = self.document.pagePointSize(min(index, other)).height()
-                    if height > 0:
-                        scale = max(0.05, (pitch - self.pdf.pageSpacing()) / height)
-                wanted = top + max(0, int(y * scale) - 48)
-                bar.setValue(wanted)
+            self.pdf.scroll_to(index, y, ABOVE_PASSAGE if y > 0 else 0)
         finally:
             self._applying = False
-        # near the end of a document the view cannot scroll that far: the page is still in view
-        self.target_visible = abs(bar.value() - wanted) < self.pdf.viewport().height()
+        # near the end of a document the view cannot scroll that far: the point is still in view
+        wanted = self.pdf.page_rect(index).y() + int(y * self.pdf.scale(index))
+        self.target_visible = bar.value() <= wanted < bar.value() + self.pdf.viewport().height()
         self._on_page_changed(index)
 
     def _user_scrolled(self, _action: int) -> None:
@@ -294,57 +284,32 @@ class SourceViewer(QWidget):
         self.next_page.setEnabled(index + 1 < self.document.pageCount())
 
     def _zoom(self, factor: float) -> None:
-        self.pdf.setZoomMode(QPdfView.ZoomMode.Custom)
-        self.pdf.setZoomFactor(max(0.25, min(6.0, self.pdf.zoomFactor() * factor)))
+        """Zoom by `factor` (0: fit the width), keeping the page and the point being read."""
+        keep = self._target
+        if keep is None:
+            self.pdf.zoom_by(factor) if factor else self.pdf.fit_width()
+            index = self.pdf.anchor()[0]
+        else:  # still where the viewer was sent: stay on that point
+            self._applying = True
+            try:
+                self.pdf.zoom_by(factor) if factor else self.pdf.fit_width()
+            finally:
+                self._applying = False
+            self._apply_target()
+            index = keep[0]
+        self._on_page_changed(index)
 
     def _highlight_pdf(self, page_index: int, passage: str) -> None:
-        """Search the page for the longest run of the passage's first words that it contains (the
-        text layer's line breaks and spacing differ from the extracted text), and highlight it."""
-        words = _WORD.findall(passage)
-        if not words:
+        """Highlight the whole passage (its character boxes, across line, column and page breaks),
+        the supporting sentence more strongly, and bring the passage's top into view."""
+        marks = passage_marks(self.document, page_index, passage, self.support)
+        self.pdf.set_marks(marks)
+        if not marks:
             return
-        found = ""
-        for start in (0, 1, 2, 3):
-            if start >= len(words):
-                break
-            lo, hi, best = 1, min(MAX_PHRASE_WORDS, len(words) - start), 0
-            while lo <= hi:
-                mid = (lo + hi) // 2
-                phrase = " ".join(words[start : start + mid])
-                self.search.setSearchString(phrase)
-                if self.search.resultsOnPage(page_index):
-                    best, lo = mid, mid + 1
-                else:
-                    hi = mid - 1
-            if best >= 3 or (best and best == len(words) - start):
-                found = " ".join(words[start : start + best])
-                break
-        if not found:
-            self.search.setSearchString("")
-            return
-        self.search.setSearchString(found)
-        results = self.search.resultsOnPage(page_index)
-        self.highlight = found
-        if results:
-            self._want_result = (page_index, results[0].location())
-            self.go_to_page(page_index + 1, results[0].location().y())
-            self.location.setText(f"{self.passage.location if self.passage else ''} — passage highlighted")
-        self._on_search_results()
-
-    def _on_search_results(self) -> None:
-        """Once the model has the results, make the passage's result the current one (drawn strongest)."""
-        if self._want_result is None:
-            return
-        page_index, location = self._want_result
-        for row in range(self.search.count()):
-            index = self.search.index(row, 0)
-            page = index.data(QPdfSearchModel.Role.Page.value)
-            loc = index.data(QPdfSearchModel.Role.Location.value)
-            if page == page_index and loc is not None and abs(loc.y() - location.y()) < 1 and abs(loc.x() - location.x()) < 1:
-                self._want_result = None
-                self.pdf.setCurrentSearchResultIndex(row)
-                self.go_to_page(page_index + 1, location.y())
-                return
+        self.highlight = " ".join(" ".join(m.text.split()) for m in marks if not m.strong)
+        first = min((m for m in marks if not m.strong), key=lambda m: (m.page, min(r.y() for r in m.rects)))
+        self.go_to_page(first.page + 1, max(1.0, min(r.y() for r in first.rects)))
+        self.location.setText(f"{self.passage.location if self.passage else ''} — passage highlighted")
 
     # ---- text ---------------------------------------------------------------------------------
     def set_text(self, path: str, text: str) -> None:
@@ -371,7 +336,18 @@ class SourceViewer(QWidget):
         fmt = QTextCharFormat()
         fmt.setBackground(QColor("#6b5a12") if is_dark() else QColor("#fff1a8"))
         sel.format = fmt
-        self.text.setExtraSelections([sel])
+        selections = [sel]
+        at = text.find(self.support, start, end) if self.support else -1
+        if at >= 0:  # the sentence that supports the answer, more strongly
+            strong = QTextEdit.ExtraSelection()
+            strong.cursor = QTextCursor(self.text.document())
+            strong.cursor.setPosition(at)
+            strong.cursor.setPosition(at + len(self.support), QTextCursor.MoveMode.KeepAnchor)
+            strong_fmt = QTextCharFormat()
+            strong_fmt.setBackground(QColor("#8a6a00") if is_dark() else QColor("#ffd35c"))
+            strong.format = strong_fmt
+            selections.append(strong)
+        self.text.setExtraSelections(selections)
         self.highlight = text[start:end]
         self._scroll_text_to(start)
         QTimer.singleShot(0, lambda: self._scroll_text_to(start))
