@@ -17,6 +17,7 @@ class LibraryActions:
     library: Any
     registry: Any
     viewer: Any
+    hide_viewer: Any  # ChatActions'
     libraries_menu: Any
     log_file: Path | None  # statusBar() and the dialogs' parent come from QMainWindow, later in the MRO
 
@@ -45,7 +46,7 @@ class LibraryActions:
             self.registry.current = path
             self.registry.save()
         if self.viewer is not None:
-            self.viewer.hide()
+            self.hide_viewer()
         self.library.open(Path(path), passphrase=passphrase, encrypt=encrypt)
 
     def reindex_everything(self, confirm: bool = True) -> bool:

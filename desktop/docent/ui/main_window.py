@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from docent.settings import Settings, host_port
-from docent.ui.chat_actions import ChatActions
+from docent.ui.chat_actions import CHAT_MIN, ChatActions
 from docent.ui.controllers import (
     ChatController,
     DocRow,
@@ -39,9 +39,12 @@ from docent.ui.menus import build_menus
 from docent.ui.widgets.banner import Banner
 from docent.ui.widgets.chat_list import ChatList
 from docent.ui.widgets.chat_pane import ChatPane
+from docent.ui.widgets.library_pane import MIN_WIDTH as LIBRARY_MIN
 from docent.ui.widgets.library_pane import LibraryPane, dropped_paths
 
 log = logging.getLogger(__name__)
+
+LIBRARY_DEFAULT = 340  # px: the library's width at the first start
 
 
 class MainWindow(ChatActions, LibraryActions, DialogActions, QMainWindow):
@@ -64,6 +67,8 @@ class MainWindow(ChatActions, LibraryActions, DialogActions, QMainWindow):
         self.log_file = log_file
         self.resources = resources
         self.viewer: Any = None  # SourceViewer, built on first use (QtPdf loads then)
+        self.viewer_window: Any = None  # its own window while it is detached
+        self.left_width = 0  # the library's width before the viewer opened beside it
         self._closing = False
         self._gpu: bool | None = None
         from docent.ui.controllers.privacy import PrivacyController
@@ -79,14 +84,16 @@ class MainWindow(ChatActions, LibraryActions, DialogActions, QMainWindow):
         self.left.setDocumentMode(True)
         self.left.addTab(self.library_pane, "Documents")
         self.left.addTab(self.chat_list, "Chats")
+        self.left.setMinimumWidth(LIBRARY_MIN)
         self.chat_pane = ChatPane()
+        self.chat_pane.setMinimumWidth(CHAT_MIN)
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.setChildrenCollapsible(False)
         self.splitter.addWidget(self.left)
         self.splitter.addWidget(self.chat_pane)
         self.splitter.setStretchFactor(0, 0)
         self.splitter.setStretchFactor(1, 1)
-        self.splitter.setSizes([400, 880])
+        self.splitter.setSizes([LIBRARY_DEFAULT, 1280 - LIBRARY_DEFAULT])
 
         central = QWidget()
         v = QVBoxLayout(central)
@@ -137,7 +144,7 @@ class MainWindow(ChatActions, LibraryActions, DialogActions, QMainWindow):
         pane.removeRequested.connect(self.remove_path)
         pane.openRequested.connect(self.open_document)
         pane.scopeRequested.connect(chats.set_scope)
-        pane.syncRequested.connect(lambda force: lib.sync(force=force))
+        pane.syncRequested.connect(lambda force: self.reindex_everything() if force else lib.sync())
         pane.cancelRequested.connect(lib.cancel_indexing)
 
         chats.chatLoaded.connect(self._on_chat_loaded)
@@ -145,6 +152,7 @@ class MainWindow(ChatActions, LibraryActions, DialogActions, QMainWindow):
         chats.turnStarted.connect(self._on_turn_started)
         chats.turnSources.connect(self._on_turn_sources)
         chats.turnTokens.connect(chat.turn_tokens)
+        chats.turnProgress.connect(chat.turn_progress)
         chats.turnFinished.connect(self._on_turn_finished)
         chats.busyChanged.connect(chat.set_busy)
         chats.scopeChanged.connect(chat.set_scope)
@@ -181,22 +189,26 @@ class MainWindow(ChatActions, LibraryActions, DialogActions, QMainWindow):
             left = int(s.value("leftWidth", 0) or 0)
         except (TypeError, ValueError):
             left = 0
-        if 200 <= left <= 900:
-            total = max(sum(self.splitter.sizes()), self.width())
-            self.splitter.setSizes([left, max(300, total - left)])
+        total = max(sum(self.splitter.sizes()), self.width())
+        if LIBRARY_MIN <= left <= max(LIBRARY_MIN, total - CHAT_MIN):
+            self.splitter.setSizes([left, total - left])
 
     def _save_state(self) -> None:
         s = self.window_state
         if s is None:
             return
         s.setValue("geometry", self.saveGeometry())
-        s.setValue("leftWidth", self.splitter.sizes()[0])
+        viewer_beside = self.viewer is not None and self.viewer.isVisible() and self.viewer_window is None
+        # the library's own width, not the one the viewer squeezed it to
+        s.setValue("leftWidth", self.left_width if viewer_beside and self.left_width else self.splitter.sizes()[0])
         s.sync()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if not self._closing:
             self._closing = True
             self._save_state()
+            if self.viewer_window is not None:
+                self.viewer_window.close()
             self.hide()
             self.chats.stop()
             self.library.shutdown()
@@ -270,7 +282,8 @@ class MainWindow(ChatActions, LibraryActions, DialogActions, QMainWindow):
         self.library_pane.update_progress(p)
 
     def _update_chat_state(self) -> None:
-        done = [r for r in self.library.rows.values() if r.status == "indexed"]
+        done = [r for r in self.library.rows.values()  # a document being read again is still searchable
+                if r.status == "indexed" or (r.status == "indexing" and r.chunks)]
         latest = heapq.nlargest(2, done, key=lambda r: r.indexed_at or 0)  # what the user just added
         titles = [Path(r.path).stem.replace("_", " ") for r in latest]
         self.chat_pane.set_library_state(len(done), bool(self.library.roots), self.library.indexing, titles)

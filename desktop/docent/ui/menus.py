@@ -10,7 +10,7 @@ from PySide6.QtGui import QKeySequence, QShortcut
 
 
 def build_menus(window: Any) -> None:  # the MainWindow (ui/main_window.py imports this module)
-    """File, Edit, Library, Tools and Help, with their shortcuts; and Esc (stop the answer)."""
+    """File, Edit, View, Library, Tools and Help, with their shortcuts; and Esc (stop the answer)."""
     bar = window.menuBar()
     file = bar.addMenu("&File")
     window.act_add_folder = file.addAction("Add &folder…", window.add_folder_dialog)
@@ -31,6 +31,13 @@ def build_menus(window: Any) -> None:  # the MainWindow (ui/main_window.py impor
     act.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
     act = edit.addAction("Copy last &answer", window.copy_last_answer)
     act.setShortcut(QKeySequence("Ctrl+Shift+C"))
+
+    view = bar.addMenu("&View")
+    window.act_viewer = view.addAction("Source &viewer", window.toggle_viewer)
+    window.act_viewer.setCheckable(True)
+    window.act_viewer.setShortcut(QKeySequence("F9"))
+    window.act_viewer.setToolTip("Show or hide the viewer of cited passages beside the chat")
+    view.addAction("Viewer in its own &window", window.toggle_detached)
 
     lib = bar.addMenu("&Library")
     act = lib.addAction("&Check for changes now", lambda: window.library.sync())

@@ -9,7 +9,7 @@ from typing import Any, Iterator, Sequence
 from PySide6.QtCore import QObject, Signal, Slot
 
 from docent.core.cancel import CancelToken
-from docent.core.types import AnswerDone, Sources, Token
+from docent.core.types import AnswerDone, Sources, Token, WholeDocProgress
 from docent.errors import DocentError
 from docent.settings import host_port
 from docent.ui.controllers.common import LibraryState, describe_error, model_label
@@ -26,6 +26,7 @@ class ChatController(QObject):
         turnStarted(int): a question was added at this index; its answer is pending
         turnSources(int, object): the passages given to the model (list of Hit)
         turnTokens(int, str): more answer text
+        turnProgress(int, str): what a long answer is doing now ("Reading part 3 of 7…")
         turnFinished(int): the turn is final (answer, citations or error)
         busyChanged(bool): an answer is being generated (or waits its turn)
         scopeChanged(list): the files and folders questions are limited to ([] = everything)
@@ -37,6 +38,7 @@ class ChatController(QObject):
     turnStarted = Signal(int)
     turnSources = Signal(int, object)
     turnTokens = Signal(int, str)
+    turnProgress = Signal(int, str)
     turnFinished = Signal(int)
     busyChanged = Signal(bool)
     scopeChanged = Signal(list)
@@ -204,6 +206,10 @@ class ChatController(QObject):
         elif isinstance(ev, Token):
             turn.answer += ev.text
             self.turnTokens.emit(self._turn, ev.text)
+        elif isinstance(ev, WholeDocProgress):
+            text = whole_progress_text(ev)
+            if text:
+                self.turnProgress.emit(self._turn, text)
         elif isinstance(ev, AnswerDone):
             turn.answer = ev.answer
             turn.answered = ev.answered
@@ -251,3 +257,14 @@ def answered_by(label: str, provenance: dict[str, Any], llm_server: str) -> str:
     if llm_server:  # the same file as the local model, run by the server
         return f"{label} on {host_port(llm_server)}"
     return label
+
+
+def whole_progress_text(ev: WholeDocProgress) -> str:
+    """What a whole-document answer is doing, for its status line: `total` model calls, one per
+    part read ("map") and the last one writing the answer from their notes ("reduce")."""
+    parts = ev.total - 1
+    if ev.stage == "map" and parts > 0 and ev.done < parts:
+        return f"Reading part {ev.done + 1} of {parts}…"
+    if ev.stage == "map" and parts > 0:
+        return f"Writing the answer from the notes on {parts} part{'s' if parts != 1 else ''}…"
+    return ""  # the reduce step is done: the answer itself follows

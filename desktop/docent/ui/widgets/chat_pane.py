@@ -52,7 +52,7 @@ class ChatPane(QWidget):
         regenerateRequested(): ask the last question again
         newChatRequested(): start a new chat
         exportRequested(): save this chat as Markdown
-        passageActivated(object): open this Passage in the viewer
+        passageActivated(object, str): open this Passage in the viewer (str: its supporting sentence)
         scopeCleared(): ask about every document again
         addFolderRequested(): from the welcome screen
         samplesRequested(): add the sample documents (welcome screen)
@@ -64,7 +64,7 @@ class ChatPane(QWidget):
     regenerateRequested = Signal()
     newChatRequested = Signal()
     exportRequested = Signal()
-    passageActivated = Signal(object)
+    passageActivated = Signal(object, str)
     scopeCleared = Signal()
     addFolderRequested = Signal()
     samplesRequested = Signal()
@@ -296,6 +296,10 @@ class ChatPane(QWidget):
     def turn_sources(self, index: int, passages: Sequence[Passage]) -> None:
         if 0 <= index < len(self.turns):
             self.turns[index].set_sources(passages)
+
+    def turn_progress(self, index: int, text: str) -> None:
+        if 0 <= index < len(self.turns):
+            self.turns[index].set_status(text)
 
     def turn_tokens(self, index: int, text: str) -> None:
         if 0 <= index < len(self.turns):

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QSizePolicy, QToolBut
 
 from docent.core.storage.chats import Passage, Turn
 from docent.ui.theme import answer_html
+from docent.ui.widgets.numbering import display_numbers, renumber_text, renumbered
 
 QUOTE_CHARS = 280
 
@@ -50,6 +51,9 @@ class SourceCard(QFrame):
         self.title = QLabel(passage_title(passage))
         self.title.setObjectName("sourceTitle")
         self.title.setTextFormat(Qt.TextFormat.PlainText)
+        self.title.setWordWrap(True)  # a long file name wraps (anywhere, if it must) inside the chat's width
+        self.title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.title.setMinimumWidth(60)
         self.quote = QLabel(_quote(passage.text))
         self.quote.setObjectName("sourceQuote")
         self.quote.setWordWrap(True)
@@ -67,17 +71,19 @@ class TurnWidget(QWidget):
     """A question and its answer.
 
     Signals:
-        passageActivated(object): a citation or source card was clicked (Passage)
+        passageActivated(object, str): a citation or source card was clicked (the Passage, and its
+            sentence that supports the answer, or "")
         regenerateRequested(): ask this question again
     """
 
-    passageActivated = Signal(object)
+    passageActivated = Signal(object, str)
     regenerateRequested = Signal()
 
     def __init__(self, turn: Turn, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.turn = turn
         self._sources: list[Passage] = []
+        self._shown: list[Passage] = []  # the passages with the numbers shown (numbering.py)
         self._streamed = ""
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 4, 0, 10)
@@ -187,16 +193,30 @@ class TurnWidget(QWidget):
 
     def append(self, text: str) -> None:
         self._streamed += text
-        self.answer.setText(answer_html(self._streamed.lstrip(), {p.n for p in self._sources}))
+        mapping = display_numbers(self._streamed, self._sources)
+        self._shown = renumbered(self._sources, mapping)
+        self.answer.setText(answer_html(renumber_text(self._streamed.lstrip(), mapping), set(mapping.values())))
         self.answer.show()
+
+    def shown_answer(self) -> str:
+        """The answer as shown: its citations numbered 1..n like the source cards under it."""
+        mapping = self._mapping(self.turn)
+        return renumber_text(self.turn.answer, mapping) if mapping else self.turn.answer
+
+    @staticmethod
+    def _mapping(turn: Turn) -> dict[int, int]:
+        if turn.citations:
+            return display_numbers(turn.answer, turn.citations)
+        return {p.n: p.n for p in turn.sources}  # nothing cited: the nearest passages keep their numbers
 
     def finish(self, turn: Turn) -> None:
         self.turn = turn
         self._sources = list(turn.sources)
-        cited = {p.n for p in turn.citations}
+        mapping = self._mapping(turn)
+        self._shown = renumbered(turn.citations or turn.sources, mapping)
         declined = not turn.answered and not turn.cancelled and not turn.error
         if turn.answer and not declined:  # a declined answer is said once, by the status line
-            self.answer.setText(answer_html(turn.answer, cited or {p.n for p in turn.sources}))
+            self.answer.setText(answer_html(renumber_text(turn.answer, mapping), set(mapping.values())))
             self.answer.show()
         else:
             self.answer.hide()
@@ -239,12 +259,12 @@ class TurnWidget(QWidget):
             w = item.widget()
             if w is not None:
                 w.deleteLater()
-        passages = turn.citations or turn.sources[:3]  # uncited or declined: the nearest passages
+        passages = self._shown if turn.citations else self._shown[:3]  # uncited or declined: the nearest passages
         self.sources_label.setText("Sources" if turn.citations else "Nearest passages")
         self.sources_label.setVisible(bool(passages))
         for p in passages:
             card = SourceCard(p)
-            card.activated.connect(self.passageActivated)
+            card.activated.connect(self._open)
             self.sources_box.addWidget(card)
 
     def source_cards(self) -> list[SourceCard]:
@@ -256,7 +276,8 @@ class TurnWidget(QWidget):
         return out
 
     def passage(self, n: int) -> Passage | None:
-        for p in list(self.turn.citations) + list(self.turn.sources) + self._sources:
+        """The passage shown as [n] (the window's numbering)."""
+        for p in self._shown:
             if p.n == n:
                 return p
         return None
@@ -265,14 +286,31 @@ class TurnWidget(QWidget):
         if href.startswith("cite:"):
             p = self.passage(int(href[5:]))
             if p is not None:
-                self.passageActivated.emit(p)
+                self._open(p)
+
+    def _open(self, p: Passage) -> None:
+        self.passageActivated.emit(p, self.support_for(p))
+
+    def support_for(self, p: Passage) -> str:
+        """The sentence of passage `p` (numbered as shown) that bears out the answer's sentences citing it."""
+        from docent.core.text import CITE, sentences
+        from docent.ui.widgets.passage_span import supporting_sentence
+
+        if self.turn.citations or not self._streamed:
+            answer = self.shown_answer()
+        else:  # still streaming: numbered as shown so far
+            answer = renumber_text(self._streamed, display_numbers(self._streamed, self._sources))
+        claims = [answer[s:e] for s, e in sentences(answer)
+                  if any(str(p.n) in [x.strip() for x in m.group(1).replace(";", ",").split(",")]
+                         for m in CITE.finditer(answer[s:e]))]
+        return supporting_sentence(p.text, " ".join(claims)) if claims else ""
 
     def activate_citation(self, n: int) -> None:
         """What clicking [n] in the answer does (also used by tests and keyboard users)."""
         self._on_link(f"cite:{n}")
 
     def copy_answer(self) -> None:
-        QGuiApplication.clipboard().setText(answer_as_text(self.turn))
+        QGuiApplication.clipboard().setText(answer_as_text(self.turn, self.shown_answer(), self._shown))
 
     def show_provenance(self) -> QWidget | None:
         """Open "Why this answer?" for this turn (also used by tests and keyboard users)."""
@@ -287,9 +325,10 @@ class TurnWidget(QWidget):
         return dialog
 
 
-def answer_as_text(turn: Turn) -> str:
-    lines = [turn.answer.strip()]
+def answer_as_text(turn: Turn, answer: str | None = None, shown: Sequence[Passage] | None = None) -> str:
+    """The answer and its sources as plain text (`answer` and `shown`: as the window numbers them)."""
+    lines = [(turn.answer if answer is None else answer).strip()]
     if turn.citations:
         lines += ["", "Sources:"]
-        lines += [f"[{p.n}] {p.path}, {p.location}" for p in turn.citations]
+        lines += [f"[{p.n}] {p.path}, {p.location}" for p in (turn.citations if shown is None else shown)]
     return "\n".join(lines)
