@@ -145,7 +145,7 @@ SAMPLE = [
     ("pdf/pdfminer.six_samples/simple1.pdf", "indexed", ""),  # no xref table: pypdf fails, PDFium reads
     ("pdf/pdf.js_test_pdfs/Pages-tree-refs.pdf", "indexed", ""),  # cyclic page tree: pypdf fails
     ("pdf/pdfplumber_tests/password-example.pdf", "skipped", r"password"),  # user password "test"
-    ("pdf/pdfplumber_tests/empty.pdf", "failed", r"^empty file"),  # 0 bytes
+    ("pdf/pdfplumber_tests/empty.pdf", "skipped", r"^empty file \(no text\)"),  # 0 bytes: skipped, like an empty .txt
     ("pdf/pdf.js_test_pdfs/bug1606566.pdf", "failed", r"not a PDF"),  # no %PDF header
     ("pdf/py-pdf_sample-files/017-unreadable-meta-data/unreadablemetadata.pdf", "failed", r"^damaged PDF: "),
     ("docx/apache-poi_test-data_document/bug53475-password-is-pass.docx", "skipped", r"password"),

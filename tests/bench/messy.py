@@ -184,7 +184,7 @@ def expectation(row: dict[str, str]) -> tuple[str, set[str], str, bool] | None:
     kind, suffix = row["kind"], Path(row["path"]).suffix.lower()
     if kind == "pdf":
         if _int(row["bytes"]) == 0:
-            return ("empty file", {"failed"}, r"empty", True)
+            return ("empty file", {"skipped"}, r"empty", True)
         if row["pdf_header"] == "False":
             return ("no %PDF header", {"failed", "skipped", "indexed"}, r"PDF|header", False)
         if row["needs_password"] == "True":

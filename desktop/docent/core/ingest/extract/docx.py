@@ -127,7 +127,7 @@ def _not_a_zip(path: Path) -> ExtractError:
                                 status="skipped")
         return ExtractError("not a Word document (the .doc file is in an unknown format)", status="skipped")
     if not data:
-        return ExtractError("empty file (0 bytes)")
+        return ExtractError("empty file (no text)", status="skipped")  # like an empty .txt
     return ExtractError("not a valid .docx (the zip container is damaged)")
 
 

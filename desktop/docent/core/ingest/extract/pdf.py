@@ -63,7 +63,7 @@ def open_reader(path: Path) -> object:
     with path.open("rb") as fh:
         head = fh.read(1024)
     if not head:
-        raise ExtractError("empty file (0 bytes)")
+        raise ExtractError("empty file (no text)", status="skipped")  # like an empty .txt: nothing to read, nothing broken
     if b"%PDF" not in head:
         raise ExtractError("not a PDF (no %PDF header)")
     try:
