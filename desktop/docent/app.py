@@ -59,6 +59,8 @@ def create_window(
     """Build the controllers and the main window (a QApplication must exist) and start opening the
     library. `data_dir` None → the current library of the registry (else the default folder).
     `library_factory` builds a docent.core.library.facade.Library for a folder (tests inject the embedder)."""
+    import os
+
     from PySide6.QtCore import QSettings
 
     from docent import paths
@@ -67,12 +69,14 @@ def create_window(
     from docent.ui.main_window import MainWindow
 
     default_dir = paths.data_dir()
-    registry = Registry(default_dir.parent / REGISTRY_FILE, default_dir) if use_registry else None
-    if data_dir is None:
-        data_dir = Path(registry.current) if registry is not None else default_dir
+    home = paths.home_dir()  # DOCENT_DATA_DIR itself when set: nothing is written outside it
+    registry = Registry(home / REGISTRY_FILE, default_dir, home / "libraries") if use_registry else None
+    named = bool(os.environ.get(paths.ENV_DATA_DIR))
+    if data_dir is None:  # DOCENT_DATA_DIR names the library to open; else the one used last
+        data_dir = Path(registry.current) if registry is not None and not named else default_dir
     elif registry is not None:  # listed (to switch back to it), but the next plain start stays as it was
         data_dir = Path(registry.add(Path(data_dir).name, data_dir).path)
-    window_state = QSettings(str(default_dir.parent / "window.ini"), QSettings.Format.IniFormat)
+    window_state = QSettings(str(home / "window.ini"), QSettings.Format.IniFormat)
 
     library = LibraryController(library_factory or default_library_factory(), log_file)
     chats = ChatController(library)
@@ -109,6 +113,13 @@ def main(data_dir: str | None = None, exit_when_ready: bool = False) -> int:
             "The command line works here: docent index FOLDER, then docent ask \"QUESTION\" (see docent --help).\n"
         )
         return 2
+    from docent.ui import system_libs
+
+    if system_libs.xcb_would_be_used():  # Qt would name one missing library and abort: name them all
+        missing = system_libs.missing_libraries()
+        if missing:
+            sys.stderr.write(system_libs.install_message(missing) + "\n")
+            return 2
     try:
         from PySide6.QtCore import Qt
         from PySide6.QtWidgets import QApplication

@@ -42,6 +42,16 @@ def data_dir(override: str | os.PathLike[str] | None = None) -> Path:
     return _platform_data_dir() / "library"
 
 
+def home_dir() -> Path:
+    """Where the list of named libraries, the libraries made with "New library" and the window's
+    geometry are kept: inside DOCENT_DATA_DIR when it is set (a data folder given by the user is
+    self-contained: nothing is written beside it), else Docent's per-user data folder."""
+    env = os.environ.get(ENV_DATA_DIR)
+    if env:
+        return Path(env).expanduser().resolve()
+    return _platform_data_dir()
+
+
 def models_dir() -> Path:
     """Where model files Docent assembles or imports are kept (shared by all libraries)."""
     env = os.environ.get(ENV_MODELS_DIR)

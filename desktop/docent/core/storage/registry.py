@@ -1,5 +1,6 @@
-"""Named libraries: several data folders, one of them current. Kept in a small JSON file beside the
-default library (`<user data>/libraries.json`); each library stays a self-contained data folder.
+"""Named libraries: several data folders, one of them current. Kept in a small JSON file in Docent's
+home folder (`<user data>/libraries.json`, or inside DOCENT_DATA_DIR when it is set: see
+docent.paths.home_dir); each library stays a self-contained data folder.
 """
 
 from __future__ import annotations
@@ -26,9 +27,12 @@ def _slug(name: str) -> str:
 
 
 class Registry:
-    def __init__(self, file: Path, default_dir: Path) -> None:
+    def __init__(self, file: Path, default_dir: Path, libraries_dir: Path | None = None) -> None:
+        """`libraries_dir`: where "New library" makes its folders (default: `libraries/` beside the
+        default library)."""
         self.file = Path(file)
         self.default_dir = str(Path(default_dir))
+        self.libraries_dir = Path(libraries_dir) if libraries_dir is not None else Path(default_dir).parent / "libraries"
         self.entries: list[LibraryEntry] = []
         self.current: str = self.default_dir
         self._load()
@@ -61,11 +65,11 @@ class Registry:
         return Path(p).name
 
     def add(self, name: str, path: str | Path | None = None) -> LibraryEntry:
-        """Register a library (a new folder under the default library's parent unless `path` is
-        given). Names are unique: an existing entry with that path is returned as it is."""
+        """Register a library (a new folder under `libraries_dir` unless `path` is given). Names are
+        unique: an existing entry with that path is returned as it is."""
         name = " ".join(name.split()) or "Library"
         if path is None:
-            base = Path(self.default_dir).parent / "libraries"
+            base = self.libraries_dir
             target = base / _slug(name)
             i = 2
             while target.exists() or any(e.path == str(target) for e in self.entries):
