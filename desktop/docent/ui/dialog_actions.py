@@ -4,11 +4,11 @@ audit log, restart, the log and About. A mixin of MainWindow (split from main_wi
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, QUrl
-from PySide6.QtGui import QDesktopServices
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from docent.settings import Settings
@@ -148,11 +148,18 @@ class DialogActions:
         if script:
             QProcess.startDetached(sys.executable, [script, *sys.argv[1:]])
 
-    def show_log(self) -> None:
+    def show_log(self) -> Any:
+        """The end of the log in a window (with buttons to open the file or its folder)."""
+        from docent.ui.widgets.log_view import LogDialog
+
         if self.log_file is None:
-            return
-        QMessageBox.information(self, "Log file", f"Docent writes its log to:\n{self.log_file}")
-        QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.log_file.parent)))
+            return None
+        for handler in logging.getLogger().handlers:  # what was just logged is shown too
+            handler.flush()
+        dialog = LogDialog(self.log_file, self)  # type: ignore[arg-type]  # the MainWindow
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
 
     def about(self) -> None:
         from docent import __version__

@@ -112,7 +112,7 @@ class MainWindow(ChatActions, LibraryActions, DialogActions, QMainWindow):
             log_link = QToolButton()
             log_link.setObjectName("link")
             log_link.setText("Log")
-            log_link.setToolTip(f"Log file: {log_file}\nClick to open its folder")
+            log_link.setToolTip(f"Log file: {log_file}\nClick to read its last lines")
             log_link.clicked.connect(self.show_log)
             self.statusBar().addPermanentWidget(log_link)
 

@@ -17,6 +17,7 @@ class Banner(QFrame):
         self.icon = QLabel("⚠")
         self.text = QLabel("")
         self.text.setObjectName("bannerText")
+        self.text.setTextFormat(Qt.TextFormat.PlainText)  # messages quote file names and text as they are
         self.text.setWordWrap(True)
         self.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.action = QPushButton("")

@@ -4,7 +4,6 @@ passages under it (file, page or section, the quoted text), Copy, Regenerate and
 
 from __future__ import annotations
 
-import html
 from pathlib import Path
 from typing import Sequence
 
@@ -124,6 +123,7 @@ class TurnWidget(QWidget):
         card.addWidget(self.answer)
         self.unsupported = QLabel("")  # answer sentences the cited passages do not bear out
         self.unsupported.setObjectName("hint")
+        self.unsupported.setTextFormat(Qt.TextFormat.PlainText)
         self.unsupported.setWordWrap(True)
         self.unsupported.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.unsupported.hide()
@@ -222,7 +222,7 @@ class TurnWidget(QWidget):
             self.answer.hide()
         if turn.unsupported and turn.answered:
             n = len(turn.unsupported)
-            quoted = "; ".join(f"“{html.escape(u)}”" for u in turn.unsupported)
+            quoted = "; ".join(f"“{u}”" for u in turn.unsupported)  # plain text: shown as written (Apple's)
             self.unsupported.setText(
                 f"⚠ {n} sentence{'s' if n > 1 else ''} not found in the "
                 f"{'cited ' if turn.citations else ''}passages — check "
