@@ -1,6 +1,6 @@
 """core/text.py, the plain-text helpers every room shares: stemming and content words, sentence
 spans, the numbers a text states, and [n] citation markers. These pin down how they behave today
-(abbreviations such as "Mr." do end a sentence), so that a change to them is a deliberate one."""
+so that a change to them is a deliberate one."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ def test_stems_are_the_content_words() -> None:
 def test_sentences() -> None:
     text = 'He left. "Then she came." (Yes!) no split here. Mr. Smith 3 pm… Next\n\nLine two'
     assert [text[a:b] for a, b in sentences(text)] == [
-        "He left.", '"Then she came.', "(Yes!) no split here.", "Mr.", "Smith 3 pm…", "Next", "Line two",
+        "He left.", '"Then she came."', "(Yes!) no split here.", "Mr. Smith 3 pm…", "Next", "Line two",
     ]
     # a break needs a capital or a digit after it
     assert len(sentences("It rose 4% in may. then it fell.")) == 1
@@ -41,6 +41,28 @@ def test_sentences() -> None:
     # spans index the text itself, blank lines left out
     text = "First one.\n\n\nSecond one."
     assert sentences(text) == [(0, 10), (13, 24)]
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    # initials, titles, "et al.", Latin abbreviations, dotted abbreviations: no sentence end
+    ("William E. Simon was Secretary. Mr. Costa met Dr. Lee.",
+     ["William E. Simon was Secretary.", "Mr. Costa met Dr. Lee."]),
+    ("Smith et al. (2020) found it. Jones et al. Found more.", ["Smith et al. (2020) found it.", "Jones et al. Found more."]),
+    ("Some drugs, e.g. Remdesivir, i.e. The one. Next.", ["Some drugs, e.g. Remdesivir, i.e. The one.", "Next."]),
+    ("The U.S. Army won. Prof. X. Y. Zhang agreed.", ["The U.S. Army won.", "Prof. X. Y. Zhang agreed."]),
+    # "Fig.", "No.", "Eq." are no end before a number, and are one before a word
+    ("See Fig. 3 and No. 5 in Eq. 2. Answer: No. The rest.", ["See Fig. 3 and No. 5 in Eq. 2.", "Answer: No.", "The rest."]),
+    # decimals and numbers that end a sentence
+    ("It rose 3.5 percent. The total was 12. Then it fell.", ["It rose 3.5 percent.", "The total was 12.", "Then it fell."]),
+    # numbered lists: the number opens its item
+    ("Steps: 1. Open the file. 2. Close it.", ["Steps: 1. Open the file.", "2. Close it."]),
+    ("1. First item.\n2. Second item.", ["1. First item.", "2. Second item."]),
+    ("(1) One thing. (2) Another.", ["(1) One thing.", "(2) Another."]),
+    # a citation marker before the period stays with its sentence
+    ("William E. Simon [1]. He served.", ["William E. Simon [1].", "He served."]),
+])
+def test_sentences_abbreviations(text: str, expected: list[str]) -> None:
+    assert [text[a:b] for a, b in sentences(text)] == expected
 
 
 def test_numbers() -> None:

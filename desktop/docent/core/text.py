@@ -67,15 +67,57 @@ def numbers(text: str) -> set[str]:
 
 
 _SENT = re.compile(r"(?<=[.!?…])[\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9À-Ý])|\n+")
+# Words whose period is not a sentence end: titles before a name, Latin abbreviations, "et al.".
+_NEVER_END = frozenset(
+    """mr mrs ms dr prof sr jr st mt gen col lt sgt capt gov sen rep rev hon messrs mme mlle e.g i.e
+    eg ie cf viz vs al approx ca esp""".split()
+)
+# Words whose period is not a sentence end when a number follows: "Fig. 3", "No. 5", "Jan. 12".
+_BEFORE_NUMBER = frozenset(
+    """fig figs eq eqs ref refs no nos vol vols pp p sec ch chap tab art para pl op jan feb mar apr jun
+    jul aug sep sept oct nov dec""".split()
+)
+_LAST_WORD = re.compile(r"([\w.]+)[.]$")
+_LIST_MARK = re.compile(r"(?:^|[:;]\s*)\(?(?:\d{1,3}|[a-zA-Z]|[ivxIVX]{1,4})[.)]$")
+
+
+def _is_break(text: str, start: int, at: int, after: int) -> bool:
+    """Whether the candidate break that ends `text[start:at]` (the next sentence starting at
+    `after`) is a sentence end, not an initial, a title, an abbreviation or a list number."""
+    head = text[start:at].rstrip()
+    if not head.endswith("."):
+        return True
+    m = _LAST_WORD.search(head)
+    word = m.group(1).lower() if m else ""
+    if not word:
+        return True
+    if word in _NEVER_END:
+        return False
+    if word in _BEFORE_NUMBER and text[after:after + 1].isdigit():
+        return False
+    token = m.group(1) if m else ""
+    # an initial ("William E. Simon") or a dotted abbreviation ("U.S.", "e.g.", "Ph.D.")
+    if (len(token) == 1 and token.isupper()) or re.fullmatch(r"(?:[A-Za-z]{1,2}\.)+[A-Za-z]{1,2}", token):
+        return False
+    # a list number or letter that starts the sentence or follows a colon: "1. Open", "Steps: 2. Close"
+    return not _LIST_MARK.search(head)
 
 
 def sentences(text: str) -> list[tuple[int, int]]:
     """(start, end) of each sentence: a break after . ! ? or … (and closing quotes or brackets)
-    followed by whitespace and a capital or a digit, or at a line break; blank spans left out."""
+    followed by whitespace and a capital or a digit, or at a line break; blank spans left out.
+    A period is no break after an initial ("William E. Simon"), a title ("Mr.", "Dr."), "et al.",
+    "e.g.", "i.e.", a dotted abbreviation ("U.S."), "Fig."/"No."/"Eq." before a number, or a list
+    number that opens the sentence ("1. First step"). Rules, not a library: pysbd (the one
+    maintained rule-based segmenter on PyPI, last release 2021) took ~37 µs a character here,
+    ~0.3 s for the passages of one answer, every one of which is split before the first token."""
     spans, start = [], 0
     for m in _SENT.finditer(text):
-        if text[start : m.start()].strip():
-            spans.append((start, m.start()))
+        if m.group().strip("\n") == m.group() and not _is_break(text, start, m.start(), m.end()):
+            continue  # not a line break and not a sentence end: the sentence goes on
+        end = m.start() + len(m.group()) - len(m.group().lstrip("\"')]”’"))  # closing quotes stay
+        if text[start:end].strip():
+            spans.append((start, end))
         start = m.end()
     if text[start:].strip():
         spans.append((start, len(text)))
