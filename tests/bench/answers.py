@@ -22,6 +22,28 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from tests.bench.common import QASet, aragog_set, normalize, pct, quiet_logs, spaced, squad_set  # noqa: E402
 
 
+def token_f1(prediction: str, gold: str) -> float:
+    """SQuAD's token-F1 of two texts after `normalize`, citation markers left out."""
+    from collections import Counter
+
+    from docent.core.text import CITE
+
+    p, g = normalize(CITE.sub(" ", prediction)).split(), normalize(gold).split()
+    common = sum((Counter(p) & Counter(g)).values())
+    if not p or not g or not common:
+        return 0.0
+    precision, recall = common / len(p), common / len(g)
+    return 2 * precision * recall / (precision + recall)
+
+
+def shown_unsupported_numbers(answer: str, sources: Sequence[Any]) -> set[str]:
+    """The numbers an answer shows that no given passage states."""
+    from docent.core.text import numbers
+
+    stated: set[str] = set().union(*(numbers(h.text) for h in sources)) if sources else set()
+    return numbers(answer) - stated
+
+
 def sample(qa: QASet, n: int) -> list[dict[str, Any]]:
     """n questions spread over the set (deterministic)."""
     return spaced(qa.questions, n)
@@ -40,16 +62,21 @@ def run(lib: Any, qa: QASet, questions: Sequence[dict[str, Any]], max_answer_tok
 
 
 def _run(lib: Any, qa: QASet, questions: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    from docent.core.types import AnswerDone, Token
+    from docent.core.types import AnswerDone, Sources, Token
 
     correct = cited_ok = cited_doc = answered = right_cited_ok = 0
     flags = {"right": [0, 0], "wrong": [0, 0]}  # answered questions: [flagged, all], by correctness
     latencies, ttfts, rows = [], [], []
+    f1s: list[float] = []
+    shown_bad = withheld = 0
     for q in questions:
         t = time.perf_counter()
         first = None
         done: AnswerDone | None = None
+        given: list[Any] = []
         for ev in lib.ask(q["question"]):
+            if isinstance(ev, Sources):
+                given = list(ev.hits)
             if isinstance(ev, Token) and first is None:
                 first = time.perf_counter() - t
             elif isinstance(ev, AnswerDone):
@@ -62,6 +89,10 @@ def _run(lib: Any, qa: QASet, questions: Sequence[dict[str, Any]]) -> dict[str, 
         if qa.scores_answers:
             ok = any(normalize(a) and normalize(a) in normalize(done.answer) for a in q["answers"])
             correct += int(ok)
+            f1s.append(max((token_f1(done.answer if done.answered else "", a) for a in q["answers"]), default=0.0))
+        bad = shown_unsupported_numbers(done.answer, given) if done.answered else set()
+        shown_bad += int(bool(bad))
+        withheld += int(bool(getattr(done, "withheld", [])))
         gold_page = qa.pages.get(q["id"])
         doc_ok = page_ok = False
         if done.answered:
@@ -77,7 +108,7 @@ def _run(lib: Any, qa: QASet, questions: Sequence[dict[str, Any]]) -> dict[str, 
                 bucket[0] += int(any(c.supported is False for c in getattr(done, "claims", [])))
                 bucket[1] += 1
         rows.append({"id": q["id"], "answered": done.answered, "correct": ok, "cited_ok": page_ok,
-                     "answer": done.answer[:200]})
+                     "unsupported_numbers": sorted(bad), "answer": done.answer[:200]})
     n = max(1, len(questions))
     return {
         "chat_model": lib.chat_model().name, "max_answer_tokens": lib.settings.max_answer_tokens,
@@ -85,6 +116,10 @@ def _run(lib: Any, qa: QASet, questions: Sequence[dict[str, Any]]) -> dict[str, 
         "questions": len(questions),
         "answer_accuracy": round(correct / n, 3) if qa.scores_answers else None,
         "answered": round(answered / n, 3),
+        "token_f1": round(sum(f1s) / len(f1s), 3) if f1s else None,
+        # answers that show a number no given passage states (target 0), and answers with withheld sentences
+        "unsupported_numbers_shown": shown_bad,
+        "with_withheld": withheld,
         "citation_correct_of_answered": round(cited_ok / answered, 3) if answered else None,
         "citation_doc_of_answered": round(cited_doc / answered, 3) if answered else None,
         # of the right answers, those citing the gold page: grounding apart from the model's mistakes
