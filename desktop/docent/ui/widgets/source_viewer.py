@@ -2,7 +2,7 @@
 page with the whole passage highlighted and the sentence that supports the answer marked more
 strongly (pdf_highlight.py); Word, text and Markdown files show their text as it was indexed (from
 the library's catalog: the file is not parsed in the window's process), highlighted the same way and
-scrolled into view. "Open in system viewer" hands the file to the desktop; ⧉ detaches the viewer
+scrolled into view. "Open in system viewer" hands the file to the desktop; a button detaches the viewer
 into its own window."""
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QSizePolicy,
     QSpinBox,
     QStackedWidget,
+    QStyle,
     QTextBrowser,
     QTextEdit,
     QToolButton,
@@ -91,7 +92,7 @@ class SourceViewer(QWidget):
         self.open_external.clicked.connect(self.open_in_system_viewer)
         h.addWidget(self.open_external)
         self.detach = QToolButton()
-        self.detach.setText("⧉")
+        self.detach.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_TitleBarNormalButton))
         self.detach.setToolTip("Show the viewer in its own window (again: back beside the chat)")
         self.detach.clicked.connect(self.detachRequested)
         h.addWidget(self.detach)

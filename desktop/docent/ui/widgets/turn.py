@@ -4,6 +4,7 @@ passages under it (file, page or section, the quoted text), Copy, Regenerate and
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Sequence
 
@@ -26,7 +27,14 @@ def _quote(text: str, limit: int = QUOTE_CHARS) -> str:
 
 
 def passage_title(p: Passage) -> str:
-    return f"[{p.n}]  {Path(p.path).name} — {p.location}"
+    return f"[{p.n}]  {breakable(Path(p.path).name)} — {p.location}"
+
+
+def breakable(name: str, longest: int = 24) -> str:
+    """A file name that can wrap: in a run of more than `longest` characters without a space
+    ("cohort_study_of_respiratory_infections.pdf"), a zero-width space after each _ - . so the line
+    may break there (a label wraps only between words)."""
+    return " ".join(re.sub(r"([_\-.])", "\\1\u200b", w) if len(w) > longest else w for w in name.split(" "))
 
 
 class SourceCard(QFrame):
@@ -98,7 +106,7 @@ class TurnWidget(QWidget):
         self.question.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
         self.question.setMaximumWidth(560)
         natural = self.question.fontMetrics().horizontalAdvance(turn.question) + 30
-        self.question.setMinimumWidth(min(natural, 420))
+        self.question.setMinimumWidth(min(natural, 220))  # wider questions wrap in a narrow chat
         qrow.addWidget(self.question)
         outer.addLayout(qrow)
 
