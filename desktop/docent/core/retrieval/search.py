@@ -53,7 +53,7 @@ class SearchParams:
     reduce_query: float = 0.0
     # When the question names documents (file name; company and year...: routing.named_documents),
     # their passages are searched too and score `route_bonus` more (0: off).
-    route_bonus: float = 0.15
+    route_bonus: float = 0.3
     # fusion.adaptive_alpha's settings (for measuring; the defaults are fusion's)
     per_word: float = fuse.PER_WORD
     long_share: float = fuse.LONG_SHARE
