@@ -67,3 +67,44 @@ def test_a_number_moves_the_citation_to_the_source_that_states_it() -> None:
     # a bare number with no citation gets the source that states it, and none when no source does
     assert attribute("25", NUMBERED) == "25 [1]"
     assert attribute("10.", NUMBERED) == "10."
+
+
+# ---- withheld: what no passage supports is not shown as the answer --------------------------------
+from docent.core.answer.claims import NOT_STATED, withhold  # noqa: E402
+from docent.core.answer.focus import evidence  # noqa: E402
+
+FILINGS = [
+    _hit(1, "Microsoft reported revenue of $198.3 billion in fiscal 2022, up 18 percent."),
+    _hit(2, "Ulta Beauty reported diluted earnings per share of $24.01 for fiscal 2022."),
+]
+
+
+def test_an_invented_number_is_withheld_and_the_answer_says_the_documents_do_not_state_it() -> None:
+    shown, claims, withheld = withhold("Apple's FY2022 revenue was $1.4 trillion [1].", FILINGS)
+    assert shown == NOT_STATED
+    assert [w.sentence for w in withheld] == ["Apple's FY2022 revenue was $1.4 trillion [1]."]
+    assert withheld[0].missing == ["1.4"]  # the number no passage states
+    assert withheld[0].closest is not None and withheld[0].closest.n == 1  # the revenue passage
+    assert claims[0].supported is False
+    assert withheld[0].to_json()["closest"]["path"] == "/docs/d1.pdf"  # type: ignore[index]
+
+
+def test_only_the_unsupported_sentence_is_withheld() -> None:
+    answer = "Ulta's diluted EPS was $24.01 in fiscal 2022 [2]. Its revenue grew 40 percent [2]."
+    shown, claims, withheld = withhold(answer, FILINGS)
+    assert shown == "Ulta's diluted EPS was $24.01 in fiscal 2022 [2]."
+    assert [w.sentence for w in withheld] == ["Its revenue grew 40 percent [2]."] and withheld[0].missing == ["40"]
+    assert [c.supported for c in claims] == [True, False]
+
+
+def test_a_supported_answer_is_left_whole() -> None:
+    answer = "Microsoft's revenue was $198.3 billion in fiscal 2022 [1]."
+    assert withhold(answer, FILINGS) == (answer, check_claims(answer, FILINGS), [])
+
+
+def test_evidence_is_the_passages_sentence_that_bears_most_on_the_question(embedder) -> None:  # noqa: ANN001
+    hits = [_hit(1, "The office opens at nine. The alarm code is changed every ninety days."),
+            _hit(2, "Ulta Beauty reported diluted earnings per share of $24.01 for fiscal 2022. Stores grew.")]
+    assert evidence("What was Ulta's diluted EPS for fiscal 2022?", hits, embedder) == (
+        2, "Ulta Beauty reported diluted earnings per share of $24.01 for fiscal 2022.")
+    assert evidence("anything", [_hit(1, "   ")], embedder) is None

@@ -87,6 +87,26 @@ def test_an_unsupported_sentence_is_flagged_under_the_answer(qtbot: Any, tmp_pat
     assert not plain.unsupported.isVisible()
 
 
+def test_a_withheld_sentence_is_said_plainly_in_the_window_and_the_export(qtbot: Any) -> None:
+    from docent.core.answer.claims import NOT_STATED
+    from docent.core.storage.chats import Chat, Passage, Turn, to_markdown
+    from docent.ui.widgets.turn import TurnWidget
+
+    source = Passage(1, "/docs/msft.pdf", 40, "p. 40", "Microsoft reported revenue of $198.3 billion in fiscal 2022.")
+    invented = "Apple's FY2022 revenue was $1.4 trillion [1]."
+    # the core left the sentence out of the answer (claims.withhold): nothing was answered
+    turn = Turn("What was Apple's FY2022 revenue?", NOT_STATED, answered=False, sources=[source],
+                unsupported=[invented])
+    widget = TurnWidget(turn)
+    qtbot.addWidget(widget)
+    widget.show()
+    assert widget.unsupported.isVisible() and "Withheld — the documents do not state this" in widget.unsupported.text()
+    assert "$1.4 trillion" in widget.unsupported.text() and "$1.4 trillion" not in widget.answer.text()
+    md = to_markdown(Chat("x", turns=[turn]), provenance=False)
+    assert NOT_STATED in md and "**Withheld** — the documents do not state this" in md and invented in md
+    assert "**Nearest passages**" in md and "198.3 billion" in md  # the closest passage goes with it
+
+
 def test_an_uncited_answer_shows_the_nearest_passages_and_a_declined_one_says_it_once(qtbot: Any) -> None:
     from docent.core.storage.chats import Passage, Turn
     from docent.core.answer.qa import NOT_FOUND

@@ -86,10 +86,17 @@ def cmd_ask(args: argparse.Namespace) -> int:
                 # "answer" (top passages) or the whole-document task, with what it read
                 "mode": coverage.mode if coverage is not None else "answer",
                 "coverage": coverage.to_json() if coverage is not None else None,
+                # sentences the model wrote that no passage supports: left out of "answer", each with
+                # the numbers no passage states and the closest passage
+                "withheld": [w.to_json() for w in done.withheld],
+                # true when "answer" is the passages' best sentence (the model wrote nothing)
+                "extractive": done.extractive,
             })
             return 0
         if not streamed:
             sys.stdout.write(done.answer)
+        elif done.withheld:
+            sys.stdout.write(f"\n\nChecked against the sources, the answer is: {done.answer}")
         elif done.answer.startswith(streamed.strip()) and len(done.answer) > len(streamed.strip()):
             sys.stdout.write(done.answer[len(streamed.strip()):])  # a citation added after the stream
         elif _without_markers(done.answer) == _without_markers(streamed):
@@ -105,11 +112,17 @@ def cmd_ask(args: argparse.Namespace) -> int:
             print("\nSources:")
             for c in done.citations:
                 print(f"  [{c.n}] {c.path}, {c.location}")
-        weak = [c for c in done.claims if c.supported is False]
-        if weak:
-            print("\nNot found in the sources (check these):")
-            for c in weak:
-                print(f"  - {c.sentence}")
+        if done.extractive:
+            print("\n(The model wrote no answer: this is the passages' sentence that best matches the question.)")
+        if done.withheld:
+            print("\nWithheld — the documents do not state this:")
+            for w in done.withheld:
+                missing = f" (no passage states {', '.join(w.missing)})" if w.missing else ""
+                print(f"  - {w.sentence}{missing}")
+                if w.closest is not None:
+                    snippet = " ".join(w.closest.text.split())
+                    print(f"    closest passage: {w.closest.path}, {w.closest.location}: "
+                          f"“{snippet[:160]}{'…' if len(snippet) > 160 else ''}”")
         if done.answered and not done.citations and not done.cancelled:
             print("\nThis answer cites no source: check it against the passages below.")
         if (not done.answered or not done.citations) and sources:

@@ -273,6 +273,10 @@ class AnswerDone:
     timings: dict[str, float] = field(default_factory=dict)
     claims: list["Claim"] = field(default_factory=list)
     provenance: Provenance | None = None  # what the answer was made from ("Why this answer?")
+    # sentences the model wrote that no cited passage supports: not part of `answer`
+    withheld: list["Withheld"] = field(default_factory=list)
+    # the answer is the passages' own best sentence (the model wrote nothing), not the model's words
+    extractive: bool = False
 
 
 @dataclass(frozen=True)
@@ -289,6 +293,24 @@ class Claim:
     def to_json(self) -> dict[str, object]:
         return {"sentence": self.sentence, "citations": list(self.citations), "support": round(self.support, 3),
                 "supported": self.supported}
+
+
+@dataclass(frozen=True)
+class Withheld:
+    """A sentence the model wrote that its passages do not support, kept out of the answer: `missing`
+    lists the numbers it states that no passage states, `closest` is the passage that shares most of
+    its words (None when none shares any)."""
+
+    sentence: str
+    missing: list[str]
+    closest: Citation | None
+
+    def to_json(self) -> dict[str, object]:
+        closest = self.closest
+        return {"sentence": self.sentence, "missing_numbers": list(self.missing),
+                "closest": None if closest is None else {
+                    "n": closest.n, "path": closest.path, "page": closest.page,
+                    "location": closest.location, "text": closest.text}}
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,9 @@ paraphrased; "10." when the passage says 25 is flagged however short it is). Lex
 cheap, deterministic and explainable ("these words are not in the source"); it cannot tell a
 paraphrase from an invention, so the threshold is lenient (half of the content words) and a flag
 means "check this sentence", not "this is false".
+
+`withhold` turns the check into what the user sees: a sentence or number no passage supports is
+not shown as the answer; it is listed as withheld, with the passage closest to it.
 """
 
 from __future__ import annotations
@@ -19,7 +22,9 @@ from __future__ import annotations
 from typing import AbstractSet, Sequence
 
 from docent.core.text import CITE, numbers, parse_citations, sentences, stems
-from docent.core.types import Claim, Hit
+from docent.core.types import Citation, Claim, Hit, Withheld
+
+NOT_STATED = "The documents do not state this."
 
 SUPPORTED_SHARE = 0.5  # share of a sentence's content words found in its best cited source
 MIN_WORDS = 2  # fewer content words than this: nothing to check ("Yes.", "Three [1].")
@@ -61,3 +66,29 @@ def check_claims(answer: str, hits: Sequence[Hit]) -> list[Claim]:
 
 def unsupported(claims: Sequence[Claim]) -> list[Claim]:
     return [c for c in claims if c.supported is False]
+
+
+def withhold(answer: str, hits: Sequence[Hit]) -> tuple[str, list[Claim], list[Withheld]]:
+    """(the answer without its unsupported sentences, every sentence's claim, the withheld ones with
+    the passage closest to each). An answer left with nothing becomes `NOT_STATED`."""
+    claims = check_claims(answer, hits)
+    bad = [c for c in claims if c.supported is False]
+    if not bad:
+        return answer, claims, []
+    source_stems = [stems(h.text) for h in hits]
+    stated: set[str] = set().union(*(numbers(h.text) for h in hits)) if hits else set()
+    withheld = []
+    for c in bad:
+        words = words_of(c.sentence)
+        scores = [support(words, st) for st in source_stems]
+        best = max(range(len(hits)), key=lambda i: scores[i], default=None)
+        closest = None
+        if best is not None and scores[best] > 0:
+            h = hits[best]
+            closest = Citation(best + 1, h.path, h.page, h.location, h.text, h.char_start, h.char_end)
+        withheld.append(Withheld(c.sentence, sorted(numbers(c.sentence) - stated), closest))
+    dropped = {c.sentence for c in bad}
+    kept = [answer[a:b].strip() for a, b in sentences(answer) or [(0, len(answer))]]
+    shown = " ".join(k for k in kept if k and k not in dropped)
+    # what is left must still say something: a marker or a word of two letters is no answer
+    return (shown if words_of(shown) or numbers(shown) else NOT_STATED), claims, withheld

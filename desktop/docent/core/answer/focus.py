@@ -1,5 +1,6 @@
 """Focus sentences: the few sentences of the retrieved passages that bear on the question, which
-is what a small model is given to answer from (`AskParams.context == "sentences"`)."""
+is what a small model is given to answer from (`AskParams.context == "sentences"`), and the one
+best of them (`evidence`), which is the answer when the model writes nothing."""
 
 from __future__ import annotations
 
@@ -10,20 +11,33 @@ from docent.core.text import sentences, stems
 from docent.core.types import Hit
 
 
-def focus(question: str, hits: Sequence[Hit], embedder: object, keep: int) -> list[Hit]:
-    """Keep, in each passage, only the sentences most related to the question (by embedding
-    similarity plus shared content words) and their immediate neighbours; passages left with
-    nothing are dropped. Small models answer far better from a few precise sentences."""
-    import numpy as np
+Item = tuple[int, int, int, int]  # (hit index, sentence index, start, end)
 
-    items: list[tuple[int, int, int, int]] = []  # (hit index, sentence index, start, end)
+
+def _split(hits: Sequence[Hit]) -> tuple[list[Item], list[list[tuple[int, int]]]]:
+    items: list[Item] = []
     per_hit: list[list[tuple[int, int]]] = []
     for h_i, hit in enumerate(hits):
         spans = sentences(hit.text)
         per_hit.append(spans)
         items.extend((h_i, s_i, a, b) for s_i, (a, b) in enumerate(spans))
-    if len(items) <= keep:
-        return list(hits)
+    return items, per_hit
+
+
+def evidence(question: str, hits: Sequence[Hit], embedder: object) -> tuple[int, str] | None:
+    """(the number of the passage, from 1, and its sentence) that bears most on the question, by
+    the focus score; None when the passages hold no sentence."""
+    items, _ = _split(hits)
+    if not items:
+        return None
+    score = _scores(question, hits, items, embedder, keep=1)
+    h, _, a, b = items[max(range(len(items)), key=lambda i: float(score[i]))]
+    return h + 1, hits[h].text[a:b].strip()
+
+
+def _scores(question: str, hits: Sequence[Hit], items: list[Item], embedder: object, keep: int) -> object:
+    import numpy as np
+
     texts = [hits[h].text[a:b] for h, _, a, b in items]
     q = stems(question)
     lex = np.array([len(q & stems(t)) / max(1, len(q)) for t in texts])
@@ -39,7 +53,19 @@ def focus(question: str, hits: Sequence[Hit], embedder: object, keep: int) -> li
     vecs = embedder.embed([texts[i] for i in shortlist])  # type: ignore[attr-defined]
     qv = embedder.embed_query(question)  # type: ignore[attr-defined]
     sims[shortlist] = np.asarray(vecs) @ np.asarray(qv)
-    score = sims + prior
+    return sims + prior
+
+
+def focus(question: str, hits: Sequence[Hit], embedder: object, keep: int) -> list[Hit]:
+    """Keep, in each passage, only the sentences most related to the question (by embedding
+    similarity plus shared content words) and their immediate neighbours; passages left with
+    nothing are dropped. Small models answer far better from a few precise sentences."""
+    import numpy as np
+
+    items, per_hit = _split(hits)
+    if len(items) <= keep:
+        return list(hits)
+    score = np.asarray(_scores(question, hits, items, embedder, keep))
     chosen: dict[int, set[int]] = {}
     for i in np.argsort(-score)[:keep]:
         h, s_i = items[i][0], items[i][1]

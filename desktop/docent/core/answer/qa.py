@@ -15,7 +15,10 @@ in its own module of `core/answer/`):
    sentence's [n] is checked against the sources and moved where its words and numbers are, an
    answer that cites nothing is attributed to the source it overlaps most, and every citation
    maps to a file, a page or heading path, and the passage's whole text;
-7. claims (`claims.py`): each sentence's support in the passages it cites;
+7. claims (`claims.py`): each sentence's support in the passages it cites; a sentence or number
+   no passage supports is withheld: left out of the answer and listed, with its closest passage,
+   on `AnswerDone.withheld` (an answer left with nothing is `claims.NOT_STATED`, not answered);
+   a model that writes nothing gets the passages' best sentence (`focus.evidence`) as the answer;
 8. provenance (`provenance.py`): what the answer was made from, on the final AnswerDone.
 
 Whole-document tasks (summaries, comparisons, lists) take the same steps 4-8 in `wholedoc.py`.
@@ -27,8 +30,8 @@ import time
 from typing import Callable, Iterator, Sequence
 
 from docent.core.answer.citations import attribute, citations
-from docent.core.answer.claims import check_claims
-from docent.core.answer.focus import focus
+from docent.core.answer.claims import NOT_STATED, check_claims, withhold
+from docent.core.answer.focus import evidence, focus
 from docent.core.answer.gate import NOT_FOUND, is_refusal, is_relevant
 from docent.core.answer.generate import generate
 from docent.core.answer.params import AskParams
@@ -88,9 +91,17 @@ def ask(
         yield trail.done(AnswerDone(answer, bool(answer), citations(answer, included), cancelled=True,
                                     timings=timings), included)
         return
+    if not answer:  # the model wrote nothing: the passages that passed the gate still speak
+        best = evidence(question, included, searcher.embedder)
+        if best is not None:
+            answer = f"{best[1]} [{best[0]}]"
+            yield trail.done(AnswerDone(answer, True, citations(answer, included), timings=timings,
+                                        claims=check_claims(answer, included), extractive=True), included)
+            return
     if is_refusal(answer):
         yield trail.done(AnswerDone(answer or NOT_FOUND, False, [], timings=timings), included)
         return
-    answer = attribute(answer, included)
-    yield trail.done(AnswerDone(answer, True, citations(answer, included), timings=timings,
-                                claims=check_claims(answer, included)), included)
+    shown, claims, withheld = withhold(attribute(answer, included), included)
+    answered = bool(shown) and shown != NOT_STATED
+    yield trail.done(AnswerDone(shown, answered, citations(shown, included) if answered else [],
+                                timings=timings, claims=claims, withheld=withheld), included)

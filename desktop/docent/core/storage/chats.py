@@ -266,6 +266,14 @@ def to_markdown(chat: Chat, provenance: bool = True) -> str:
             continue
         answer = turn.answer.strip() or "_(no answer)_"
         lines += [answer, ""]
+        withheld = [u for u in turn.unsupported if u not in turn.answer]  # left out of the answer
+        flagged = [u for u in turn.unsupported if u in turn.answer]
+        if withheld:
+            lines += ["> ⚠ **Withheld** — the documents do not state this, so it is not given as the answer: "
+                      + "; ".join(f"“{u}”" for u in withheld), ""]
+        if flagged and turn.answered:
+            lines += ["> ⚠ Not found in the cited passages (check against the sources): "
+                      + "; ".join(f"“{u}”" for u in flagged), ""]
         if turn.cancelled:
             lines += ["_(stopped before the end)_", ""]
         passages = turn.citations if turn.citations else ([] if turn.answered else turn.sources[:3])

@@ -228,13 +228,20 @@ class TurnWidget(QWidget):
             self.answer.show()
         else:
             self.answer.hide()
-        if turn.unsupported and turn.answered:
-            n = len(turn.unsupported)
-            quoted = "; ".join(f"“{u}”" for u in turn.unsupported)  # plain text: shown as written (Apple's)
-            self.unsupported.setText(
-                f"⚠ {n} sentence{'s' if n > 1 else ''} not found in the "
-                f"{'cited ' if turn.citations else ''}passages — check "
-                f"{'them' if n > 1 else 'it'} against the sources: {quoted}")
+        withheld = [u for u in turn.unsupported if u not in turn.answer]  # left out of the answer
+        flagged = [u for u in turn.unsupported if u in turn.answer]
+        if withheld or (flagged and turn.answered):
+            text = ""
+            if withheld:  # plain text: shown as written (Apple's)
+                text = ("⚠ Withheld — the documents do not state this, so it is not given as the answer: "
+                        + "; ".join(f"“{u}”" for u in withheld) + ". The closest passages are below.")
+            if flagged and turn.answered:
+                n = len(flagged)
+                text += ("\n" if text else "") + (
+                    f"⚠ {n} sentence{'s' if n > 1 else ''} not found in the "
+                    f"{'cited ' if turn.citations else ''}passages — check "
+                    f"{'them' if n > 1 else 'it'} against the sources: " + "; ".join(f"“{u}”" for u in flagged))
+            self.unsupported.setText(text)
             self.unsupported.show()
         else:
             self.unsupported.hide()
