@@ -9,13 +9,13 @@ Vectors from different embedders never mix: each has an `id`, recorded in the li
 
 from __future__ import annotations
 
-import os
 import threading
 from pathlib import Path
 from typing import Any, Callable, Protocol, Sequence
 
 import numpy as np
 
+from docent.core.models.threads import embedding_threads
 from docent.errors import ModelError
 
 
@@ -34,7 +34,7 @@ class Embedder(Protocol):
 
 
 def _threads() -> int:
-    return max(1, min(os.cpu_count() or 1, 8))
+    return embedding_threads()  # the physical cores: see docent.core.models.threads
 
 
 def load_tokenizer(path: Path, owner: str) -> Any:

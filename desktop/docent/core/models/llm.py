@@ -10,7 +10,6 @@ llama.cpp's prefix matching reuses its evaluated state between questions.
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from typing import Iterator
 
 from docent.core.cancel import NEVER, CancelToken
 from docent.core.models.gguf import GGUFInfo, read_gguf
+from docent.core.models.threads import generation_threads
 from docent.errors import ModelError
 
 log = logging.getLogger(__name__)
@@ -90,7 +90,7 @@ class ChatModel:
         trained = self.info.context_length
         if trained and n_ctx > trained:
             n_ctx = trained
-        threads = settings.n_threads or max(1, min(os.cpu_count() or 1, 8))
+        threads = settings.n_threads or generation_threads()  # physical cores less one: see threads.py
         started = time.monotonic()
         try:
             self._llm = Llama(

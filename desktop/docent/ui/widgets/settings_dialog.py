@@ -79,7 +79,9 @@ class SettingsDialog(QDialog):
         form.addRow("", self.gpu_note)
         self.threads = QSpinBox()
         self.threads.setRange(0, max(64, (os.cpu_count() or 1) * 2))
-        self.threads.setSpecialValueText(f"Automatic ({min(os.cpu_count() or 1, 8)})")
+        from docent.core.models.threads import generation_threads
+
+        self.threads.setSpecialValueText(f"Automatic ({generation_threads()})")  # physical cores less one
         form.addRow("CPU threads:", self.threads)
         self.n_ctx = QSpinBox()
         self.n_ctx.setRange(512, 131072)
