@@ -22,7 +22,12 @@ _PATTERNS: list[tuple[Kind, re.Pattern[str]]] = [
         r"how\s+do\s+.+\s+differ|versus|vs\.?)\b", re.IGNORECASE)),
     ("summarize", re.compile(
         r"\b(summari[sz]e|summary|summarising|summarizing|overview|main\s+points|key\s+points|gist|tl;?dr|"
-        r"what\s+is\s+(?:this|the)\s+(?:document|report|file|contract|handbook|paper)\s+about)\b", re.IGNORECASE)),
+        r"what\s+is\s+(?:this|the)\s+(?:document|report|file|contract|handbook|paper)\s+about|"
+        # broad questions about one document: answered by reading it, not by a passage that matches
+        r"(?:main|key|principal|central)\s+(?:finding|result|conclusion|contribution|argument|idea|message|"
+        r"takeaway)s?|what\s+(?:does|did)\s+(?:this|the)\s+(?:study|paper|article|report|document|trial)\s+"
+        r"(?:find|show|conclude|argue|propose)|what\s+is\s+(?:this|the)\s+(?:study|article|agreement|"
+        r"policy|filing|thesis)\s+about)\b", re.IGNORECASE)),
     ("list", re.compile(
         r"\b(?:list\s+(?:all|every|each)|list\s+the\s+\w+s\b|what\s+are\s+all|which\s+are\s+all|"
         r"(?:give|show|find|name|tell)\s+(?:me\s+)?(?:all|every)|enumerate|all\s+(?:the\s+)?(?:deadlines|dates|"
@@ -91,12 +96,41 @@ def pack(costs: Sequence[int], budget: int, groups: Sequence[object] | None = No
 
 MAX_CHUNKS = 99  # citations are written [1]..[99]
 
+_REFERENCE = re.compile(r"^\s*(?:\[\d{1,3}\]|\d{1,3}\.)\s+\S.*(?:\(\d{4}\)|\b(?:19|20)\d{2}\b)", re.M)
+_BOILERPLATE = re.compile(
+    r"\b(?:all rights reserved|copyright|©|licen[cs]ed under|creative commons|arxiv:|doi:|https?://|"
+    r"e-?mail|@\w+\.\w+|corresponding author|received \d|accepted \d|published online|"
+    r"university|institute|department of|school of|laborator)", re.IGNORECASE)
+_HEADING_REFS = re.compile(r"^\s*(?:references|bibliography|works cited|literature cited)\s*$", re.IGNORECASE | re.M)
+
+
+def is_boilerplate(text: str) -> bool:
+    """Whether a chunk is a title block, an author list with affiliations, a reference list or
+    licence/publisher boilerplate rather than the body of a document: a summary of such chunks is
+    a list of fragments (issue 14). Rules on the text alone: reference entries (numbered lines
+    with a year), a References heading, or few words that are not names, places or boilerplate."""
+    lines = [ln for ln in text.splitlines() if ln.strip()]
+    if _HEADING_REFS.search(text) or (lines and len(_REFERENCE.findall(text)) >= max(2, len(lines) // 3)):
+        return True
+    words = re.findall(r"[A-Za-z][A-Za-z'-]*", text)
+    if len(words) < 8:
+        return False
+    hits = len(_BOILERPLATE.findall(text))
+    lower = sum(1 for w in words if w[0].islower())
+    # author lists and affiliations are names and places: mostly capitalised words, commas, few verbs
+    return (hits >= 2 and lower / len(words) < 0.5) or (lower / len(words) < 0.2 and text.count(",") >= 4)
+
 
 def select(hits: Sequence[Hit], costs: Sequence[int], capacity: int, question: str, kind: Kind,
            max_items: int = MAX_CHUNKS) -> list[int]:
     """Indices (in document order) of the chunks to read when all of them cost more than `capacity`
     (or are more than `max_items`): the ones sharing most content words with the question ("list",
     "compare"), or chunks spread evenly over each document ("summarize")."""
+    if kind == "summarize":  # a summary reads the body: no title block, author list or references
+        body = [i for i, h in enumerate(hits) if not is_boilerplate(h.text)]
+        if body and len(body) < len(hits):
+            inner = select([hits[i] for i in body], [costs[i] for i in body], capacity, question, kind, max_items)
+            return [body[i] for i in inner]
     if sum(costs) <= capacity and len(hits) <= max_items:
         return list(range(len(hits)))
     if kind == "summarize":
