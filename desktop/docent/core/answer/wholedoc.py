@@ -236,6 +236,9 @@ def run(
 
 
 WHOLE_MIN_SIMILARITY = 0.2  # best passage's cosine similarity, default embedder
+# A summary asked of a library this small is about its documents ("What is the main finding of this
+# study?" on a one-paper library): no passage has to match its words.
+SMALL_LIBRARY = 3
 
 
 def ask_whole(
@@ -262,7 +265,8 @@ def ask_whole(
         best = max(((h.similarity or 0.0) for h in hits), default=0.0)
         # a whole-document question's words ("list every deadline") rarely match the text the way a
         # factual question's do: a looser gate than qa's, still declining what nothing is about
-        relevant = is_relevant(question, hits, params) or best >= min(WHOLE_MIN_SIMILARITY, params.min_similarity)
+        relevant = (is_relevant(question, hits, params) or best >= min(WHOLE_MIN_SIMILARITY, params.min_similarity)
+                    or (kind == "summarize" and len(names) <= SMALL_LIBRARY))
         if not chosen or (not named and not relevant):
             trail = Trail(question, params, doc_ids, getattr(searcher, "embedder", None), hits, t0)
             yield Sources(hits)
