@@ -5,7 +5,7 @@ best of them (`evidence`), which is the answer when the model writes nothing."""
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Sequence
+from typing import Any, Sequence
 
 from docent.core.text import sentences, stems
 from docent.core.types import Hit
@@ -35,7 +35,7 @@ def evidence(question: str, hits: Sequence[Hit], embedder: object) -> tuple[int,
     return h + 1, hits[h].text[a:b].strip()
 
 
-def _scores(question: str, hits: Sequence[Hit], items: list[Item], embedder: object, keep: int) -> object:
+def _scores(question: str, hits: Sequence[Hit], items: list[Item], embedder: object, keep: int) -> Any:  # a numpy array
     import numpy as np
 
     texts = [hits[h].text[a:b] for h, _, a, b in items]
