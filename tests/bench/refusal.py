@@ -10,7 +10,8 @@ go through `Library.ask`, where the model may decline too.
     .venv/bin/python tests/bench/refusal.py [--docs 24] [--per-kind 300] [--ask 20] [--data-dir DIR]
 
 Prints JSON: share of unanswerable questions declined (want high) and of answerable ones declined
-(want low), for the gate and, with --ask, for whole answers.
+(want low), for the gate and, with --ask, for whole answers (also "declined or withheld": an answer
+with a sentence or number withheld as unsupported by the passages).
 """
 
 from __future__ import annotations
@@ -63,16 +64,20 @@ def main() -> int:
                        "unanswerable_declined": gate_declines(unanswerable),
                        "answerable_declined": gate_declines(answerable)}
         if args.ask:
-            def ask_declines(qs: list[dict[str, Any]]) -> float:
-                declined = 0
+            def ask_declines(qs: list[dict[str, Any]]) -> tuple[float, float]:
+                """(share declined, share declined or with a sentence withheld as unsupported)."""
+                declined = held = 0
                 for q in qs:
                     done = [ev for ev in lib.ask(q["question"]) if isinstance(ev, AnswerDone)][-1]
                     declined += int(not done.answered)
-                return round(declined / max(1, len(qs)), 3)
+                    held += int(not done.answered or bool(getattr(done, "withheld", [])))
+                n = max(1, len(qs))
+                return round(declined / n, 3), round(held / n, 3)
 
+            un, an = ask_declines(spaced(unanswerable, args.ask)), ask_declines(spaced(answerable, args.ask))
             out["ask"] = {"model": lib.chat_model().name, "questions_per_kind": args.ask,
-                          "unanswerable_declined": ask_declines(spaced(unanswerable, args.ask)),
-                          "answerable_declined": ask_declines(spaced(answerable, args.ask))}
+                          "unanswerable_declined": un[0], "unanswerable_declined_or_withheld": un[1],
+                          "answerable_declined": an[0], "answerable_declined_or_withheld": an[1]}
     print(json.dumps(out, indent=1))
     return 0
 
