@@ -71,7 +71,7 @@ def test_cli_ask_json_gives_the_provenance(tmp_path: Path) -> None:
     assert prov["embedder"] == models.EMBEDDER_ID
 
     r = prov["retrieval"]
-    assert (r["mode"], r["fusion"], r["sources"], r["context"]) == ("hybrid", "convex", 3, "sentences")
+    assert (r["mode"], r["fusion"], r["sources"], r["context"]) == ("hybrid", "adaptive", 3, "sentences")
     assert r["relevant"] is True and r["best_similarity"] >= r["min_similarity"] and r["scope"] == []
     assert prov["generation"]["n_ctx"] == 2048 and prov["generation"]["temperature"] == 0.0
 
