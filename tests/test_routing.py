@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import docgen
 from docent.core.answer.wholedoc_plan import named_documents as wholedoc_named
 from docent.core.library import Library
 from docent.core.retrieval.routing import Directory, named_documents, proper_names
+from docent.core.retrieval.search import SearchParams
 
 NAMES = {1: "/x/covidqa_doc_2554.pdf", 2: "/x/covidqa_doc_2553.pdf", 3: "/x/BLOCK_2020_10K.pdf",
          4: "/x/BLOCK_2016_10K.pdf", 5: "/x/MGMRESORTS_2022Q4_EARNINGS.pdf", 6: "/x/harbour_contract.docx",
@@ -47,3 +49,10 @@ def test_search_finds_the_named_filing_among_look_alikes(tmp_path: Path) -> None
         for name in ("Alder", "Birch", "Cedar"):
             hits = lib.search(f"How much net cash did {name} provide by operating activities in FY2020?", 3)
             assert Path(hits[0].path).name == f"{name.upper()}_2020_10K.pdf", [h.path for h in hits]
+            # the preference is the routing's: without it the named filing leads by less (or not at all)
+            off = lib.search(f"How much net cash did {name} provide by operating activities in FY2020?", 3,
+                             params=replace(SearchParams(), route_bonus=0.0))
+            lead_on = hits[0].score - max(h.score for h in hits[1:])
+            lead_off = max((h.score for h in off if Path(h.path).name.startswith(name.upper())), default=0.0) \
+                - max((h.score for h in off if not Path(h.path).name.startswith(name.upper())), default=0.0)
+            assert lead_on > lead_off + 0.1, (name, lead_on, lead_off)
