@@ -12,12 +12,14 @@ from docent.core.library import Library
 def test_empty_pdf_docx_and_txt_are_all_skipped_for_no_text(tmp_path: Path, embedder: Any) -> None:
     docs = tmp_path / "docs"
     docs.mkdir()
-    for name in ("empty.pdf", "empty.docx", "empty.txt"):
+    kinds = ("empty.pdf", "empty.docx", "empty.txt", "empty.rtf", "empty.eml", "empty.pptx", "empty.xlsx",
+             "empty.html", "empty.epub", "empty.odt")
+    for name in kinds:
         (docs / name).write_bytes(b"")
     (docs / "real.txt").write_text("The ferry leaves at noon.\n", encoding="utf-8")
     with Library(tmp_path / "lib", embedder=embedder) as lib:
         list(lib.index([docs]))
         outcome = {Path(d.path).name: (d.status, d.reason) for d in lib.documents()}
     assert outcome["real.txt"][0] == "indexed"
-    for name in ("empty.pdf", "empty.docx", "empty.txt"):
+    for name in kinds:
         assert outcome[name] == ("skipped", "empty file (no text)"), (name, outcome[name])

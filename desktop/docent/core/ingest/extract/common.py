@@ -87,3 +87,21 @@ def is_supported(path: Path) -> bool:
     except UnicodeEncodeError:
         return False
     return path.suffix.lower() in SUPPORTED_SUFFIXES
+
+
+EMPTY_REASON = "empty file (no text)"  # skipped, whatever the kind: nothing to read, nothing broken
+
+
+def check_size(path: Path, max_bytes: int, what: str) -> int:
+    """The file's size; ExtractError for an empty file (skipped, EMPTY_REASON) or one over
+    `max_bytes` ("refused: a 70 MB message (Docent reads e-mails up to 64 MB)", skipped), `what`
+    naming the kind in both halves of that sentence: ("message", "e-mails")."""
+    size = path.stat().st_size
+    if size == 0:
+        raise ExtractError(EMPTY_REASON, status="skipped")
+    if size > max_bytes:
+        mb = 1024 * 1024
+        one, many = what.split("|")
+        raise ExtractError(f"refused: a {size // mb:,} MB {one} (Docent reads {many} up to {max_bytes // mb} MB)",
+                           status="skipped")
+    return size

@@ -8,7 +8,7 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-from docent.core.ingest.extract.common import ExtractError
+from docent.core.ingest.extract.common import EMPTY_REASON, ExtractError
 from docent.core.ingest.extract.common import clean, heading_path, normalize_ws, table_lines
 from docent.core.types import Block, Extraction
 
@@ -127,7 +127,7 @@ def _not_a_zip(path: Path) -> ExtractError:
                                 status="skipped")
         return ExtractError("not a Word document (the .doc file is in an unknown format)", status="skipped")
     if not data:
-        return ExtractError("empty file (no text)", status="skipped")  # like an empty .txt
+        return ExtractError(EMPTY_REASON, status="skipped")  # like an empty .txt
     return ExtractError("not a valid .docx (the zip container is damaged)")
 
 

@@ -16,7 +16,7 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any, Callable
 
-from docent.core.ingest.extract.common import KINDS, ExtractError, clean, normalize_ws
+from docent.core.ingest.extract.common import KINDS, ExtractError, check_size, clean, normalize_ws
 from docent.core.types import Block, Extraction
 
 Reader = Callable[[Path], Extraction]
@@ -118,12 +118,7 @@ def _attachment_blocks(part: EmailMessage, name: str, folder: Path, read: Reader
 def extract_eml(path: Path, read: Reader | None = None) -> Extraction:
     """The message at `path`; its attachments of supported kinds are read with `read` (the
     dispatcher's extract(), passed in so that this module need not import it), none without."""
-    size = path.stat().st_size
-    if size == 0:
-        raise ExtractError("empty file (0 bytes)")
-    if size > MAX_BYTES:
-        raise ExtractError(f"refused: a {size // (1024 * 1024):,} MB message (Docent reads e-mails up to "
-                           f"{MAX_BYTES // (1024 * 1024)} MB)", status="skipped")
+    check_size(path, MAX_BYTES, "message|e-mails")
     with path.open("rb") as fh:
         msg = email.message_from_binary_file(fh, policy=email.policy.default)
     if not isinstance(msg, EmailMessage) or not (msg.keys() or msg.get_payload()):

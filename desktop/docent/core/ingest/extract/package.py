@@ -9,7 +9,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from docent.core.ingest.extract.common import ExtractError
+from docent.core.ingest.extract.common import EMPTY_REASON, ExtractError
 
 MAX_UNCOMPRESSED = 512 * 1024 * 1024  # the whole package, unpacked (a zip bomb unpacks to terabytes)
 MAX_MEMBERS = 100_000
@@ -56,7 +56,7 @@ def open_package(path: Path, kind: Kind) -> zipfile.ZipFile:
     with path.open("rb") as fh:
         head = fh.read(8)
     if not head:
-        raise ExtractError("empty file (0 bytes)")
+        raise ExtractError(EMPTY_REASON, status="skipped")
     if head == OLE_MAGIC:
         raise ole_reason(path, kind)
     try:

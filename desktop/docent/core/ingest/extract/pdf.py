@@ -15,7 +15,7 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from docent.core.ingest.extract.common import ExtractError, clean, normalize_ws
+from docent.core.ingest.extract.common import EMPTY_REASON, ExtractError, clean, normalize_ws
 from docent.core.ingest.extract.paragraphs import Line, lines_from_segments, split_paragraphs
 from docent.core.types import Block, Extraction
 
@@ -63,7 +63,7 @@ def open_reader(path: Path) -> object:
     with path.open("rb") as fh:
         head = fh.read(1024)
     if not head:
-        raise ExtractError("empty file (no text)", status="skipped")  # like an empty .txt: nothing to read, nothing broken
+        raise ExtractError(EMPTY_REASON, status="skipped")  # like an empty .txt: nothing to read, nothing broken
     if b"%PDF" not in head:
         raise ExtractError("not a PDF (no %PDF header)")
     try:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from docent.core.ingest.extract.common import ExtractError, clean, normalize_ws
+from docent.core.ingest.extract.common import ExtractError, check_size, clean, normalize_ws
 from docent.core.types import Block, Extraction
 
 MAX_BYTES = 64 * 1024 * 1024
@@ -14,12 +14,7 @@ _CODEPAGE = re.compile(rb"\\ansicpg(\d+)")
 
 
 def extract_rtf(path: Path) -> Extraction:
-    size = path.stat().st_size
-    if size == 0:
-        raise ExtractError("empty file (0 bytes)")
-    if size > MAX_BYTES:
-        raise ExtractError(f"refused: a {size // (1024 * 1024):,} MB RTF file (Docent reads RTF up to "
-                           f"{MAX_BYTES // (1024 * 1024)} MB)", status="skipped")
+    check_size(path, MAX_BYTES, "RTF file|RTF")
     data = path.read_bytes()
     if not data.lstrip().startswith(b"{\\rtf"):
         raise ExtractError("not an RTF document (it does not start with {\\rtf)", status="skipped")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from docent.core.ingest.extract.common import ExtractError
+from docent.core.ingest.extract.common import EMPTY_REASON, ExtractError
 from docent.core.ingest.extract.common import heading_path, normalize_ws
 from docent.core.types import Block, Extraction
 
@@ -56,5 +56,5 @@ def extract_text(path: Path) -> Extraction:
             body = "\n".join(normalize_ws(line) for line in lines if line.strip())
         blocks.append(Block(text=body, heading=heading_path(stack), para=para, kind="list" if is_list else "text"))
     if not blocks:
-        raise ExtractError("empty file (no text)", status="skipped")
+        raise ExtractError(EMPTY_REASON, status="skipped")
     return Extraction(blocks=blocks, pages=0)
