@@ -244,8 +244,8 @@ def test_a_file_deleted_between_discovery_and_reading(tmp_path: Path, embedder, 
     docs = _folder(tmp_path)
     real_scan = indexer_mod.scan
 
-    def scan_then_delete(roots: Any, left_out: Any = None) -> Any:  # noqa: ANN401
-        found = real_scan(roots, left_out)
+    def scan_then_delete(roots: Any, left_out: Any = None, **kwargs: Any) -> Any:  # noqa: ANN401
+        found = real_scan(roots, left_out, **kwargs)
         (docs / "b.txt").unlink()
         return found
 

@@ -7,6 +7,7 @@ The library is taken as a small protocol (the Library facade is a floor above in
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Iterator, Protocol, Sequence
 
@@ -14,6 +15,7 @@ from docent.core.cancel import NEVER, CancelToken
 from docent.core.ingest.folders import FolderList, is_under
 from docent.core.ingest.scan import scan, stat_changed
 from docent.core.types import DocumentRecord, FollowEvent, IndexEvent, Planned, SyncDone
+from docent.errors import Cancelled
 
 
 class FollowingLibrary(Protocol):
@@ -31,14 +33,21 @@ def sync_followed(
 ) -> Iterator[FollowEvent]:
     """Bring the index up to date with the followed folders. Yields Planned first (the files that
     will be read, by the indexer's own 'changed?' rule, and how many documents were forgotten as no
-    longer followed), then the indexer's events, ending with SyncDone (unless cancelled first)."""
+    longer followed), then the indexer's events, ending with SyncDone (unless cancelled between the
+    plan and the indexing). A scan cancelled before the plan ends the sync with SyncDone(cancelled=True)
+    and nothing else: no file is read and no document removed but those no longer followed."""
+    started = time.monotonic()
     roots = folders.sync_roots()
     covered = [str(r) for r in roots]
     pruned = 0
     for doc in lib.documents():
         if not any(is_under(doc.path, c) for c in covered):
             pruned += lib.remove(Path(doc.path))
-    entries, _ = scan(roots)
+    try:
+        entries, _ = scan(roots, cancel=cancel)
+    except Cancelled:  # cut short: no plan, nothing read; only what is no longer followed has gone
+        yield SyncDone(0, 0, 0, 0, pruned, 0, 0, 0, time.monotonic() - started, cancelled=True)
+        return
     known = {d.path: d for d in lib.documents()}
     queued = [e.path for e in entries if force or e.path not in known or stat_changed(known[e.path], e)]
     yield Planned(queued, pruned)

@@ -78,7 +78,11 @@ class Indexer:
     def _sync(self, roots: Sequence[Path], cancel: CancelToken, force: bool) -> Iterator[IndexEvent]:
         started = time.monotonic()
         left_out: list[tuple[str, str]] = []
-        entries, covered = scan(roots, left_out)
+        try:
+            entries, covered = scan(roots, left_out, cancel=cancel)
+        except Cancelled:  # cut short: what it did not reach is not gone, so nothing is removed
+            yield SyncDone(0, 0, 0, 0, 0, 0, 0, 0, time.monotonic() - started, cancelled=True)
+            return
         for path, reason in left_out:
             log.info("left out %s: %s", path, reason)
             yield FileLeftOut(path, reason)
