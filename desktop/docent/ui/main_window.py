@@ -136,6 +136,7 @@ class MainWindow(ChatActions, LibraryActions, DialogActions, QMainWindow):
         lib.settingsChanged.connect(self._update_model_label)
         lib.message.connect(lambda m: self.statusBar().showMessage(m, 8000))
         lib.restartNeeded.connect(lambda why: self.show_error(why, "Restart now", self.restart, kind="info"))
+        lib.notice.connect(self.show_notice)
         lib.error.connect(self.show_error)
 
         pane.addFolderRequested.connect(self.add_folder_dialog)
@@ -356,6 +357,15 @@ class MainWindow(ChatActions, LibraryActions, DialogActions, QMainWindow):
     def show_error(self, message: str, action: str = "", callback: Any = None, kind: str = "error") -> None:
         log.info("shown to the user: %s", message)
         self.banner.show_message(message, kind, action, callback)
+
+    def show_notice(self, message: str) -> None:
+        """Something to know, not an error: in the banner (as information) unless an error is shown
+        there, then in the status bar; in the log either way."""
+        if self.banner.isVisible() and self.banner.property("kind") == "error":
+            log.info("said in the status bar: %s", message)
+            self.statusBar().showMessage(message, 15000)
+            return
+        self.show_error(message, kind="info")
 
     # ---- drag and drop ------------------------------------------------------------------------
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:

@@ -43,10 +43,11 @@ class DocRow:
     notes: str = ""
     size: int = 0
     indexed_at: float | None = None
+    mtime: float = 0.0  # as catalogued (0: not in the catalog yet); the file watcher's periodic check compares it
 
     @classmethod
     def of(cls, doc: DocumentRecord, notes: str = "") -> "DocRow":
-        return cls(doc.path, doc.status, doc.reason, doc.pages, doc.chunks, notes, doc.size, doc.indexed_at)
+        return cls(doc.path, doc.status, doc.reason, doc.pages, doc.chunks, notes, doc.size, doc.indexed_at, doc.mtime)
 
 
 @dataclass(frozen=True)

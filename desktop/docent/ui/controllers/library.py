@@ -44,6 +44,8 @@ class LibraryController(LibrarySettings, QObject):
         settingsChanged(object): Settings now in use
         restartNeeded(str): a change takes effect after a restart (why)
         message(str): a short status for the status bar
+        notice(str): something the user should know once, not an error (e.g. that some files are
+            checked every minute instead of watched)
         error(str): a failure the user must see
         textLoaded(str, str): a document's path and its indexed text (for the source viewer)
         textFailed(str, str): a document's path and why its text cannot be shown
@@ -63,6 +65,7 @@ class LibraryController(LibrarySettings, QObject):
     settingsChanged = Signal(object)
     restartNeeded = Signal(str)
     message = Signal(str)
+    notice = Signal(str)
     error = Signal(str)
     textLoaded = Signal(str, str)
     textFailed = Signal(str, str)
@@ -80,8 +83,9 @@ class LibraryController(LibrarySettings, QObject):
         self._index_job: Job | None = None
         self._sync_again: bool | None = None  # None: no sync pending; else its `force`
         self._sync = SyncTracker()  # the running (or last) sync's rows, progress and summary
-        self._watch = FolderWatcher(self)
+        self._watch = FolderWatcher(self.lane, self)
         self._watch.changed.connect(self._watched_change)
+        self._watch.note.connect(self.notice)
         self._watcher = self._watch.watcher
         self._debounce = self._watch.debounce
         self.auto_sync_on_open = True
@@ -195,7 +199,7 @@ class LibraryController(LibrarySettings, QObject):
 
     def shutdown(self) -> None:
         """End of the application: stop everything, close the library, end the lane's thread."""
-        self._debounce.stop()
+        self._watch.stop()
 
         def final() -> None:
             lib, self.lib = self.lib, None
@@ -234,6 +238,7 @@ class LibraryController(LibrarySettings, QObject):
             self.rows[p] = r if self.indexing else replace(
                 r, reason="not indexed yet: indexing was cancelled (Library › Check for changes now continues)")
         self.rowsReset.emit(list(self.rows.values()))
+        self._update_watcher()  # the rows are the catalog's now: the periodic check compares with them
 
     def add_paths(self, paths_: Sequence[str | Path]) -> list[str]:
         """Follow files and folders and index them. Returns the paths that could not be added."""
@@ -275,8 +280,7 @@ class LibraryController(LibrarySettings, QObject):
 
     def _removed(self, path: str, count: int) -> None:
         self.message.emit(f"Removed {count} document{'s' if count != 1 else ''} from the library")
-        self.refresh()
-        self._update_watcher()
+        self.refresh()  # the watcher follows once the rows are read again (_on_rows)
 
     # ---- indexing -----------------------------------------------------------------------------
     def sync(self, force: bool = False) -> None:
@@ -333,9 +337,9 @@ class LibraryController(LibrarySettings, QObject):
             return
         if not self.indexing:
             # forget queued rows of a cancelled run that never reached the catalog (they stay listed
-            # as queued until the next sync), and reload everything else from the catalog
+            # as queued until the next sync), and reload everything else from the catalog; the
+            # watcher follows the rows read again (_on_rows), not the ones this run left behind
             self.refresh()
-            self._update_watcher()
 
     def cancel_indexing(self) -> None:
         self._sync_again = None
@@ -344,8 +348,9 @@ class LibraryController(LibrarySettings, QObject):
 
     # ---- file watching ------------------------------------------------------------------------
     def _update_watcher(self) -> None:
-        if self.folders is not None:
-            self._watch.update(self.folders.roots, self.rows)
+        if self.folders is not None and self.is_open:
+            known = {p: (r.size, r.mtime) if r.mtime else None for p, r in self.rows.items()}
+            self._watch.update(self.folders.roots, known)
 
     @Slot()
     def _watched_change(self) -> None:

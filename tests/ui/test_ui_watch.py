@@ -1,0 +1,105 @@
+"""Watched folders past the watch limit: what does not fit under the cap is checked periodically
+(stat only, on a lane) and reported through the same `changed` signal, and the window says so once."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+
+from docent.ui.controllers.watch import FolderWatcher
+from docent.ui.tasks import Lane
+
+
+@pytest.fixture
+def lane(qtbot: Any) -> Iterator[Lane]:
+    lane = Lane("watch-test")
+    yield lane
+    lane.shutdown()
+    assert not lane.running
+
+
+def _files(folder: Path, n: int) -> dict[str, tuple[int, float]]:
+    folder.mkdir(parents=True, exist_ok=True)
+    known = {}
+    for i in range(n):
+        path = folder / f"note{i:02d}.txt"
+        path.write_text(f"Note {i}: the ferry leaves at {i} o'clock.\n", encoding="utf-8")
+        st = path.stat()
+        known[str(path)] = (st.st_size, st.st_mtime)
+    return known
+
+
+def test_a_file_beyond_the_cap_is_checked_and_the_fallback_is_said(qtbot: Any, lane: Lane, tmp_path: Path,
+                                                                   caplog: pytest.LogCaptureFixture) -> None:
+    docs = tmp_path / "docs"
+    known = _files(docs, 8)
+    w = FolderWatcher(lane, limit=3, check_ms=100, debounce_ms=50)
+    with qtbot.waitSignal(w.note, timeout=1000) as note:
+        w.update([str(docs)], known)
+    assert note.args == ["Watching 2 of 8 files for changes; the others are checked every 0.1 seconds "
+                         "(Docent watches at most 3 files and folders)."]
+    assert w.watcher.directories() == [str(docs)] and len(w.watcher.files()) == 2
+    assert len(w.unwatched_files) == 6 and w.check_timer.isActive()
+
+    # unchanged files, as catalogued: checks run, nothing is reported; a second update says nothing again
+    with qtbot.assertNotEmitted(w.note):
+        w.update([str(docs)], known)
+    with qtbot.assertNotEmitted(w.changed, wait=400):
+        pass
+
+    last = Path(w.unwatched_files[-1])
+    assert str(last) not in w.watcher.files()
+    caplog.set_level(logging.INFO, logger="docent.ui.controllers.watch")
+    with qtbot.waitSignal(w.changed, timeout=5000):
+        with last.open("a", encoding="utf-8") as fh:  # in place: a folder's watch does not see it
+            fh.write("Revised: it leaves at noon.\n")
+    assert any("periodic check found 1 change" in r.getMessage() and str(last) in r.getMessage()
+               for r in caplog.records)
+    with qtbot.assertNotEmitted(w.changed, wait=400):  # one change is said once
+        pass
+    w.clear()
+    assert not w.check_timer.isActive() and not w.watcher.files() and not w.watcher.directories()
+
+
+def test_a_new_file_in_a_folder_beyond_the_cap_is_seen(qtbot: Any, lane: Lane, tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    known = {**_files(docs / "a", 2), **_files(docs / "b" / "deep", 2)}
+    w = FolderWatcher(lane, limit=2, check_ms=100, debounce_ms=50)
+    with qtbot.waitSignal(w.note, timeout=1000) as note:
+        w.update([str(docs)], known)
+    # the root and docs/a are watched; docs/b and docs/b/deep and the four files are checked
+    assert w.watcher.directories() == [str(docs), str(docs / "a")] and w.watcher.files() == []
+    assert w.unwatched_folders == [str(docs / "b"), str(docs / "b" / "deep")]
+    assert "0 of 4 files and 2 of 4 folders" in note.args[0]
+    with qtbot.assertNotEmitted(w.changed, wait=300):  # the folders hold what the catalog says
+        pass
+    with qtbot.waitSignal(w.changed, timeout=5000):
+        (docs / "b" / "deep" / "added.md").write_text("# Added\n", encoding="utf-8")
+    w.clear()
+
+
+def test_the_window_says_it_and_reindexes_a_file_beyond_the_cap(make_window: Any, qtbot: Any, tmp_path: Path) -> None:
+    w = make_window()
+    watch = w.library._watch
+    watch.limit = 2
+    watch.check_timer.setInterval(100)
+    docs = tmp_path / "docs"
+    _files(docs, 4)
+    with qtbot.waitSignal(watch.note, timeout=60_000):
+        w.add_paths([str(docs)])
+    qtbot.waitUntil(lambda: w.banner.isVisible() and "Watching 1 of 4 files" in w.banner.text.text(), timeout=5000)
+    assert w.banner.property("kind") == "info"
+    qtbot.waitUntil(lambda: not w.library.indexing, timeout=60_000)
+
+    last = Path(watch.unwatched_files[-1])
+    before = w.library.rows[str(last)].mtime
+    with qtbot.waitSignal(w.library.indexFinished, timeout=60_000) as done:
+        with last.open("a", encoding="utf-8") as fh:
+            fh.write("Revised: the ferry now leaves at noon.\n")
+        os.utime(last, (before + 5, before + 5))
+    assert done.args[0].indexed == 1 and done.args[0].unchanged == 3
+    qtbot.waitUntil(lambda: w.library.rows[str(last)].mtime == before + 5, timeout=10_000)
