@@ -138,6 +138,49 @@ def test_a_removed_text_leaves_no_term_in_the_keyword_index(tmp_path: Path) -> N
     assert b"zanzibar" not in path.read_bytes()
 
 
+def _terms(path: Path) -> set[str]:
+    db = sqlite3.connect(path)
+    try:
+        db.execute("CREATE VIRTUAL TABLE temp.v USING fts5vocab(main, chunks_fts, 'row')")
+        return {r[0] for r in db.execute("SELECT term FROM temp.v")}
+    finally:
+        db.close()
+
+
+def test_re_reading_a_changed_file_costs_what_changed_and_the_index_is_merged_whole_in_time(tmp_path: Path) -> None:
+    """A changed file's old passages are dropped and new ones written: the close that follows does
+    bounded work (the replaced count is carried in meta), never a whole-index merge each time; once
+    the replaced passages pass their share of the index, the whole index is merged and the count
+    starts again. Either way the old text is never found."""
+    import docent.core.storage.catalog as catalog_mod
+
+    path = tmp_path / "catalog.sqlite3"
+    cat = Catalog(path)
+    for i in range(40):
+        _index(cat, f"/docs/filler{i}.md", [f"Filler passage {i} about harbour dues."] * 3, paged=False)
+    _index(cat, "/docs/memo.md", ["The courier code is walrus-tangerine."], paged=False)
+    cat.close()
+
+    floor = catalog_mod.REPLACED_FLOOR
+    catalog_mod.REPLACED_FLOOR = 3  # so that a handful of re-reads cross it
+    try:
+        cat = Catalog(path)
+        _index(cat, "/docs/memo.md", ["The courier code changed."], paged=False)  # one passage replaced
+        assert cat.keyword_search("walrus tangerine", 5) == []
+        cat.close()
+        cat = Catalog(path)
+        assert cat.get_meta(catalog_mod.STALE_KEY) == "1"  # counted, not merged whole
+        for i in range(3):
+            _index(cat, f"/docs/filler{i}.md", [f"Filler passage {i} revised."] * 3, paged=False)
+        cat.close()  # 1 + 9 replaced > max(3, 5% of 124): merged whole
+        cat = Catalog(path)
+        assert cat.get_meta(catalog_mod.STALE_KEY) == "0"
+        cat.close()
+    finally:
+        catalog_mod.REPLACED_FLOOR = floor
+    assert not {"walru", "walrus", "tangerin", "tangerine"} & _terms(path)
+
+
 def test_cjk_text_is_found_by_its_bigrams(cat: Catalog) -> None:
     _index(cat, "/docs/tokyo.md", ["東京の本社は月曜日に休みです。", "The Osaka office opens at nine."], paged=False)
     assert [cid for cid, _ in cat.keyword_search("本社は休み", 5)] == ["tokyo-0"]

@@ -27,6 +27,12 @@ from docent.core.types import Chunk, DocumentRecord
 
 log = logging.getLogger(__name__)
 
+STALE_KEY = "fts_replaced_since_optimize"  # passages replaced since the keyword index was last merged whole
+REPLACED_SHARE = 0.05
+REPLACED_FLOOR = 2000
+REPLACED_MERGE_PAGES = 4
+REPLACED_MERGE_CAP = 2000
+
 _DOC_COLS = "id, path, size, mtime, sha256, status, reason, pages, chunks, embedder_id, indexed_at"
 
 
@@ -41,7 +47,8 @@ class Catalog:
         self.path = path
         self._sql = schema.driver(key)
         self._db = schema.connect(self._sql, path, key)
-        self._forgotten = False  # chunks were deleted: FTS5 segments still hold their terms
+        self._forgotten = False  # a document was forgotten: FTS5 segments still hold its terms
+        self._replaced = 0  # passages dropped to be written anew (a changed file re-read)
         self._vocab_lock = threading.Lock()  # the temporary tokenizer table is one per connection
         self._vocab_ready = False
         self._identities: tuple[object, dict[int, tuple[str, str]]] = (None, {})
@@ -53,20 +60,46 @@ class Catalog:
     def close(self) -> None:
         if self._forgotten:
             self.purge_deleted()
+        elif self._replaced:
+            self.tidy_replaced()
         self._db.close()
+
+    def _fts_tables(self) -> list[str]:
+        return [name for (name,) in self._db.execute(
+            "SELECT name FROM sqlite_master WHERE type='table' AND name IN ('chunks_fts', 'chunks_cjk')").fetchall()]
 
     def purge_deleted(self) -> None:
         """FTS5 marks deleted entries and drops them only when segments merge: merge everything
-        ('optimize', 0.8 s at 100k chunks) and fold the WAL back, so no term of a removed text stays."""
+        ('optimize': its cost grows with the whole index, ~0.8 s at 100k passages) and fold the WAL
+        back, so no term of a forgotten document stays in the file."""
         try:
-            for (name,) in self._db.execute(
-                "SELECT name FROM sqlite_master WHERE type='table' AND name IN ('chunks_fts', 'chunks_cjk')"
-            ).fetchall():
+            for name in self._fts_tables():
                 self._db.execute(f"INSERT INTO {name}({name}) VALUES('optimize')")
             self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             self._forgotten = False
+            self._replaced = 0
+            schema.set_meta(self._db, STALE_KEY, "0")
         except self._sql.Error as exc:  # e.g. disk full: the deleted rows are unreachable anyway
             log.info("could not purge deleted text from the keyword index: %s", exc)
+
+    def tidy_replaced(self) -> None:
+        """After re-reading changed files (their old passages dropped, new ones written; nothing
+        forgotten): a cost proportional to the change, not to the library. FTS5 merges a bounded
+        amount of its segments ('merge', about REPLACED_MERGE_PAGES pages per passage replaced),
+        and the whole index is merged only once the replaced passages add up to REPLACED_SHARE of
+        it (counted across runs in the catalog's meta), so the index's dead weight stays bounded."""
+        try:
+            stale = int(schema.get_meta(self._db, STALE_KEY) or 0) + self._replaced
+            if stale > max(REPLACED_FLOOR, REPLACED_SHARE * self.chunk_count()):
+                self.purge_deleted()
+                return
+            pages = min(REPLACED_MERGE_CAP, REPLACED_MERGE_PAGES * self._replaced)
+            for name in self._fts_tables():
+                self._db.execute(f"INSERT INTO {name}({name}, rank) VALUES('merge', ?)", (pages,))
+            schema.set_meta(self._db, STALE_KEY, str(stale))
+            self._replaced = 0
+        except self._sql.Error as exc:
+            log.info("could not tidy the keyword index: %s", exc)
 
     # ---- meta ---------------------------------------------------------------------------------
     def get_meta(self, key: str) -> str | None:
@@ -95,6 +128,10 @@ class Catalog:
         row = self._db.execute(f"SELECT {_DOC_COLS} FROM documents WHERE id=?", (doc_id,)).fetchone()
         return _doc(row) if row else None
 
+    def all_notes(self) -> dict[int, str]:
+        """Every document's notes (what its reading noticed), in one query: document id → notes."""
+        return {int(r[0]): r[1] or "" for r in self._db.execute("SELECT id, notes FROM documents")}
+
     def notes(self, doc_id: int) -> str:
         row = self._db.execute("SELECT notes FROM documents WHERE id=?", (doc_id,)).fetchone()
         return row[0] if row else ""
@@ -121,8 +158,8 @@ class Catalog:
             )
             return int(cur.lastrowid or 0)
         doc_id = int(row[0])
-        self._db.execute("DELETE FROM chunks WHERE doc_id=?", (doc_id,))
-        self._forgotten = True
+        dropped = self._db.execute("DELETE FROM chunks WHERE doc_id=?", (doc_id,)).rowcount
+        self._replaced += max(0, dropped)
         self._db.execute(
             "UPDATE documents SET size=?, mtime=?, sha256=?, status=?, reason=?, notes='', pages=?, chunks=0, "
             "indexed_at=? WHERE id=?",
