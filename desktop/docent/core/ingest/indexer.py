@@ -105,14 +105,16 @@ class Indexer:
         if outdated and not force:
             log.info("%d documents were indexed by an older chunker or another embedder: re-indexing them", outdated)
 
-        # Renames and moves: a vanished document whose content reappears under a new path.
+        # Renames and moves: a vanished document whose content reappears under a new path. Only a
+        # new file of the very size of a vanished one is hashed to find out (not every new file).
         renamed = 0
         gone_by_sha = {d.sha256: d for d in gone if d.status == "indexed" and d.sha256}
+        gone_sizes = {d.size for d in gone_by_sha.values()}
         hashes: dict[str, str] = {}
         if gone_by_sha:
             still: list[FileEntry] = []
             for entry in todo:
-                if entry.path in known:
+                if entry.path in known or entry.size not in gone_sizes:
                     still.append(entry)
                     continue
                 sha = self._hash(entry.path)
