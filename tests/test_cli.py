@@ -261,3 +261,34 @@ def test_no_display_says_so_and_points_at_the_cli(tmp_path: Path) -> None:
     assert proc.returncode == 2
     assert "no display to open the window on" in proc.stderr and "docent ask" in proc.stderr
     assert "platform plugin" not in proc.stderr
+
+
+def test_status_pages_a_large_library_and_filters_by_state(tmp_path: Path) -> None:
+    """A library of 450 documents: a plain `status` lists the first page and says how to see the
+    rest; --json lists everything as it always did (no paging keys), and pages with --limit/--offset
+    (then with the total and the counts); --state shows only the problems."""
+    from docent.core.storage.catalog import Catalog
+
+    data = tmp_path / "lib"
+    data.mkdir()
+    cat = Catalog(data / "catalog.sqlite3")
+    for i in range(450):
+        status, reason = ("failed", "the file is damaged") if i % 50 == 7 else ("skipped", "no text in it")
+        cat.record_outcome(f"/docs/folder{i // 100}/file{i:04d}.pdf", 100 + i, 1.5, f"sha{i}", status, reason)
+    cat.close()
+    netlog = tmp_path / "net.log"
+
+    plain = _run(["status"], netlog, data_dir=data).stdout.splitlines()
+    assert sum(1 for line in plain if line.startswith(("skipped", "failed"))) == 200
+    assert any("Showing 1–200 of 450 documents" in line and "--offset 200" in line for line in plain)
+
+    everything = _json(_run(["status", "--json"], netlog, data_dir=data))
+    assert len(everything["documents"]) == 450 and "total" not in everything
+
+    page = _json(_run(["status", "--json", "--limit", "50", "--offset", "400"], netlog, data_dir=data))
+    assert [d["path"] for d in page["documents"]] == [d["path"] for d in everything["documents"][400:450]]
+    assert page["total"] == 450 and page["offset"] == 400 and page["limit"] == 50
+    assert page["counts"] == {"failed": 9, "skipped": 441}
+
+    failed = _json(_run(["status", "--json", "--state", "failed"], netlog, data_dir=data))
+    assert len(failed["documents"]) == 9 and {d["status"] for d in failed["documents"]} == {"failed"}

@@ -57,6 +57,11 @@ def build_parser() -> argparse.ArgumentParser:
     st.add_argument("--kind", metavar="KIND", action="append",
                     help='only documents of this kind ("PDF", "Word", "PowerPoint", "Excel", "E-mail", "Web page", '
                          '"EPUB", "OpenDocument", "RTF", "Text", "Markdown"; any case; repeatable)')
+    st.add_argument("--state", metavar="STATE", action="append", choices=("indexed", "skipped", "failed", "indexing"),
+                    help="only documents in this state (indexed, skipped, failed; repeatable)")
+    st.add_argument("--limit", type=int, metavar="N",
+                    help="list at most N documents (default: all with --json, 200 otherwise; 0: all)")
+    st.add_argument("--offset", type=int, default=0, metavar="M", help="skip the first M documents (paging)")
 
     rm = sub.add_parser("remove", help="forget files or folders (the files themselves are not touched)")
     rm.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="indexed files or folders")

@@ -12,19 +12,40 @@ from docent.cli.common import emit, open_library
 from docent.errors import DocentError
 
 
+PAGE = 200  # documents a plain `docent status` lists before it says how to see the rest
+
+
 def cmd_status(args: argparse.Namespace) -> int:
     from docent.core.ingest.extract import kind_of
 
     with open_library(args) as lib:
         docs = lib.documents()
-        notes = {d.id: lib.catalog.notes(d.id) for d in docs}
+        notes = lib.catalog.all_notes()
         encrypted = lib.encrypted
     wanted = {k.strip().lower() for k in (getattr(args, "kind", None) or [])}
     if wanted:
         docs = [d for d in docs if kind_of(d.path).lower() in wanted]
+    states = set(getattr(args, "state", None) or [])
+    if states:
+        docs = [d for d in docs if d.status in states]
+    total = len(docs)
+    counts: dict[str, int] = {}
+    for d in docs:
+        counts[d.status] = counts.get(d.status, 0) + 1
+    offset = max(0, getattr(args, "offset", 0) or 0)
+    limit = getattr(args, "limit", None)
+    paged = limit is not None or offset > 0
+    if limit is None and not args.json:
+        limit = PAGE
+    if limit:
+        docs = docs[offset : offset + max(0, limit)]
+    elif offset:
+        docs = docs[offset:]
     if args.json:
-        out: dict[str, Any] = {"documents": [dict(d.to_json(), notes=notes[d.id], kind=kind_of(d.path))
+        out: dict[str, Any] = {"documents": [dict(d.to_json(), notes=notes.get(d.id, ""), kind=kind_of(d.path))
                                              for d in docs]}
+        if paged:  # only when asked for a page: the plain output is as it always was
+            out.update(total=total, offset=offset, limit=limit or 0, counts=counts)
         if encrypted:
             out["encrypted"] = True  # absent for a plain library, as before
         emit(out)
@@ -33,18 +54,23 @@ def cmd_status(args: argparse.Namespace) -> int:
         from docent.core.storage.crypto import WHAT_IS_ENCRYPTED
 
         print(f"This library is encrypted. {WHAT_IS_ENCRYPTED}")
-    if not docs:
-        print("No document of that kind in the library." if wanted else
+    if not total:
+        print("No document of that kind in the library." if wanted or states else
               "The library is empty. Add documents with: docent index FOLDER")
         return 0
-    counts: dict[str, int] = {}
     for d in docs:
-        counts[d.status] = counts.get(d.status, 0) + 1
         unit = {"PowerPoint": "slide", "EPUB": "chapter"}.get(kind_of(d.path), "page")
         pages = f"{d.pages} {unit}{'s' if d.pages != 1 else ''}, " if d.pages else ""  # Word, Markdown: no pages
         detail = f"{pages}{d.chunks} passage{'s' if d.chunks != 1 else ''}" if d.status == "indexed" else d.reason
-        extra = f" ({notes[d.id]})" if notes[d.id] else ""
+        extra = f" ({notes[d.id]})" if notes.get(d.id) else ""
         print(f"{d.status:8} {kind_of(d.path):12} {d.path}  — {detail}{extra}")
+    shown_to = offset + len(docs)
+    if not docs:
+        print(f"No documents after the first {offset:,} (the library lists {total:,}).")
+    elif offset or shown_to < total:
+        more = (f" Next: docent status --offset {shown_to}" + (f" --limit {limit}" if limit and limit != PAGE else "")
+                + "; all: --limit 0; only problems: --state failed --state skipped.") if shown_to < total else ""
+        print(f"Showing {offset + 1:,}–{shown_to:,} of {total:,} documents.{more}")
     print(", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
     return 0
 
