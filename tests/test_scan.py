@@ -153,3 +153,13 @@ def test_a_sync_whose_scan_is_cancelled_removes_nothing(tmp_path: Path, embedder
         assert len(events) == 1 and isinstance(events[0], SyncDone) and events[0].cancelled
         assert not any(isinstance(e, Planned) for e in events)
         assert len(lib.documents()) == 6
+
+
+@pytest.mark.parametrize("name", ["a.txt", "A.PDF", "x.tar.gz", "notes.", ".txt", "..txt", "a..md", "noext",
+                                  "dir.d/plain", "dir.txt/x", "bad\udcff.txt", "ok.docx"])
+def test_the_scan_s_suffix_rule_is_is_supported_s(name: str) -> None:
+    from docent.core.ingest.extract import is_supported, is_supported_path
+
+    path = f"/some/where/{name}"
+    assert is_supported_path(path) == is_supported(Path(path))
+    assert is_supported_path(name) == is_supported(Path(name))

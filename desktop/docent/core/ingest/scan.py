@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Iterable, Mapping, Sequence
 
 from docent.core.cancel import NEVER, CancelToken
-from docent.core.ingest.extract import SUPPORTED_SUFFIXES, is_supported
+from docent.core.ingest.extract import is_supported_path
 from docent.core.types import DocumentRecord
 
 CANCEL_EVERY = 512  # files between two looks at the cancel token inside one folder
@@ -59,7 +59,7 @@ def scan(roots: Sequence[Path], left_out: list[tuple[str, str]] | None = None,
     prefixes they cover, for finding catalogued files that have gone. What looks like a document
     but cannot be one (a dangling link, a pipe or device, an unreadable folder, an undecodable
     name) goes to `left_out` as (path, reason). Files are stat'ed, never opened (the name says
-    whether it is a document: `is_supported` looks at the suffix only).
+    whether it is a document: `is_supported_path` looks at the suffix only).
 
     `cancel` is looked at before every folder (and every CANCEL_EVERY files within one): a cancelled
     scan raises Cancelled rather than return the part it reached, so no caller can take the files
@@ -97,8 +97,8 @@ def scan(roots: Sequence[Path], left_out: list[tuple[str, str]] | None = None,
                     if _skip_name(name):
                         continue
                     full = os.path.join(dirpath, name)
-                    if not is_supported(Path(full)):
-                        if Path(_printable(full)).suffix.lower() in SUPPORTED_SUFFIXES:  # an undecodable name
+                    if not is_supported_path(full):
+                        if is_supported_path(_printable(full)):  # an undecodable name
                             skipped.append((_printable(full), "its name is not valid text on this system: "
                                                               "rename the file to index it"))
                         continue
@@ -147,7 +147,7 @@ def folder_entries(folder: str) -> frozenset[str] | None:
                 if _skip_name(entry.name):
                     continue
                 try:
-                    if is_supported(Path(entry.name)) or entry.is_dir():
+                    if is_supported_path(entry.name) or entry.is_dir():
                         names.add(entry.name)
                 except OSError:
                     continue

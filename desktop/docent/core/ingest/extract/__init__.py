@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from docent.core.ingest.extract.common import SUPPORTED_SUFFIXES, ExtractError, is_supported, kind_of
+from docent.core.ingest.extract.common import SUPPORTED_SUFFIXES, ExtractError, is_supported, is_supported_path, kind_of
 from docent.core.types import Extraction
 
-__all__ = ["SUPPORTED_SUFFIXES", "ExtractError", "extract", "is_supported", "kind_of"]
+__all__ = ["SUPPORTED_SUFFIXES", "ExtractError", "extract", "is_supported", "is_supported_path", "kind_of"]
 
 _WORD = {".docx", ".docm", ".dotx", ".dotm", ".doc"}
 _SLIDES = {".pptx", ".pptm", ".ppt"}
