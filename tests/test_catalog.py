@@ -181,6 +181,34 @@ def test_re_reading_a_changed_file_costs_what_changed_and_the_index_is_merged_wh
     assert not {"walru", "walrus", "tangerin", "tangerine"} & _terms(path)
 
 
+def test_a_large_library_searches_a_question_s_rarest_words_within_a_budget_of_postings(tmp_path: Path) -> None:
+    """From BOUNDED_FROM passages on, a keyword search keeps the question's rarest words while the
+    passages holding them add up to at most POSTINGS_BUDGET: the cost stops growing with the library.
+    Below it, every word is searched."""
+    import docent.core.storage.catalog as catalog_mod
+    from docent.core.storage.keywords import within_budget
+
+    assert within_budget(["harbour", "quokka", "fee"], [900, 2, 50], 60) == ["quokka", "fee"]
+    assert within_budget(["harbour", "fee"], [900, 800], 60) == ["fee"]  # always the rarest word
+    cat = Catalog(tmp_path / "catalog.sqlite3")
+    try:
+        for i in range(12):
+            _index(cat, f"/docs/harbour{i}.md", [f"The harbour dues of pier {i} are paid monthly."], paged=False)
+        _index(cat, "/docs/zoo.md", ["A quokka lives near the harbour."], paged=False)
+        everything = cat.keyword_search("harbour quokka", 20)
+        assert len(everything) == 13  # small library: both words searched
+        saved = catalog_mod.BOUNDED_FROM, catalog_mod.POSTINGS_BUDGET
+        catalog_mod.BOUNDED_FROM, catalog_mod.POSTINGS_BUDGET = 5, 4
+        try:
+            bounded = cat.keyword_search("harbour quokka", 20)
+        finally:
+            catalog_mod.BOUNDED_FROM, catalog_mod.POSTINGS_BUDGET = saved
+        assert bounded[0][0] == everything[0][0]  # the passage holding the rare word leads either way
+        assert len(bounded) == 1  # "harbour" (13 passages) is over the budget: dropped
+    finally:
+        cat.close()
+
+
 def test_cjk_text_is_found_by_its_bigrams(cat: Catalog) -> None:
     _index(cat, "/docs/tokyo.md", ["東京の本社は月曜日に休みです。", "The Osaka office opens at nine."], paged=False)
     assert [cid for cid, _ in cat.keyword_search("本社は休み", 5)] == ["tokyo-0"]

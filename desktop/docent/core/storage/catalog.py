@@ -21,7 +21,7 @@ from docent.core.storage.keywords import STOPWORDS as STOPWORDS  # re-exported: 
 from docent.core.storage.keywords import cjk_query as cjk_query
 from docent.core.storage.keywords import cjk_terms as cjk_terms
 from docent.core.storage.keywords import has_cjk as has_cjk
-from docent.core.storage.keywords import discriminating, or_query, query_words
+from docent.core.storage.keywords import discriminating, or_query, query_words, within_budget
 from docent.core.storage.keywords import keyword_query as keyword_query
 from docent.core.types import Chunk, DocumentRecord
 
@@ -32,6 +32,8 @@ REPLACED_SHARE = 0.05
 REPLACED_FLOOR = 2000
 REPLACED_MERGE_PAGES = 4
 REPLACED_MERGE_CAP = 2000
+BOUNDED_FROM = 100_000  # passages: from here on a keyword search keeps to POSTINGS_BUDGET
+POSTINGS_BUDGET = 40_000  # passages holding the kept words, summed over the words
 
 _DOC_COLS = "id, path, size, mtime, sha256, status, reason, pages, chunks, embedder_id, indexed_at"
 
@@ -49,6 +51,7 @@ class Catalog:
         self._db = schema.connect(self._sql, path, key)
         self._forgotten = False  # a document was forgotten: FTS5 segments still hold its terms
         self._replaced = 0  # passages dropped to be written anew (a changed file re-read)
+        self._passages: int | None = None  # passage_count(), forgotten at every write of passages
         self._vocab_lock = threading.Lock()  # the temporary tokenizer table is one per connection
         self._vocab_ready = False
         self._identities: tuple[object, dict[int, tuple[str, str]]] = (None, {})
@@ -159,6 +162,7 @@ class Catalog:
             return int(cur.lastrowid or 0)
         doc_id = int(row[0])
         dropped = self._db.execute("DELETE FROM chunks WHERE doc_id=?", (doc_id,)).rowcount
+        self._passages = None
         self._replaced += max(0, dropped)
         self._db.execute(
             "UPDATE documents SET size=?, mtime=?, sha256=?, status=?, reason=?, notes='', pages=?, chunks=0, "
@@ -173,6 +177,7 @@ class Catalog:
             return self._reset(path, size, mtime, sha256, "indexing", "", 0, None)
 
     def add_chunks(self, doc_id: int, chunks: Sequence[Chunk], contexts: Sequence[str]) -> None:
+        self._passages = None
         with self._tx():
             self._db.executemany(
                 "INSERT OR REPLACE INTO chunks(id, doc_id, ordinal, context, text, page, page_end, location, heading, "
@@ -217,6 +222,7 @@ class Catalog:
         self._db.execute("UPDATE documents SET embedder_id='' WHERE id=?", (doc_id,))
 
     def delete_document(self, doc_id: int) -> None:
+        self._passages = None
         with self._tx():
             self._db.execute("DELETE FROM chunks WHERE doc_id=?", (doc_id,))
             self._db.execute("DELETE FROM documents WHERE id=?", (doc_id,))
@@ -281,7 +287,18 @@ class Catalog:
         if reduce > 0 and len(words) > 1:
             n, df = self.document_frequencies(words)
             words = discriminating(words, df, n, common_share=reduce)
+        elif len(words) > 1 and self.passage_count() > BOUNDED_FROM:
+            # A large library: BM25 ranks every passage holding any of the words, so the cost grows
+            # with the library; the question keeps its rarest words up to a budget of postings.
+            _n, df = self.document_frequencies(words)
+            words = within_budget(words, df, POSTINGS_BUDGET)
         return self._keyword_search(or_query(words), limit, doc_ids, "chunks_fts")
+
+    def passage_count(self) -> int:
+        """Passages in the keyword index (remembered; this connection is the library's only writer)."""
+        if self._passages is None:
+            self._passages = int(self._db.execute("SELECT count(*) FROM chunks").fetchone()[0])
+        return self._passages
 
     def chunk_docs(self, ids: Sequence[str]) -> dict[str, int]:
         """Chunk id → its document's id."""
@@ -328,7 +345,7 @@ class Catalog:
             terms = sorted(set(tokens.values()))
             found = dict(self._db.execute(
                 f"SELECT term, doc FROM temp.chunks_vocab WHERE term IN ({','.join('?' * len(terms))})", terms))
-            n = self._db.execute("SELECT count(*) FROM chunks").fetchone()[0]
+            n = self.passage_count()
         except self._sql.OperationalError:
             return 0, [0] * len(words)
         return int(n), [int(found.get(tokens.get(i, ""), 0)) for i in range(len(words))]

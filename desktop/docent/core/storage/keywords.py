@@ -66,6 +66,22 @@ def discriminating(words: Sequence[str], df: Sequence[int], n: int, short: int =
     return [w for i, w in enumerate(words) if i in rarest or df[i] <= common_share * n]
 
 
+def within_budget(words: Sequence[str], df: Sequence[int], budget: int) -> list[str]:
+    """A question's words, rarest first, for as long as the passages holding them add up to at
+    most `budget` (always its rarest word): BM25 then ranks a bounded number of postings however
+    large the library. The rare words carry nearly all of BM25's weight (its idf); the common ones
+    dropped barely move a ranking. Kept in the question's order."""
+    order = sorted(range(len(words)), key=lambda i: df[i])
+    keep: set[int] = set()
+    total = 0
+    for i in order:
+        if keep and total + df[i] > budget:
+            break
+        keep.add(i)
+        total += df[i]
+    return [w for i, w in enumerate(words) if i in keep]
+
+
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]+")
 
 
