@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 WATCH_LIMIT = 4000  # our own cap on watched paths (folders and files together)
 WATCH_DEBOUNCE_MS = 1500
 CHECK_INTERVAL_MS = 60_000  # the stat-only check of what is not watched
+CHECK_PART = 2000  # files stat'ed in one step of the lane (and a twentieth as many folders listed)
 INOTIFY_MAX = "/proc/sys/fs/inotify/max_user_watches"
 
 
@@ -104,9 +105,15 @@ class FolderWatcher(QObject):
         root_dirs = [r for r in roots if os.path.isdir(r)]
         root_files = [r for r in roots if r not in root_dirs and os.path.isfile(r)]
         folders = _folders(root_dirs, files)
-        present = sorted(p for p in set(files) | set(root_files) if os.path.isfile(p))
-        want = folders + present
-        watched = want[: self.limit]
+        listed = sorted(set(files) | set(root_files))
+        # only the files given a watch are stat'ed here (on the UI thread): one that has gone is left
+        # to the periodic check, which sees it gone (a change: the next sync forgets it)
+        watched = folders[: self.limit]
+        for path in listed:
+            if len(watched) >= self.limit:
+                break
+            if os.path.isfile(path):
+                watched.append(path)
         current = set(self.watcher.files()) | set(self.watcher.directories())
         keep = set(watched)
         stale = sorted(current - keep)
@@ -118,9 +125,9 @@ class FolderWatcher(QObject):
         if refused:
             log.warning("the system would not watch %d of %d paths (on Linux: fs.inotify.max_user_watches)",
                         len(refused), len(fresh))
-        over = set(want[self.limit:]) | refused
-        self.unwatched_folders = [f for f in folders if f in over]
-        self.unwatched_files = [p for p in present if p in over]
+        keep -= refused
+        self.unwatched_folders = [f for f in folders if f not in keep]
+        self.unwatched_files = [p for p in listed if p not in keep]
         self._set_baseline(files, folders)
         self._generation += 1
         if self.falling_back:
@@ -128,7 +135,7 @@ class FolderWatcher(QObject):
                 self.check_timer.start()
             if not self._noted:
                 self._noted = True
-                message = self.describe(len(folders), len(present))
+                message = self.describe(len(folders), len(listed))
                 log.warning("%s", message)
                 self.note.emit(message)
         else:
@@ -180,12 +187,21 @@ class FolderWatcher(QObject):
         files, folders, generation = list(self.unwatched_files), list(self.unwatched_folders), self._generation
 
         def run(cancel: CancelToken) -> Iterator[Any]:
+            # in parts, each one step of the lane: a question asked meanwhile waits for one part only
             from docent.errors import Cancelled
 
+            seen: dict[str, FileStat | None] = {}
+            listed: dict[str, frozenset[str] | None] = {}
             try:
-                yield generation, stat_snapshot(files, folders, cancel)
+                for i in range(0, len(files), CHECK_PART):
+                    seen.update(stat_snapshot(files[i:i + CHECK_PART], [], cancel).files)
+                    yield None
+                for i in range(0, len(folders), CHECK_PART // 20):
+                    listed.update(stat_snapshot([], folders[i:i + CHECK_PART // 20], cancel).folders)
+                    yield None
             except Cancelled:
                 return
+            yield generation, Snapshot(seen, listed)
 
         job = Job("watch-check", run, Priority.BACKGROUND)
         job.event.connect(self._on_checked)
@@ -194,7 +210,9 @@ class FolderWatcher(QObject):
         self.lane.submit(job)
 
     @Slot(object)
-    def _on_checked(self, result: tuple[int, Snapshot]) -> None:
+    def _on_checked(self, result: tuple[int, Snapshot] | None) -> None:
+        if result is None:  # a part done
+            return
         generation, seen = result
         if generation != self._generation:  # the lists changed since (a sync ended): check again later
             return
