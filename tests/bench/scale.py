@@ -1,0 +1,386 @@
+"""Scale bench: a whole career of documents on one laptop. Sizes are arguments; results print as a
+table (and JSON with --json). Two halves:
+
+- `files`: a generated tree of N mixed files (PDF, DOCX, TXT, MD; realistic sizes, nested folders,
+  some duplicates), indexed once with `docent index`; then timed, each as a whole `docent` process:
+  the sync of the unchanged tree (the scan alone), the sync after 10 files changed, after 10 files
+  were renamed or moved (found again by their content, not re-read), `docent status --json`, and
+  the peak memory (RSS) of a sync.
+- `chunks`: a synthetic library of N passages (random words from the SQuAD articles' vocabulary,
+  random unit vectors; nothing embedded) written through the catalog and store APIs; then hybrid,
+  vector-only and keyword-only search p50/p95 (each question embedded afresh), where a search's time
+  goes, the catalog and Chroma size on disk per 1,000 passages, the cost of forgetting one document
+  (the keyword index's clean-up included), `docent status --json` and the library's cold open.
+
+    .venv/bin/python -m tests.bench.scale files --sizes 1000,10000 [--work DIR] [--json]
+    .venv/bin/python -m tests.bench.scale chunks --sizes 100000,1000000 [--work DIR] [--json]
+
+A --work folder is kept and reused: a tree or library already there at a size is not built again.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Sequence
+
+from tests.bench.common import REPO, pct, r
+
+PY = sys.executable
+CHANGED = 10
+
+
+def log(msg: str) -> None:
+    print(f"[scale {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+def du_mb(path: Path) -> float:
+    if path.is_file():
+        return path.stat().st_size / 1e6
+    total = 0
+    for dirpath, _dirs, files in os.walk(path):
+        for name in files:
+            try:
+                total += os.lstat(os.path.join(dirpath, name)).st_size
+            except OSError:
+                pass
+    return total / 1e6
+
+
+def docent(data_dir: Path, *args: str, timeout: float = 7200) -> dict[str, Any]:
+    """Run `docent ARGS --json` as its own process; → its JSON, wall seconds and peak RSS (MB of
+    the process and its children, sampled)."""
+    import threading
+
+    from tests.bench.footprint import _tree_rss_mb
+
+    env = dict(os.environ, DOCENT_DATA_DIR=str(data_dir), PYTHONPATH=str(REPO / "desktop"))
+    cmd = [PY, "-m", "docent", "--data-dir", str(data_dir), *args, "--json"]
+    t = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    peak = [0.0]
+    stop = threading.Event()
+
+    def sample() -> None:
+        while not stop.is_set():
+            own, kids = _tree_rss_mb(proc.pid)
+            peak[0] = max(peak[0], own + kids)
+            stop.wait(0.05)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    finally:
+        stop.set()
+        sampler.join()
+    wall = time.perf_counter() - t
+    result: dict[str, Any] = {"s": wall, "rc": proc.returncode, "peak_rss_mb": peak[0]}
+    try:
+        result["json"] = json.loads(out)
+    except ValueError:
+        result["json"] = None
+    if proc.returncode not in (0, 1):
+        result["stderr"] = err[-2000:]
+    return result
+
+
+# ---- the file tree -------------------------------------------------------------------------------
+KINDS = (("txt", 0.30), ("md", 0.15), ("docx", 0.25), ("pdf", 0.30))
+DUPLICATES = 0.02  # share of files that are byte copies of another file
+
+
+def _folder(rng: random.Random, i: int) -> str:
+    """Nested folders, 10–30 files each, up to four levels: clients/acme/2019/contracts."""
+    top = ("clients", "research", "admin", "projects", "archive")[i % 5]
+    mid = f"group{(i // 5) % 12:02d}"
+    leaf = f"year{2010 + (i // 60) % 14}"
+    sub = f"batch{(i // 840) % 20:02d}"
+    return os.path.join(top, mid, leaf, sub)
+
+
+def make_tree(root: Path, n: int, seed: int = 11) -> dict[str, Any]:
+    """N files under `root`: a mix of .txt/.md (1–12 KB), .docx (3–25 paragraphs) and text PDFs
+    (1–4 pages), nested, with ~2% byte copies. Idempotent: a complete tree is left as it is."""
+    from tests.bench import synth
+
+    marker = root / ".complete"
+    if marker.exists():
+        return json.loads(marker.read_text())
+    t0 = time.perf_counter()
+    rng = random.Random(seed)
+    made: list[Path] = []
+    counts: dict[str, int] = {}
+    for i in range(n):
+        folder = root / _folder(rng, i)
+        folder.mkdir(parents=True, exist_ok=True)
+        if made and rng.random() < DUPLICATES:
+            src = made[rng.randrange(len(made))]
+            dst = folder / f"copy of {src.name}"
+            if not dst.exists():
+                shutil.copyfile(src, dst)
+                counts["duplicate"] = counts.get("duplicate", 0) + 1
+                continue
+        x, acc = rng.random(), 0.0
+        kind = KINDS[-1][0]
+        for k, share in KINDS:
+            acc += share
+            if x < acc:
+                kind = k
+                break
+        path = folder / f"document {i:05d}.{kind}"
+        if kind in ("txt", "md"):
+            paras = [synth.text(rng, rng.randint(60, 220)) for _ in range(rng.randint(2, 10))]
+            body = "\n\n".join(paras)
+            if kind == "md":
+                body = f"# Note {i}\n\n{body}"
+            path.write_text(body, encoding="utf-8")
+        elif kind == "docx":
+            from docx import Document
+
+            d = Document()
+            d.add_heading(f"Memo {i}", level=1)
+            for _ in range(rng.randint(3, 25)):
+                d.add_paragraph(synth.text(rng, rng.randint(30, 120)))
+            d.save(str(path))
+        else:
+            synth.make_pdf(path, rng.randint(1, 4), rng.randint(150, 400), seed=i)
+        made.append(path)
+        counts[kind] = counts.get(kind, 0) + 1
+        if (i + 1) % 1000 == 0:
+            log(f"tree {root.name}: {i + 1}/{n} files")
+    info = {"files": n, "kinds": counts, "mb": r(du_mb(root), 1), "make_s": r(time.perf_counter() - t0, 1)}
+    marker.write_text(json.dumps(info))
+    return info
+
+
+def _documents(tree: Path) -> list[Path]:
+    return sorted(p for p in tree.rglob("*") if p.is_file() and not p.name.startswith("."))
+
+
+def _sync_figures(res: dict[str, Any]) -> dict[str, Any]:
+    done = res.get("json")
+    out: dict[str, Any] = {"s": r(res["s"], 2), "rc": res["rc"], "peak_rss_mb": r(res["peak_rss_mb"], 0)}
+    if isinstance(done, dict):
+        for k in ("indexed", "unchanged", "removed", "renamed", "failed", "skipped", "chunks"):
+            if k in done:
+                out[k] = done[k]
+    if "stderr" in res:
+        out["stderr"] = res["stderr"]
+    return out
+
+
+def files_at(work: Path, n: int) -> dict[str, Any]:
+    tree = work / f"tree{n}"
+    data = work / f"lib{n}"
+    row: dict[str, Any] = {"tree": make_tree(tree, n)}
+    if not (data / ".indexed").exists():
+        log(f"first index of {n} files (embedding everything; not a target)")
+        first = docent(data, "index", str(tree))
+        row["first_index"] = _sync_figures(first)
+        if first["rc"] in (0, 1):
+            (data / ".indexed").write_text(json.dumps(row["first_index"]))
+    else:
+        row["first_index"] = json.loads((data / ".indexed").read_text())
+    log(f"{n}: unchanged sync")
+    runs = [docent(data, "index", str(tree)) for _ in range(3)]
+    row["unchanged_sync"] = _sync_figures(sorted(runs, key=lambda x: x["s"])[1])
+    row["unchanged_sync"]["runs_s"] = [r(x["s"], 2) for x in runs]
+
+    docs = [p for p in _documents(tree) if p.suffix in (".txt", ".md")]
+    rng = random.Random(n)
+    changed = rng.sample(docs, CHANGED)
+    for p in changed:
+        with open(p, "a", encoding="utf-8") as fh:
+            fh.write(f"\n\nAddendum {time.time()}: the figures were revised on review.\n")
+    log(f"{n}: {CHANGED} changed files")
+    row["changed_sync"] = _sync_figures(docent(data, "index", str(tree)))
+
+    movable = [p for p in _documents(tree) if p not in changed and not p.name.startswith("copy of")]
+    moved = rng.sample(movable, CHANGED)
+    dest = tree / "moved"
+    dest.mkdir(exist_ok=True)
+    for i, p in enumerate(moved):
+        p.rename(dest / f"renamed {i} {p.name}")
+    log(f"{n}: {CHANGED} renamed files")
+    row["renamed_sync"] = _sync_figures(docent(data, "index", str(tree)))
+    for i, p in enumerate(moved):  # put them back, so the next run starts from the same tree
+        (dest / f"renamed {i} {p.name}").rename(p)
+    docent(data, "index", str(tree))
+
+    log(f"{n}: status")
+    st = [docent(data, "status") for _ in range(3)]
+    mid = sorted(st, key=lambda x: x["s"])[1]
+    row["status_json"] = {"s": r(mid["s"], 2), "documents": len((mid.get("json") or {}).get("documents", []))}
+    row["disk"] = {"catalog_mb": r(du_mb(data / "catalog.sqlite3") if (data / "catalog.sqlite3").exists() else
+                                   sum(du_mb(p) for p in data.glob("catalog*")), 1),
+                   "library_mb": r(du_mb(data), 1)}
+    return row
+
+
+# ---- the synthetic passage library ---------------------------------------------------------------
+def fill(lib: Any, target: int, per_doc: int = 100, seed: int = 5) -> float:
+    """Grow `lib` to `target` synthetic passages (documents of `per_doc`); → seconds taken."""
+    import numpy as np
+
+    from docent.core.types import Chunk
+    from tests.bench import synth
+
+    lib.open_vectors()  # first: opening the store reconciles the catalog with it (a half-written document goes)
+    have = lib.catalog.chunk_count()
+    if have >= target:
+        return 0.0
+    vocab = np.array(synth.vocabulary(), dtype=object)
+    nprng = np.random.default_rng(seed + have)
+    dim = lib.embedder.dim
+    d = len(lib.documents())
+    t0 = time.perf_counter()
+    left = target - have
+    last = time.perf_counter()
+    while left > 0:
+        k = min(per_doc, left)
+        title = f"synthetic {d}"
+        doc_id = lib.catalog.begin_document(f"/synthetic/folder{d // 100:04d}/filler{d:06d}.txt", 0, 0.0,
+                                            f"synthetic-{d}")
+        lengths = nprng.integers(110, 170, size=k)
+        words = vocab[nprng.integers(0, len(vocab), size=int(lengths.sum()))]
+        chunks, at = [], 0
+        for i, n in enumerate(lengths):
+            text = " ".join(words[at : at + n]).capitalize() + "."
+            at += n
+            chunks.append(Chunk(f"syn{d:07d}-{i:04d}", i, text, None, None, f"¶{i + 1}", "", 0, len(text), 200))
+        vecs = nprng.standard_normal((k, dim)).astype(np.float32)
+        vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
+        lib.catalog.add_chunks(doc_id, chunks, [title] * k)
+        lib.store.add([c.id for c in chunks], vecs, doc_id)
+        lib.catalog.finish_document(doc_id, pages=0, chunks=k, embedder_id=lib.embedder.id, chunker="synthetic",
+                                    title=title)
+        left -= k
+        d += 1
+        if time.perf_counter() - last > 60:
+            last = time.perf_counter()
+            log(f"fill: {target - left}/{target} passages, {(target - left - have) / (last - t0):.0f}/s")
+    return time.perf_counter() - t0
+
+
+def chunks_at(work: Path, sizes: Sequence[int], queries: Sequence[str]) -> dict[str, Any]:
+    from docent.core.library import Library
+    from docent.core.models.embedder import default_embedder
+    from docent.core.retrieval.search import SearchParams
+    from tests.bench.speed import _stages, forget_queries
+
+    data = work / "passages"
+    emb = default_embedder()
+    out: dict[str, Any] = {}
+    modes = {"hybrid": SearchParams(), "vector": SearchParams(mode="vector"), "keyword": SearchParams(mode="keyword")}
+    for size in sizes:
+        with Library(data, embedder=emb) as lib:
+            log(f"passages: filling to {size}")
+            fill_s = fill(lib, size)
+            row: dict[str, Any] = {"passages": lib.catalog.chunk_count(), "vectors": lib.store.count(),
+                                   "fill_s": r(fill_s, 0)}
+        # a cold open, then warm the caches (HNSW segment load, FTS pages) before timing searches
+        t = time.perf_counter()
+        with Library(data, embedder=emb) as lib:
+            lib.open_vectors()
+            row["open_s"] = r(time.perf_counter() - t, 2)
+            t = time.perf_counter()
+            lib.search(queries[0], 5)
+            row["first_search_s"] = r(time.perf_counter() - t, 2)
+            for q in queries[1:6]:
+                lib.search(q, 5)
+            times: dict[str, list[float]] = {name: [] for name in modes}
+            for i, q in enumerate(queries):
+                names = list(modes)
+                for name in names[i % 3:] + names[: i % 3]:
+                    forget_queries(lib)
+                    t = time.perf_counter()
+                    lib.search(q, 5, (), modes[name])
+                    times[name].append(time.perf_counter() - t)
+            for name, ts in times.items():
+                row[name] = {"p50_ms": r(1000 * pct(ts, 0.5), 1), "p95_ms": r(1000 * pct(ts, 0.95), 1), "n": len(ts)}
+            row["stages_p50_ms"] = _stages(lib, queries)
+            # forgetting one document: its vectors, its rows, and the keyword index's clean-up
+            victim = lib.documents()[-1]
+            t = time.perf_counter()
+            lib.remove(Path(victim.path))
+            row["remove_one_s"] = r(time.perf_counter() - t, 3)
+            t = time.perf_counter()
+            lib.catalog.purge_deleted()
+            row["purge_s"] = r(time.perf_counter() - t, 2)
+            fill(lib, size)  # put the passages back for the next size
+        files = {p.name: du_mb(p) for p in data.iterdir()}
+        catalog = sum(mb for name, mb in files.items() if name.startswith("catalog"))
+        total = du_mb(data)
+        row["disk_mb"] = {"catalog": r(catalog, 0), "vectors": r(total - catalog, 0),
+                          "catalog_per_1k": r(1000 * catalog / size, 2),
+                          "vectors_per_1k": r(1000 * (total - catalog) / size, 2)}
+        st = [docent(data, "status") for _ in range(3)]
+        mid = sorted(st, key=lambda x: x["s"])[1]
+        row["status_json_s"] = r(mid["s"], 2)
+        row["status_rc"] = mid["rc"]
+        out[f"{size // 1000}k"] = row
+        log(f"passages {size}: {json.dumps(row)}")
+    return out
+
+
+# ---- report --------------------------------------------------------------------------------------
+def table(report: dict[str, Any]) -> str:
+    lines: list[str] = []
+    for n, row in report.get("files", {}).items():
+        lines.append(f"files {n}: tree {row['tree'].get('mb')} MB {row['tree'].get('kinds')}")
+        for k in ("first_index", "unchanged_sync", "changed_sync", "renamed_sync"):
+            f = row.get(k, {})
+            lines.append(f"  {k:15} {f.get('s')!s:>8} s  peak RSS {f.get('peak_rss_mb')!s:>5} MB  "
+                         + " ".join(f"{x}={f[x]}" for x in ("indexed", "unchanged", "renamed", "removed") if x in f))
+        lines.append(f"  status --json   {row['status_json']['s']} s ({row['status_json']['documents']} documents); "
+                     f"disk {row['disk']}")
+    for n, row in report.get("chunks", {}).items():
+        lines.append(f"passages {n}: fill {row['fill_s']} s, open {row['open_s']} s, first search {row['first_search_s']} s")
+        for m in ("hybrid", "vector", "keyword"):
+            lines.append(f"  {m:8} p50 {row[m]['p50_ms']:>7} ms  p95 {row[m]['p95_ms']:>7} ms  (n={row[m]['n']})")
+        lines.append(f"  stages p50 ms {row['stages_p50_ms']}")
+        lines.append(f"  remove one document {row['remove_one_s']} s, keyword clean-up {row['purge_s']} s; "
+                     f"status --json {row['status_json_s']} s")
+        lines.append(f"  disk {row['disk_mb']}")
+    return "\n".join(lines)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("part", choices=("files", "chunks"))
+    ap.add_argument("--sizes", required=True, help="comma-separated: files, or passages (100000,1000000)")
+    ap.add_argument("--work", help="working folder, kept and reused (default: a temporary one, removed)")
+    ap.add_argument("--queries", type=int, default=60, help="timed questions per size and mode")
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    work = Path(args.work) if args.work else Path(tempfile.mkdtemp(prefix="docent-scale-"))
+    work.mkdir(parents=True, exist_ok=True)
+    report: dict[str, Any] = {"machine": {"cores": os.cpu_count(), "load": os.getloadavg()[0]}}
+    try:
+        if args.part == "files":
+            report["files"] = {str(n): files_at(work, n) for n in sizes}
+        else:
+            from tests.bench.common import spaced, squad_questions
+
+            qs = [q["question"] for q in spaced(squad_questions(), args.queries)]
+            report["chunks"] = chunks_at(work, sizes, qs)
+    finally:
+        report["machine"]["load_end"] = os.getloadavg()[0]
+        if not args.work:
+            shutil.rmtree(work, ignore_errors=True)
+    print(json.dumps(report, indent=1) if args.json else table(report))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
