@@ -1,5 +1,14 @@
 """The library as a tree: followed folders (and files) at the top, their subfolders, then documents.
-Folder rows summarise their documents' states; every row explains itself in a tooltip."""
+Folder rows summarise their documents' states; every row explains itself in a tooltip.
+
+A model of its own (QAbstractItemModel), not a QStandardItemModel behind a QSortFilterProxyModel:
+with 10,000 documents those built 40,000 items and four tooltips per document on the window's
+thread at every reset, and the proxy then asked every row's data through Python at each keystroke.
+Here a document is one small node (its DocRow, its folder, its place among its siblings); the text,
+icon and tooltip of a row are made when the view asks for them, for the rows it shows. The model
+filters (names, states and kinds, keeping the folders of matches) and sorts itself, in Python over
+those nodes, and tells the view with one layout change that keeps its expanded rows and selection.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +16,12 @@ import html
 import os
 import time
 from collections import Counter
-from typing import Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt
-from PySide6.QtGui import QStandardItem, QStandardItemModel
+from PySide6.QtCore import QAbstractItemModel, QModelIndex, QObject, QPersistentModelIndex, Qt, QTimer
 from PySide6.QtWidgets import QApplication, QStyle
 
-from docent.core.ingest.extract.common import kind_of
+from docent.core.ingest.extract.common import KINDS, kind_of
 from docent.ui.controllers import DocRow
 from docent.ui.theme import STATUS_TEXT, status_icon
 
@@ -25,6 +33,15 @@ FILTER_ROLE = Qt.ItemDataRole.UserRole + 5
 DOC_KIND_ROLE = Qt.ItemDataRole.UserRole + 6  # a document's kind: "PDF", "PowerPoint", "E-mail"...
 
 COLUMNS = ("Name", "Status", "Pages", "Passages")
+RELAYOUT_MS = 150  # with a filter or a sort by state/counts on, changed rows are placed again after this
+MATCH_LIMIT = 1000  # documents a typed filter lists at most (the first, in the tree's order): type more to narrow
+
+_RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+AnyIndex = QModelIndex | QPersistentModelIndex
+
+
+def _role(role: Any) -> int:
+    return int(getattr(role, "value", role))
 
 
 def _under(path: str, folder: str) -> bool:
@@ -40,182 +57,112 @@ def human_size(n: int) -> str:
     return f"{n} bytes"
 
 
-class DocumentsModel(QStandardItemModel):
-    def __init__(self, parent: object = None) -> None:
-        super().__init__(parent)
-        self.setHorizontalHeaderLabels(list(COLUMNS))
-        self._roots: list[str] = []
-        self._rows: dict[str, DocRow] = {}
-        self._items: dict[str, QStandardItem] = {}  # path (folder or document) → its column-0 item
-        self._counts: dict[str, Counter[str]] = {}  # folder → statuses of the documents under it
-        self._sums: dict[str, list[int]] = {}  # folder → [pages, chunks]
-        self._folder_icon = QApplication.style().standardIcon(QStyle.StandardPixmap.SP_DirIcon)
+def _kind_of_name(name: str) -> str:
+    """kind_of() of a file name, without building a Path (the same suffix rule)."""
+    i = name.rfind(".")
+    return KINDS.get(name[i:].lower(), "Other") if 0 < i < len(name) - 1 else "Other"
 
-    # ---- queries ------------------------------------------------------------------------------
+
+_NONE: tuple["_Node", ...] = ()
+
+
+class _Node:
+    """One row: a followed folder or file, a subfolder, or a document. `shown` is what the view sees
+    of a folder's children (filtered, in the current order) and `row` a node's place in its parent's
+    `shown` (-1 while the filter hides it: then so is everything under it). A folder keeps the
+    states, pages and passages of every document under it; a document, its DocRow."""
+
+    __slots__ = ("path", "name", "kind", "parent", "doc", "children", "shown", "row", "counts", "pages", "chunks",
+                 "_doc_kind", "_filter_key")
+
+    def __init__(self, path: str, name: str, kind: str, parent: "_Node | None", doc: DocRow | None = None) -> None:
+        self.path = path
+        self.name = name
+        self.kind = kind  # "top" (the invisible root) | "root" | "folder" | "doc"
+        self.parent = parent
+        self.doc = doc  # None for a folder
+        self.row = -1
+        self._filter_key: str | None = None
+        if doc is None:
+            self.children: list[_Node] | tuple[_Node, ...] = []
+            self.shown: list[_Node] | tuple[_Node, ...] = []
+            self.counts: dict[str, int] = {}
+            self.pages = 0
+            self.chunks = 0
+            self._doc_kind = ""
+        else:  # a document: nothing below it
+            self.children = self.shown = _NONE
+            self._doc_kind = _kind_of_name(name)
+
     @property
-    def rows(self) -> dict[str, DocRow]:
-        return self._rows
+    def doc_kind(self) -> str:
+        return self._doc_kind
 
-    def document_count(self) -> int:
-        return len(self._rows)
+    @property
+    def filter_key(self) -> str:
+        """What the filter looks in, lower case: a document's name, state and kind; a folder's name."""
+        if self._filter_key is None:
+            if self.doc is None:
+                self._filter_key = os.path.basename(self.path).lower()
+            else:
+                self._filter_key = f"{self.name} {self.doc.status} {self._doc_kind}".lower()
+        return self._filter_key
 
-    def index_of(self, path: str) -> QModelIndex:
-        item = self._items.get(path)
-        return item.index() if item is not None else QModelIndex()
+    def set_doc(self, doc: DocRow) -> None:
+        self.doc = doc
+        self._filter_key = None
 
-    # ---- building -----------------------------------------------------------------------------
-    def reset(self, rows: Iterable[DocRow], roots: Sequence[str]) -> None:
-        self.beginResetModel()
-        self.blockSignals(True)
-        try:
-            self.removeRows(0, self.rowCount())
-            self._roots = sorted(roots, key=len, reverse=True)  # longest first: nested roots win
-            self._rows = {r.path: r for r in rows}
-            self._items = {}
-            self._counts = {}
-            self._sums = {}
-            for root in sorted(roots):
-                if root not in self._rows:
-                    self._folder_item(root)
-            for row in sorted(self._rows.values(), key=lambda r: r.path):
-                self._insert(row)
-            for folder in list(self._counts):
-                self._refresh_folder(folder)
-        finally:
-            self.blockSignals(False)
-            self.endResetModel()
+    # ---- what a row shows --------------------------------------------------------------------
+    def status_text(self) -> str:
+        if self.doc is not None:
+            label = STATUS_TEXT.get(self.doc.status, self.doc.status.capitalize())
+            return label + " ⓘ" if self.doc.status == "indexed" and self.doc.notes else label
+        return self.folder_state()[0]
 
-    def update_row(self, row: DocRow) -> None:
-        old = self._rows.get(row.path)
-        self._rows[row.path] = row
-        if old is None:
-            self._insert(row)
-        else:
-            self._fill_doc(self._items[row.path], row)
-            for folder in self._ancestors(row.path):
-                counts = self._counts[folder]
-                counts[old.status] -= 1
-                counts[row.status] += 1
-                self._sums[folder][0] += row.pages - old.pages
-                self._sums[folder][1] += row.chunks - old.chunks
-        for folder in self._ancestors(row.path):
-            self._refresh_folder(folder)
-
-    def _root_of(self, path: str) -> str | None:
-        for root in self._roots:
-            if _under(path, root):
-                return root
-        return None
-
-    def _ancestors(self, path: str) -> list[str]:
-        """The folder rows above a document, nearest first."""
-        root = self._root_of(path)
-        if root is None or root == path:
-            return []
-        out, folder = [], os.path.dirname(path)
-        while True:
-            out.append(folder)
-            if folder == root or len(folder) <= len(root):
-                break
-            folder = os.path.dirname(folder)
-        return out
-
-    def _make_row(self, kind: str, path: str, name: str) -> list[QStandardItem]:
-        items = [QStandardItem(name), QStandardItem(), QStandardItem(), QStandardItem()]
-        for it in items:
-            it.setEditable(False)
-            it.setData(path, PATH_ROLE)
-            it.setData(kind, KIND_ROLE)
-        items[2].setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        items[3].setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        items[0].setData(("0" if kind != "doc" else "1") + name.lower(), SORT_ROLE)
-        return items
-
-    def _folder_item(self, folder: str) -> QStandardItem:
-        item = self._items.get(folder)
-        if item is not None:
-            return item
-        root = self._root_of(folder)
-        is_root = root == folder or root is None
-        name = os.path.basename(folder.rstrip(os.sep)) or folder
-        row = self._make_row("root" if is_root else "folder", folder, name)
-        row[0].setIcon(self._folder_icon)
-        parent = self.invisibleRootItem() if is_root else self._folder_item(os.path.dirname(folder))
-        parent.appendRow(row)
-        self._items[folder] = row[0]
-        self._counts[folder] = Counter()
-        self._sums[folder] = [0, 0]
-        return row[0]
-
-    def _insert(self, row: DocRow) -> None:
-        ancestors = self._ancestors(row.path)
-        parent = self._folder_item(ancestors[0]) if ancestors else self.invisibleRootItem()
-        kind = "root" if row.path in self._roots else "doc"
-        items = self._make_row(kind, row.path, os.path.basename(row.path))
-        parent.appendRow(items)
-        self._items[row.path] = items[0]
-        self._fill_doc(items[0], row)
-        for folder in ancestors:
-            self._counts[folder][row.status] += 1
-            self._sums[folder][0] += row.pages
-            self._sums[folder][1] += row.chunks
-
-    def _siblings(self, item: QStandardItem) -> list[QStandardItem]:
-        parent = item.parent() or self.invisibleRootItem()
-        return [parent.child(item.row(), c) for c in range(len(COLUMNS))]
-
-    def _fill_doc(self, item: QStandardItem, row: DocRow) -> None:
-        name, status, pages, chunks = self._siblings(item)
-        label = STATUS_TEXT.get(row.status, row.status.capitalize())
-        if row.status == "indexed" and row.notes:
-            label += " ⓘ"
-        status.setText(label)
-        name.setIcon(status_icon(row.status))  # the state at a glance, even when the pane is narrow
-        status.setData(row.status, STATUS_ROLE)
-        name.setData(row.status, STATUS_ROLE)
-        pages.setText(str(row.pages) if row.pages else ("—" if row.status == "indexed" else ""))
-        chunks.setText(str(row.chunks) if row.chunks else "")
-        pages.setData(row.pages, SORT_ROLE)
-        chunks.setData(row.chunks, SORT_ROLE)
-        tip = _doc_tooltip(row)
-        for it in (name, status, pages, chunks):
-            it.setToolTip(tip)
-        doc_kind = kind_of(row.path)
-        name.setData(doc_kind, DOC_KIND_ROLE)
-        name.setData(f"{os.path.basename(row.path)} {row.status} {doc_kind}", FILTER_ROLE)
-
-    def _refresh_folder(self, folder: str) -> None:
-        item = self._items.get(folder)
-        if item is None:
-            return
-        name, status, pages, chunks = self._siblings(item)
-        counts = self._counts[folder]
+    def folder_state(self) -> tuple[str, str]:
+        """(text, state) of a folder's status column."""
+        counts = Counter(self.counts)
         total = sum(counts.values())
         busy = counts["indexing"] + counts["queued"]
         if not total:
-            text, state = "No documents yet", "queued"
-        elif busy:
-            text, state = f"{total - busy} of {total} done", "indexing"
-        else:
-            parts = [f"{counts['indexed']} indexed"]
-            if counts["failed"]:
-                parts.append(f"{counts['failed']} failed")
-            if counts["skipped"]:
-                parts.append(f"{counts['skipped']} skipped")
-            text = ", ".join(parts)
-            state = "failed" if counts["failed"] else ("skipped" if counts["skipped"] and not counts["indexed"] else "indexed")
-        status.setText(text)
-        status.setData(state, STATUS_ROLE)
-        p, c = self._sums[folder]
-        pages.setText(str(p) if p else "")
-        chunks.setText(str(c) if c else "")
-        pages.setData(p, SORT_ROLE)
-        chunks.setData(c, SORT_ROLE)
+            return "No documents yet", "queued"
+        if busy:
+            return f"{total - busy} of {total} done", "indexing"
+        parts = [f"{counts['indexed']} indexed"]
+        if counts["failed"]:
+            parts.append(f"{counts['failed']} failed")
+        if counts["skipped"]:
+            parts.append(f"{counts['skipped']} skipped")
+        state = "failed" if counts["failed"] else ("skipped" if counts["skipped"] and not counts["indexed"] else "indexed")
+        return ", ".join(parts), state
+
+    def tooltip(self) -> str:
+        if self.doc is not None:
+            return _doc_tooltip(self.doc)
+        counts = self.counts
+        total = sum(counts.values())
         detail = ", ".join(f"{n} {STATUS_TEXT.get(k, k).rstrip('…').lower()}" for k, n in sorted(counts.items()) if n)
-        tip = f"<b>{html.escape(folder)}</b><br>{total} document{'s' if total != 1 else ''}" + (f": {detail}" if detail else "")
-        for it in (name, status, pages, chunks):
-            it.setToolTip(tip)
-        name.setData(os.path.basename(folder), FILTER_ROLE)
+        return (f"<b>{html.escape(self.path)}</b><br>{total} document{'s' if total != 1 else ''}"
+                + (f": {detail}" if detail else ""))
+
+    def pages_text(self) -> str:
+        if self.doc is not None:
+            d = self.doc
+            return str(d.pages) if d.pages else ("—" if d.status == "indexed" else "")
+        return str(self.pages) if self.pages else ""
+
+    def chunks_text(self) -> str:
+        n = self.doc.chunks if self.doc is not None else self.chunks
+        return str(n) if n else ""
+
+    def sort_key(self, column: int) -> Any:
+        if column == 2:
+            return self.doc.pages if self.doc is not None else self.pages
+        if column == 3:
+            return self.doc.chunks if self.doc is not None else self.chunks
+        if column == 1:
+            return self.status_text()
+        return ("0" if self.doc is None else "1") + self.name.lower()  # folders first, then by name
 
 
 def _doc_tooltip(row: DocRow) -> str:
@@ -239,32 +186,369 @@ def _doc_tooltip(row: DocRow) -> str:
     return "<br>".join(lines)
 
 
-class DocumentsFilter(QSortFilterProxyModel):
-    """Case-insensitive filter on names (and states), keeping the folders of matching documents."""
+class DocumentsModel(QAbstractItemModel):
+    """The tree the library pane shows, filtered (`set_filter`, `set_kind`) and sorted (`sort`) in place."""
 
-    def __init__(self, parent: object = None) -> None:
+    def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.setRecursiveFilteringEnabled(True)
-        self.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
-        self.setFilterRole(FILTER_ROLE)
-        self.setFilterKeyColumn(0)
-        self.setSortRole(SORT_ROLE)
-        self._kind = ""  # "" for every kind
+        self._roots: list[str] = []
+        self._rows: dict[str, DocRow] = {}
+        self._top = _Node("", "", "top", None)
+        self._previous: _Node | None = None  # the tree before the last reset, alive while Qt may still point into it
+        self._nodes: dict[str, _Node] = {}  # path (folder or document) → its node
+        self._text = ""  # the filter, lower case ("" for none)
+        self._kind = ""  # documents of this kind only ("" for every kind)
+        self._sort = (0, Qt.SortOrder.AscendingOrder)
+        self._resort = False  # the order of some children may be out of date (placed at the next relayout)
+        self.match_limit = MATCH_LIMIT
+        self._matched = 0  # documents the filter matches
+        self._listed = 0  # of which shown (at most match_limit while a text is typed)
+        self._totals: Counter[str] = Counter()  # every document's state
+        self._indexed_pages = 0
+        self._names: Counter[str] = Counter()  # file name → how many documents have it
+        self.duplicates: set[str] = set()  # the file names held by more than one document
+        self._folder_icon = QApplication.style().standardIcon(QStyle.StandardPixmap.SP_DirIcon)
+        self._relayout_timer = QTimer(self)
+        self._relayout_timer.setSingleShot(True)
+        self._relayout_timer.setInterval(RELAYOUT_MS)
+        self._relayout_timer.timeout.connect(self.relayout)
+        self._data: dict[int, Callable[[_Node, int], Any]] = {
+            _role(Qt.ItemDataRole.DisplayRole): self._display,
+            _role(Qt.ItemDataRole.ToolTipRole): lambda n, c: n.tooltip(),
+            _role(Qt.ItemDataRole.DecorationRole): self._decoration,
+            _role(Qt.ItemDataRole.TextAlignmentRole): lambda n, c: _RIGHT if c >= 2 else None,
+            _role(PATH_ROLE): lambda n, c: n.path,
+            _role(KIND_ROLE): lambda n, c: n.kind,
+            _role(STATUS_ROLE): self._status,
+            _role(SORT_ROLE): lambda n, c: None if c == 1 else n.sort_key(c),
+            _role(FILTER_ROLE): lambda n, c: n.filter_key if c == 0 else None,
+            _role(DOC_KIND_ROLE): lambda n, c: (n.doc_kind or None) if c == 0 else None,
+        }
+
+    # ---- queries ------------------------------------------------------------------------------
+    @property
+    def rows(self) -> dict[str, DocRow]:
+        return self._rows
+
+    def document_count(self) -> int:
+        return len(self._rows)
+
+    def summary(self) -> tuple[int, int, int]:
+        """(documents indexed, documents failed or skipped, pages of the indexed ones)."""
+        return self._totals["indexed"], self._totals["failed"] + self._totals["skipped"], self._indexed_pages
+
+    def index_of(self, path: str) -> QModelIndex:
+        """The row of a folder or document, column 0 (invalid when unknown or hidden by the filter)."""
+        node = self._nodes.get(path)
+        return self._index(node) if node is not None else QModelIndex()
+
+    def filtering(self) -> bool:
+        return bool(self._text or self._kind)
+
+    def matches(self) -> tuple[int, int]:
+        """(documents the filter matches, of which listed): a typed filter lists the first
+        `match_limit` only, so that each keystroke lays out a bounded tree."""
+        return (self._matched, self._listed) if self.filtering() else (len(self._rows), len(self._rows))
+
+    # ---- Qt's model interface -------------------------------------------------------------------
+    # (the view calls these for every row it lays out: they are kept short)
+    def _index(self, node: _Node, column: int = 0) -> QModelIndex:
+        if node.row < 0 or node.parent is None:  # hidden (and so is all below), or the top
+            return QModelIndex()
+        return self.createIndex(node.row, column, node)
+
+    def index(self, row: int, column: int, parent: AnyIndex = QModelIndex()) -> QModelIndex:
+        shown = parent.internalPointer().shown if parent.isValid() else self._top.shown
+        if 0 <= row < len(shown) and 0 <= column < len(COLUMNS):
+            return self.createIndex(row, column, shown[row])
+        return QModelIndex()
+
+    def parent(self, index: AnyIndex = QModelIndex()) -> QModelIndex:  # type: ignore[override]
+        if not index.isValid():
+            return QModelIndex()
+        up = index.internalPointer().parent
+        if up is None or up is self._top:
+            return QModelIndex()
+        return self.createIndex(up.row, 0, up)
+
+    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:
+        if not parent.isValid():
+            return len(self._top.shown)
+        return len(parent.internalPointer().shown) if parent.column() == 0 else 0
+
+    def hasChildren(self, parent: AnyIndex = QModelIndex()) -> bool:
+        if not parent.isValid():
+            return bool(self._top.shown)
+        return bool(parent.internalPointer().shown) and parent.column() == 0
+
+    def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:
+        return len(COLUMNS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole and 0 <= section < len(COLUMNS):
+            return COLUMNS[section]
+        return None
+
+    def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        get = self._data.get(role)  # roles are ints (IntEnum members hash alike)
+        return get(index.internalPointer(), index.column()) if get is not None else None
+
+    def _display(self, node: _Node, column: int) -> str:
+        if column == 0:
+            return node.name
+        if column == 1:
+            return node.status_text()
+        return node.pages_text() if column == 2 else node.chunks_text()
+
+    def _decoration(self, node: _Node, column: int) -> Any:
+        if column != 0:
+            return None
+        if node.doc is None:
+            return self._folder_icon
+        return status_icon(node.doc.status)  # the state at a glance, even when the pane is narrow
+
+    def _status(self, node: _Node, column: int) -> str | None:
+        if node.doc is not None:
+            return node.doc.status if column <= 1 else None
+        return node.folder_state()[1] if column == 1 else None
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        if not 0 <= column < len(COLUMNS):
+            return
+        self._sort = (column, order)
+        self._resort = True
+        self.relayout()
+
+    # ---- filtering ------------------------------------------------------------------------------
+    def set_filter(self, text: str) -> None:
+        """Show the documents whose name, state or kind holds `text` (any case), with their folders,
+        and the folders whose name holds it."""
+        text = text.strip().lower()
+        if text != self._text:
+            self._text = text
+            self.relayout()
 
     def set_kind(self, kind: str) -> None:
         """Show only documents of this kind ("PowerPoint"...; "" for all), with their folders."""
-        self._kind = kind
-        self.invalidateFilter()
+        if kind != self._kind:
+            self._kind = kind
+            self.relayout()
 
-    def filterAcceptsRow(self, row: int, parent: QModelIndex | QPersistentModelIndex) -> bool:
-        if self._kind:
-            index = self.sourceModel().index(row, 0, parent)
-            if index.data(DOC_KIND_ROLE) != self._kind:
-                return False  # a folder too: recursive filtering keeps those holding a match
-        return super().filterAcceptsRow(row, parent)
+    def _place(self, node: _Node, resort: bool) -> bool:
+        """Filter (and with `resort`, sort) `node`'s subtree into the `shown` lists → whether any
+        of it is shown. `children` stay in the current order: a filter alone does not sort."""
+        children = node.children
+        if resort and len(children) > 1:
+            column, order = self._sort
+            children.sort(key=lambda n: n.sort_key(column), reverse=order == Qt.SortOrder.DescendingOrder)  # type: ignore[union-attr]
+        if not self._text and not self._kind:  # everything shown
+            node.shown = shown = list(children)
+            for i, child in enumerate(shown):
+                child.row = i
+                if child.doc is None:
+                    self._place(child, resort)
+            return bool(shown)
+        text, kind = self._text, self._kind
+        limit = self.match_limit if text else len(self._rows)
+        shown = []
+        for child in children:
+            if child.doc is None:
+                keep = self._place(child, resort) or (not kind and text in child.filter_key)
+            else:
+                keep = (not kind or child._doc_kind == kind) and (not text or text in child.filter_key)
+                if keep:
+                    self._matched += 1
+                    keep = self._listed < limit
+                    self._listed += keep
+            child.row = len(shown) if keep else -1
+            if keep:
+                shown.append(child)
+        node.shown = shown
+        return bool(shown)
 
-    def lessThan(self, left: QModelIndex | QPersistentModelIndex, right: QModelIndex | QPersistentModelIndex) -> bool:
-        a, b = left.data(SORT_ROLE), right.data(SORT_ROLE)
-        if a is None or b is None:
-            return str(left.data()) < str(right.data())
-        return bool(a < b)
+    def _place_all(self, resort: bool) -> None:
+        self._matched = self._listed = 0
+        self._place(self._top, resort)
+        self._resort = False
+
+    def relayout(self) -> None:
+        """Filter (and sort, if the order changed) the whole tree again; the view keeps its expanded
+        rows and selection (those the filter hides are dropped)."""
+        self._relayout_timer.stop()
+        self.layoutAboutToBeChanged.emit()
+        old = self.persistentIndexList()
+        kept = [(index.internalPointer(), index.column()) for index in old]
+        self._place_all(self._resort)
+        self.changePersistentIndexList(old, [self._index(node, column) for node, column in kept])
+        self.layoutChanged.emit()
+
+    # ---- building -----------------------------------------------------------------------------
+    def reset(self, rows: Iterable[DocRow], roots: Sequence[str]) -> None:
+        self.beginResetModel()
+        try:
+            self._relayout_timer.stop()
+            self._previous = self._top
+            self._top = _Node("", "", "top", None)
+            self._roots = sorted(roots, key=len, reverse=True)  # longest first: nested roots win
+            self._rows = {r.path: r for r in rows}
+            self._nodes = {}
+            self._totals = Counter()
+            self._indexed_pages = 0
+            self._names = Counter()
+            for root in sorted(roots):
+                if root not in self._rows:
+                    self._folder(root)
+            followed = set(roots)
+            parents: dict[str, _Node] = {}  # a folder → the node its documents go under
+            for row in self._rows.values():
+                folder, name = os.path.split(row.path)
+                if row.path in followed:
+                    parent = self._top  # a followed file
+                else:
+                    parent = parents.get(folder) or parents.setdefault(folder, self._parent_for(row.path))
+                self._add_doc(row, parent, name, False)
+            self._sum_folders(self._top)
+            self._place_all(True)
+            self.duplicates.clear()
+            self.duplicates.update(name for name, n in self._names.items() if n > 1)
+        finally:
+            self.endResetModel()
+
+    def update_row(self, row: DocRow) -> None:
+        old = self._rows.get(row.path)
+        self._rows[row.path] = row
+        if old is None:
+            self._insert(row)
+            return
+        node = self._nodes[row.path]
+        node.set_doc(row)
+        self._count(old, -1)
+        self._count(row, 1)
+        up = node.parent
+        while up is not None and up.kind != "top":
+            up.counts[old.status] = up.counts.get(old.status, 0) - 1
+            up.counts[row.status] = up.counts.get(row.status, 0) + 1
+            up.pages += row.pages - old.pages
+            up.chunks += row.chunks - old.chunks
+            up = up.parent
+        self._changed(node)
+        if self._sort[0] != 0:
+            self._resort = True
+        if self.filtering() or self._sort[0] != 0:
+            self._relayout_timer.start()  # its state or counts may move or hide it: placed again soon
+
+    def _changed(self, node: _Node) -> None:
+        """Tell the view a row and its folders' rows changed."""
+        while node is not self._top and node.parent is not None:
+            index = self._index(node)
+            if index.isValid():
+                self.dataChanged.emit(index, index.siblingAtColumn(len(COLUMNS) - 1))
+            node = node.parent
+
+    def _count(self, row: DocRow, sign: int) -> None:
+        self._totals[row.status] += sign
+        if row.status == "indexed":
+            self._indexed_pages += sign * row.pages
+
+    def _root_of(self, path: str) -> str | None:
+        for root in self._roots:
+            if _under(path, root):
+                return root
+        return None
+
+    def _parent_for(self, path: str) -> _Node:
+        """The node a document goes under: its folder, or the top for a followed file or a document
+        outside every followed folder."""
+        root = self._root_of(path)
+        if root is None or root == path:
+            return self._top
+        return self._folder(os.path.dirname(path))
+
+    def _folder(self, folder: str) -> _Node:
+        node = self._nodes.get(folder)
+        if node is not None:
+            return node
+        root = self._root_of(folder)
+        is_root = root == folder or root is None
+        parent = self._top if is_root else self._folder(os.path.dirname(folder))
+        node = _Node(folder, os.path.basename(folder.rstrip(os.sep)) or folder, "root" if is_root else "folder", parent)
+        parent.children.append(node)
+        self._nodes[folder] = node
+        return node
+
+    def _add_doc(self, row: DocRow, parent: _Node, name: str, above: bool = True) -> _Node:
+        """A document's node under `parent`, counted in its folder (with `above`, in every folder
+        above it too; else `_sum_folders` does that for the whole tree)."""
+        node = _Node(row.path, name, "root" if parent is self._top and row.path in self._roots else "doc", parent, row)
+        parent.children.append(node)  # type: ignore[union-attr]
+        self._nodes[row.path] = node
+        self._names[name] += 1
+        self._count(row, 1)
+        up: _Node | None = parent
+        while up is not None and up.kind != "top":
+            up.counts[row.status] = up.counts.get(row.status, 0) + 1
+            up.pages += row.pages
+            up.chunks += row.chunks
+            up = up.parent if above else None
+        return node
+
+    def _sum_folders(self, node: _Node) -> None:
+        """Add each folder's counts into the folders above it (after building: bottom up)."""
+        for child in node.children:
+            if child.doc is None:
+                self._sum_folders(child)
+                if node.kind != "top":
+                    counts = node.counts
+                    for status, n in child.counts.items():
+                        counts[status] = counts.get(status, 0) + n
+                    node.pages += child.pages
+                    node.chunks += child.chunks
+
+    def _insert(self, row: DocRow) -> None:
+        """A document new to the library: in place at once, with any new folders above it."""
+        node = self._add_doc(row, self._top if row.path in self._roots else self._parent_for(row.path),
+                             os.path.basename(row.path))
+        if self._names[node.name] > 1:
+            self.duplicates.add(node.name)
+        if self.filtering():
+            self._resort = True  # the new rows are in no order yet
+            self._relayout_timer.start()
+            return
+        # with the filter off every row is shown (row >= 0) and `shown` is `children`, but the new
+        # ones: the highest new node goes in its parent's list, in order; below it all is new
+        top = node
+        while top.parent is not None and top.parent is not self._top and top.parent.row < 0:
+            top = top.parent
+        above = top.parent if top.parent is not None else self._top
+        above.children.remove(top)  # type: ignore[union-attr]
+        column, order = self._sort
+        key = top.sort_key(column)
+        descending = order == Qt.SortOrder.DescendingOrder
+        position = len(above.children)
+        for i, sibling in enumerate(above.children):
+            other = sibling.sort_key(column)
+            if (other < key) if descending else (key < other):
+                position = i
+                break
+        above.children.insert(position, top)  # type: ignore[union-attr]
+        self._place_new(top)
+        parent_index = self._index(above) if above is not self._top else QModelIndex()
+        self.beginInsertRows(parent_index, position, position)
+        above.shown.insert(position, top)  # type: ignore[union-attr]
+        for i in range(position, len(above.shown)):
+            above.shown[i].row = i
+        self.endInsertRows()
+        self._changed(above)
+        if column != 0:
+            self._resort = True
+            self._relayout_timer.start()  # a folder's counts changed: its place may too
+
+    def _place_new(self, node: _Node) -> None:
+        """A new subtree (nothing filtered: the filter is off): every child shown, in order."""
+        if node.doc is None:
+            node.shown = list(node.children)
+            for i, child in enumerate(node.shown):
+                child.row = i
+                self._place_new(child)

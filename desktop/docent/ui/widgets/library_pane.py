@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QModelIndex, QObject, QPoint, Qt, QUrl, Signal
+from PySide6.QtCore import QEvent, QModelIndex, QObject, QPoint, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QAction, QDesktopServices, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -27,8 +27,8 @@ from PySide6.QtWidgets import (
 
 from docent.core.ingest.extract.common import KINDS
 from docent.ui.controllers import DocRow, IndexProgress
-from docent.ui.models.documents import KIND_ROLE, PATH_ROLE, DocumentsFilter, DocumentsModel
-from docent.ui.widgets.name_delegate import NameDelegate, duplicate_names
+from docent.ui.models.documents import KIND_ROLE, PATH_ROLE, DocumentsModel
+from docent.ui.widgets.name_delegate import NameDelegate
 from docent.ui.widgets.progress import IndexProgressWidget
 
 
@@ -41,6 +41,8 @@ def dropped_paths(event: QDropEvent | QDragEnterEvent) -> list[str]:
 
 NARROW_TREE = 330  # px: below this the Pages and Passages columns are hidden, for the names
 MIN_WIDTH = 250  # px: the pane never gets narrower (a file name stays readable)
+FILTER_DEBOUNCE_MS = 150  # in a big library the filter waits for a pause in typing
+FILTER_DEBOUNCE_FROM = 1000  # documents: below this every keystroke filters at once
 
 
 class LibraryPane(QWidget):
@@ -53,6 +55,8 @@ class LibraryPane(QWidget):
         scopeRequested(list): limit questions to these paths
         syncRequested(bool): check for changes now (True: re-read everything)
         cancelRequested(): stop indexing
+        filterApplied(str): the filter text now applied to the tree (after a pause in typing, in a
+            big library)
     """
 
     addFolderRequested = Signal()
@@ -63,14 +67,18 @@ class LibraryPane(QWidget):
     scopeRequested = Signal(list)
     syncRequested = Signal(bool)
     cancelRequested = Signal()
+    filterApplied = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setAcceptDrops(True)
         self.setMinimumWidth(MIN_WIDTH)
         self.model = DocumentsModel(self)
-        self.proxy = DocumentsFilter(self)
-        self.proxy.setSourceModel(self.model)
+        self.proxy = self.model  # what the tree shows: the model filters and sorts itself
+        self._filter_timer = QTimer(self)
+        self._filter_timer.setSingleShot(True)
+        self._filter_timer.setInterval(FILTER_DEBOUNCE_MS)
+        self._filter_timer.timeout.connect(self._apply_filter)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
@@ -122,7 +130,7 @@ class LibraryPane(QWidget):
         self.empty = self._build_empty()
         self.stack.addWidget(self.empty)
         self.tree = QTreeView()
-        self.tree.setModel(self.proxy)
+        self.tree.setModel(self.model)
         self.tree.setSortingEnabled(True)
         self.tree.sortByColumn(0, Qt.SortOrder.AscendingOrder)
         self.tree.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
@@ -144,6 +152,7 @@ class LibraryPane(QWidget):
         header.resizeSection(1, 120)
         self.tree.setTextElideMode(Qt.TextElideMode.ElideRight)  # a status reads "12 indexed, 1 fa…"
         self.names = NameDelegate(self.tree)  # names elided with their extension kept, twins with their folder
+        self.names.duplicates = self.model.duplicates  # kept up to date by the model
         self.tree.setItemDelegateForColumn(0, self.names)
         self.tree.setIndentation(16)
         self.tree.viewport().installEventFilter(self)  # the status column follows the tree's own width
@@ -170,6 +179,7 @@ class LibraryPane(QWidget):
         delete.triggered.connect(self._remove_selected)
         self.tree.addAction(delete)
         self._roots: list[str] = []
+        self._unfiltered_expanded: set[str] | None = None  # while filtering: the folders open before
         self._update_stack()
 
     def _build_empty(self) -> QWidget:
@@ -223,7 +233,6 @@ class LibraryPane(QWidget):
 
     # ---- state --------------------------------------------------------------------------------
     def set_rows(self, rows: list[DocRow], roots: list[str] | None = None) -> None:
-        self.names.duplicates = duplicate_names(r.path for r in rows)
         if roots is not None:
             self._roots = list(roots)
         expanded = self._expanded_paths()
@@ -232,12 +241,12 @@ class LibraryPane(QWidget):
         self._update_stack()
 
     def set_roots(self, roots: list[str]) -> None:
+        if list(roots) == self._roots:
+            return  # the tree already has them (the window is told the roots right after the rows)
         self._roots = list(roots)
         self.set_rows(list(self.model.rows.values()))
 
     def update_row(self, row: DocRow) -> None:
-        if row.path not in self.model.rows:
-            self.names.duplicates = duplicate_names([*self.model.rows, row.path])
         self.model.update_row(row)
         self._update_stack()
 
@@ -245,8 +254,8 @@ class LibraryPane(QWidget):
         out: set[str] = set()
 
         def walk(parent: QModelIndex) -> None:
-            for r in range(self.proxy.rowCount(parent)):
-                idx = self.proxy.index(r, 0, parent)
+            for r in range(self.model.rowCount(parent)):
+                idx = self.model.index(r, 0, parent)
                 if self.tree.isExpanded(idx):
                     out.add(idx.data(PATH_ROLE))
                     walk(idx)
@@ -256,24 +265,21 @@ class LibraryPane(QWidget):
 
     def _restore_expanded(self, paths: set[str]) -> None:
         first = not paths
-        for r in range(self.proxy.rowCount()):
-            idx = self.proxy.index(r, 0)
+        for r in range(self.model.rowCount()):
+            idx = self.model.index(r, 0)
             if first or idx.data(PATH_ROLE) in paths:
                 self.tree.expand(idx)
         for path in paths:
-            src = self.model.index_of(path)
-            if src.isValid():
-                self.tree.expand(self.proxy.mapFromSource(src))
+            index = self.model.index_of(path)
+            if index.isValid():
+                self.tree.expand(index)
 
     def _update_stack(self) -> None:
         empty = self.model.document_count() == 0 and not self._roots
         self.stack.setCurrentWidget(self.empty if empty else self.tree)
         self.filter.setEnabled(not empty)
         self.kind.setEnabled(not empty)
-        rows = self.model.rows.values()
-        indexed = sum(1 for r in rows if r.status == "indexed")
-        problems = sum(1 for r in rows if r.status in ("failed", "skipped"))
-        pages = sum(r.pages for r in rows if r.status == "indexed")
+        indexed, problems, pages = self.model.summary()
         if empty:
             self.summary.setText("")
         else:
@@ -297,16 +303,51 @@ class LibraryPane(QWidget):
 
     def _on_kind(self, _index: int) -> None:
         kind = str(self.kind.currentData() or "")
-        self.proxy.set_kind(kind)
-        if kind:
-            self.tree.expandAll()
-        self.no_match.setVisible((bool(kind) or bool(self.filter.text().strip())) and self.proxy.rowCount() == 0)
+        self._before_filter()
+        self.model.set_kind(kind)
+        self._after_filter()
+        self.filterApplied.emit(self.filter.text().strip())
 
-    def _on_filter(self, text: str) -> None:
-        self.proxy.setFilterFixedString(text.strip())
-        if text.strip():
-            self.tree.expandAll()
-        self.no_match.setVisible(bool(text.strip()) and self.proxy.rowCount() == 0)
+    def _on_filter(self, _text: str) -> None:
+        if self.model.document_count() >= FILTER_DEBOUNCE_FROM:
+            self._filter_timer.start()  # (again): the tree is filtered once typing pauses
+        else:
+            self._apply_filter()
+
+    def _apply_filter(self) -> None:
+        self._filter_timer.stop()
+        text = self.filter.text().strip()
+        self._before_filter()
+        self.model.set_filter(text)
+        self._after_filter()
+        self.filterApplied.emit(text)
+
+    def _before_filter(self) -> None:
+        if not self.model.filtering():  # the tree as the user left it, to come back to
+            self._unfiltered_expanded = self._expanded_paths()
+
+    def _after_filter(self) -> None:
+        if self.model.filtering():
+            self.tree.expandAll()  # lays the filtered tree out once (the model's change is laid out lazily)
+        elif self._unfiltered_expanded is not None:
+            # back to the folders open before filtering (not every folder a match opened), with
+            # the row the user picked meanwhile in view
+            expanded, self._unfiltered_expanded = self._unfiltered_expanded, None
+            current = self.tree.currentIndex()
+            self.tree.collapseAll()
+            self._restore_expanded(expanded)
+            if current.isValid():
+                parent = current.parent()
+                while parent.isValid():
+                    self.tree.expand(parent)
+                    parent = parent.parent()
+                self.tree.scrollTo(current)
+        matched, listed = self.model.matches()
+        if self.model.filtering() and not matched:
+            self.no_match.setText("No document matches the filter.")
+        elif listed < matched:
+            self.no_match.setText(f"Showing the first {listed:,} of {matched:,} matching documents: type more to narrow them down.")
+        self.no_match.setVisible(self.model.filtering() and (not matched or listed < matched))
 
     # ---- actions ------------------------------------------------------------------------------
     def selected_paths(self) -> list[str]:
