@@ -83,6 +83,9 @@ class _Catalog:
     def notes(self, doc_id: int) -> str:
         return ""
 
+    def all_notes(self) -> dict[int, str]:
+        return {}
+
 
 class ScriptedLibrary:
     """Stands in for Library where timing matters (deterministic, no model). `ask` streams one short

@@ -212,7 +212,8 @@ class LibraryController(LibrarySettings, QObject):
     @staticmethod
     def _read_rows(lib: Any) -> list[DocRow]:
         docs = lib.documents()
-        return [DocRow.of(d, lib.catalog.notes(d.id)) for d in docs]
+        notes = lib.catalog.all_notes()  # one query, not one per document
+        return [DocRow.of(d, notes.get(d.id, "")) for d in docs]
 
     def refresh(self) -> None:
         if not self.is_open:
