@@ -67,9 +67,9 @@ def create_window(
     from docent.core.storage.registry import REGISTRY_FILE, Registry
     from docent.ui.controllers import ChatController, FilesController, LibraryController
     from docent.ui.main_window import MainWindow
-    from docent.ui.refcounts import keep_none_alive
+    from docent.ui.refcounts import keep_singletons_alive
 
-    keep_none_alive()  # before the window makes its first thousands of calls into Qt (see refcounts.py)
+    keep_singletons_alive()  # before the window makes its first thousands of calls into Qt (see refcounts.py)
     default_dir = paths.data_dir()
     home = paths.home_dir()  # DOCENT_DATA_DIR itself when set: nothing is written outside it
     registry = Registry(home / REGISTRY_FILE, default_dir, home / "libraries") if use_registry else None
@@ -128,9 +128,9 @@ def main(data_dir: str | None = None, exit_when_ready: bool = False) -> int:
     except ImportError as exc:
         sys.stderr.write(f"docent: the desktop window needs PySide6 ({exc}); the CLI works without it\n")
         return 2
-    from docent.ui.refcounts import keep_none_alive
+    from docent.ui.refcounts import keep_singletons_alive
 
-    keep_none_alive()
+    keep_singletons_alive()
     from docent import paths
     from docent.ui.crash import CrashReporter
     from docent.ui.theme import Theme, app_icon

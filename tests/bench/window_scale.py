@@ -54,9 +54,10 @@ t0 = float(os.environ["DOCENT_BENCH_T0"])
 expect = int(os.environ["DOCENT_BENCH_DOCS"])
 big = os.environ["DOCENT_BENCH_BIG"]  # the folder holding a fifth of the library
 text = os.environ["DOCENT_BENCH_FILTER"]
-if os.environ.get("DOCENT_BENCH_KEEP_NONE"):  # --keep-none-alive: what the window itself does from now on
+if os.environ.get("DOCENT_BENCH_KEEP_SINGLETONS"):  # --keep-singletons-alive: what the window does now
     import ctypes
-    ctypes.c_ssize_t.from_address(id(None)).value += 1 << 40
+    for _obj in (None, True, False):
+        ctypes.c_ssize_t.from_address(id(_obj)).value += 1 << 40
 from PySide6.QtCore import QTimer, Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
@@ -335,9 +336,10 @@ def main() -> int:
     ap.add_argument("--work", type=Path, help="keep (and reuse) the built libraries here")
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--json", action="store_true", help="print the figures as JSON")
-    ap.add_argument("--keep-none-alive", action="store_true",
-                    help="make None immortal in the child first (to measure code from before the window did so: "
-                         "PySide6 6.12 on Python 3.11 drops a reference to None on every call that returns nothing)")
+    ap.add_argument("--keep-singletons-alive", action="store_true",
+                    help="make None, True and False immortal in the child first, to measure code from before the "
+                         "window did so (PySide6 6.12 on Python 3.11 drops a reference to None at every call that "
+                         "returns nothing, to True at every signal emitted: without this such code aborts)")
     args = ap.parse_args()
     work = args.work or Path(tempfile.mkdtemp(prefix="docent-window-scale-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -345,8 +347,8 @@ def main() -> int:
     if not (env.get("DISPLAY") or env.get("WAYLAND_DISPLAY")):
         env["QT_QPA_PLATFORM"] = "offscreen"
     env.setdefault("DOCENT_LOG_DIR", str(work / "logs"))
-    if args.keep_none_alive:
-        env["DOCENT_BENCH_KEEP_NONE"] = "1"
+    if args.keep_singletons_alive:
+        env["DOCENT_BENCH_KEEP_SINGLETONS"] = "1"
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT / "desktop"), env.get("PYTHONPATH", "")]))
     results: dict[str, Any] = {}
     for n in args.docs:
