@@ -153,7 +153,8 @@ class Library:
     # ---- operations ----------------------------------------------------------------------------
     def index(self, roots: Sequence[Path], cancel: CancelToken = NEVER, force: bool = False) -> Iterator[IndexEvent]:
         self._services.check_embedder()
-        yield from self._services.indexer(self.open_vectors()).sync(roots, cancel, force=force)
+        # the vectors are opened (and repaired) when the sync first needs them: not for an unchanged tree
+        yield from self._services.indexer(self.open_vectors).sync(roots, cancel, force=force)
 
     def rebuild(self) -> None:
         """Drop every vector and chunk (e.g. to switch embedders); documents are indexed again by the

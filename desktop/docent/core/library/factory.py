@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Callable
 
 from docent.core.answer.qa import AskParams
 from docent.core.ingest.chunking import ChunkParams
@@ -107,7 +108,8 @@ class Services:
         return params
 
     # ---- services over the open vector store ---------------------------------------------------
-    def indexer(self, store: VectorStore) -> Indexer:
+    def indexer(self, store: VectorStore | Callable[[], VectorStore]) -> Indexer:
+        """`store`: the open vector store, or how to open it when the sync first needs it."""
         return Indexer(self.catalog, store, self.embedder, self.chunk_params)
 
     def remover(self, store: VectorStore) -> Remover:

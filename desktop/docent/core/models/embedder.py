@@ -21,8 +21,11 @@ from docent.errors import ModelError
 
 class Embedder(Protocol):
     id: str
-    dim: int
     max_tokens: int
+
+    @property
+    def dim(self) -> int:
+        """The vectors' dimension."""
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """Normalised float32 vectors, one row per text."""
@@ -112,7 +115,11 @@ class OnnxEmbedder:
         max_tokens: int = 256,
         batch_size: int = 8,
         threads: int | None = None,
+        dim: int | None = None,
     ) -> None:
+        """`dim`: the vectors' dimension when it is known (the packaged model): the ONNX session is
+        then made on the first embedding (about 1.1 s), not here, so a sync that embeds nothing
+        never pays it; unknown, a probe embedding finds it at once (and checks the file loads)."""
         try:
             import onnxruntime  # noqa: F401 - present, for cpu_session
             import tokenizers  # noqa: F401 - present, for load_tokenizer
@@ -127,18 +134,42 @@ class OnnxEmbedder:
         self._spans_tok.no_truncation()
         # Batches of 8 keep ONNX Runtime's arena small (a 200-page PDF peaked at 1.70 GB with 32,
         # 0.45 GB with 8) and ran no slower.
-        try:
-            self._session = cpu_session(model_path, threads)
-        except Exception as exc:
-            raise ModelError(f"cannot load the embedding model {model_path.name}: {exc}") from exc
-        self._inputs = {i.name for i in self._session.get_inputs()}
-        outputs = [o.name for o in self._session.get_outputs()]
-        self._pooled = next((o for o in outputs if "sentence" in o or "pool" in o), None)
-        self._output = self._pooled or outputs[0]
+        if not model_path.is_file():
+            raise ModelError(f"cannot load the embedding model {model_path.name}: the file is missing")
+        self._model_path = model_path
+        self._threads = threads
+        self._session: Any = None
         self._lock = threading.Lock()
         self.query_cache = QueryCache()
         self._pad_id = self._tok.token_to_id("[PAD]") or 0
-        self.dim = int(self.embed(["dimension probe"]).shape[1])
+        self._dim = dim
+        if dim is None:
+            self._dim = int(self.embed(["dimension probe"]).shape[1])
+
+    @property
+    def dim(self) -> int:
+        if self._dim is None:  # pragma: no cover - set in __init__
+            self._dim = int(self.embed(["dimension probe"]).shape[1])
+        return self._dim
+
+    @property
+    def loaded(self) -> bool:
+        return self._session is not None
+
+    def _load(self) -> Any:
+        """The ONNX session, made once (under the lock: two threads may embed at once)."""
+        with self._lock:
+            if self._session is None:
+                try:
+                    session = cpu_session(self._model_path, self._threads)
+                except Exception as exc:
+                    raise ModelError(f"cannot load the embedding model {self._model_path.name}: {exc}") from exc
+                self._inputs = {i.name for i in session.get_inputs()}
+                outputs = [o.name for o in session.get_outputs()]
+                self._pooled = next((o for o in outputs if "sentence" in o or "pool" in o), None)
+                self._output = self._pooled or outputs[0]
+                self._session = session
+            return self._session
 
     def token_spans(self, text: str) -> list[tuple[int, int]]:
         enc = self._spans_tok.encode(text, add_special_tokens=False)
@@ -153,12 +184,13 @@ class OnnxEmbedder:
         for row, seq in enumerate(ids_list):
             ids[row, : len(seq)] = seq
             mask[row, : len(seq)] = 1
+        session = self._session or self._load()
         feed: dict[str, np.ndarray] = {"input_ids": ids, "attention_mask": mask}
         if "token_type_ids" in self._inputs:
             feed["token_type_ids"] = np.zeros_like(ids)
         feed = {k: v for k, v in feed.items() if k in self._inputs}
         with self._lock:
-            out = self._session.run([self._output], feed)[0]
+            out = session.run([self._output], feed)[0]
         if out.ndim == 3:  # token embeddings → mean pooling over the mask
             m = mask[:, :, None].astype(np.float32)
             out = (out * m).sum(axis=1) / np.clip(m.sum(axis=1), 1e-9, None)
@@ -316,7 +348,7 @@ def default_embedder() -> OnnxEmbedder:
     from docent.core.models import packaged as models
 
     onnx_path, tokenizer_path = models.embedder_files()
-    return OnnxEmbedder(onnx_path, tokenizer_path, models.EMBEDDER_ID)
+    return OnnxEmbedder(onnx_path, tokenizer_path, models.EMBEDDER_ID, dim=models.EMBEDDER_DIM)
 
 
 def load_embedder(spec: str | None) -> Embedder:

