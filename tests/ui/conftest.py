@@ -14,6 +14,11 @@ import pytest
 from ui_helpers import TEST_SETTINGS
 
 from docent.settings import Settings
+from docent.ui.refcounts import keep_singletons_alive
+
+# The whole UI suite in one process makes many more PySide6 calls than one window's session: the
+# same guard the app installs at start (docent/ui/refcounts.py), for widgets built without it too.
+keep_singletons_alive()
 
 
 @pytest.fixture
