@@ -103,3 +103,29 @@ def test_the_window_says_it_and_reindexes_a_file_beyond_the_cap(make_window: Any
         os.utime(last, (before + 5, before + 5))
     assert done.args[0].indexed == 1 and done.args[0].unchanged == 3
     qtbot.waitUntil(lambda: w.library.rows[str(last)].mtime == before + 5, timeout=10_000)
+
+
+def test_the_window_says_when_documents_are_read_again_after_an_upgrade(make_window: Any, qtbot: Any,
+                                                                          tmp_path: Path) -> None:
+    """A library indexed by an older Docent (another chunker): the next sync re-reads its documents
+    though none changed on disk, and the window says so once, as information, with the count."""
+    import sqlite3
+
+    w = make_window()
+    docs = tmp_path / "docs"
+    _files(docs, 3)
+    w.add_paths([str(docs)])
+    qtbot.waitUntil(lambda: not w.library.indexing and len(w.library.rows) == 3, timeout=60_000)
+    db = sqlite3.connect(w.library.lib.catalog.path)
+    with db:
+        db.execute("UPDATE documents SET chunker='c3:200:32:24'")
+    db.close()
+    notes: list[str] = []
+    w.library.notice.connect(notes.append)
+    with qtbot.waitSignal(w.library.indexFinished, timeout=60_000) as done:
+        w.library.sync()
+    assert done.args[0].indexed == 3
+    assert [n for n in notes if "read again" in n] == [
+        "3 documents are read again: they were indexed by an earlier version of Docent or with another "
+        "embedding model. Everything stays searchable meanwhile."]
+    qtbot.waitUntil(lambda: "read again" in w.banner.text.text(), timeout=5000)

@@ -60,6 +60,10 @@ def cmd_index(args: argparse.Namespace) -> int:
                         f"{ev.total_files} file{'s' if ev.total_files != 1 else ''}: {ev.to_index} to index, "
                         f"{ev.unchanged} unchanged", force=True
                     )
+                    if ev.outdated:
+                        from docent.core.ingest.indexer import outdated_note
+
+                        progress.line(outdated_note(ev.outdated), force=True)
                 elif isinstance(ev, FileStarted):
                     progress.line(f"[{ev.index}/{ev.total}] {Path(ev.path).name}")
                 elif isinstance(ev, FileProgress):

@@ -43,6 +43,14 @@ log = logging.getLogger(__name__)
 EMBED_BATCH = 64
 
 
+def outdated_note(n: int) -> str:
+    """What the window and `docent index` say when a sync re-reads documents that did not change
+    on disk, because they were indexed by an older Docent (another chunker) or another embedder."""
+    return (f"{n:,} document{'s are' if n != 1 else ' is'} read again: {'they were' if n != 1 else 'it was'} "
+            "indexed by an earlier version of Docent or with another embedding model. Everything stays "
+            "searchable meanwhile.")
+
+
 class Indexer:
     def __init__(
         self,

@@ -13,6 +13,8 @@ from typing import Any, Callable, Iterator, Sequence
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from docent.core.cancel import CancelToken
+from docent.core.ingest.indexer import outdated_note
+from docent.core.types import ScanDone
 from docent.settings import Settings
 from docent.ui.controllers.common import DocRow, LibraryState, describe_error
 from docent.ui.controllers.library_settings import LibrarySettings
@@ -308,6 +310,8 @@ class LibraryController(LibrarySettings, QObject):
 
     @Slot(object)
     def _on_index_event(self, ev: Any) -> None:
+        if isinstance(ev, ScanDone) and ev.outdated:
+            self.notice.emit(outdated_note(ev.outdated))
         reset, row = self._sync.apply(ev, self.rows)
         if reset:
             self.rowsReset.emit(list(self.rows.values()))
