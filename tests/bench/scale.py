@@ -14,6 +14,7 @@ table (and JSON with --json). Two halves:
 
     .venv/bin/python -m tests.bench.scale files --sizes 1000,10000 [--work DIR] [--json]
     .venv/bin/python -m tests.bench.scale chunks --sizes 100000,1000000 [--work DIR] [--json]
+    .venv/bin/python -m tests.bench.scale survival --sizes 10000 --work DIR   (after `files` there)
 
 A --work folder is kept and reused: a tree or library already there at a size is not built again.
 """
@@ -107,9 +108,11 @@ def _folder(rng: random.Random, i: int) -> str:
     return os.path.join(top, mid, leaf, sub)
 
 
-def make_tree(root: Path, n: int, seed: int = 11) -> dict[str, Any]:
+def make_tree(root: Path, n: int, seed: int = 11, light: bool = False) -> dict[str, Any]:
     """N files under `root`: a mix of .txt/.md (1–12 KB), .docx (3–25 paragraphs) and text PDFs
-    (1–4 pages), nested, with ~2% byte copies. Idempotent: a complete tree is left as it is."""
+    (1–4 pages), nested, with ~2% byte copies. `light`: the same mix of short files (about one
+    passage each), so that the first index of a 10k tree, which embeds everything and is not what
+    is measured, takes minutes rather than hours on 2 cores. Idempotent: a complete tree is left."""
     from tests.bench import synth
 
     marker = root / ".complete"
@@ -138,7 +141,7 @@ def make_tree(root: Path, n: int, seed: int = 11) -> dict[str, Any]:
                 break
         path = folder / f"document {i:05d}.{kind}"
         if kind in ("txt", "md"):
-            paras = [synth.text(rng, rng.randint(60, 220)) for _ in range(rng.randint(2, 10))]
+            paras = [synth.text(rng, rng.randint(60, 220)) for _ in range(rng.randint(1, 2) if light else rng.randint(2, 10))]
             body = "\n\n".join(paras)
             if kind == "md":
                 body = f"# Note {i}\n\n{body}"
@@ -148,11 +151,12 @@ def make_tree(root: Path, n: int, seed: int = 11) -> dict[str, Any]:
 
             d = Document()
             d.add_heading(f"Memo {i}", level=1)
-            for _ in range(rng.randint(3, 25)):
+            for _ in range(rng.randint(1, 3) if light else rng.randint(3, 25)):
                 d.add_paragraph(synth.text(rng, rng.randint(30, 120)))
             d.save(str(path))
         else:
-            synth.make_pdf(path, rng.randint(1, 4), rng.randint(150, 400), seed=i)
+            synth.make_pdf(path, 1 if light else rng.randint(1, 4), rng.randint(100, 200) if light else rng.randint(150, 400),
+                           seed=i)
         made.append(path)
         counts[kind] = counts.get(kind, 0) + 1
         if (i + 1) % 1000 == 0:
@@ -178,10 +182,10 @@ def _sync_figures(res: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def files_at(work: Path, n: int) -> dict[str, Any]:
+def files_at(work: Path, n: int, light: bool = False) -> dict[str, Any]:
     tree = work / f"tree{n}"
     data = work / f"lib{n}"
-    row: dict[str, Any] = {"tree": make_tree(tree, n)}
+    row: dict[str, Any] = {"tree": dict(make_tree(tree, n, light=light), light=light)}
     if not (data / ".indexed").exists():
         log(f"first index of {n} files (embedding everything; not a target)")
         first = docent(data, "index", str(tree))
@@ -224,6 +228,69 @@ def files_at(work: Path, n: int) -> dict[str, Any]:
                                    sum(du_mb(p) for p in data.glob("catalog*")), 1),
                    "library_mb": r(du_mb(data), 1)}
     return row
+
+
+def survival(work: Path, n: int, changed: int = 100, kills: int = 3, seed: int = 3) -> dict[str, Any]:
+    """A library of N files whose sync of `changed` edited files is (1) killed with SIGKILL `kills`
+    times at random moments, then let finish; (2) run with the disk "full" (no file of the library
+    may grow more than 64 KB: writes past it fail, as on a full disk), then run again with room.
+    Each must end equal to an uninterrupted sync of the same change (tests/bench/killtest.py's
+    snapshot: documents, passages, keyword index, vectors)."""
+    import resource
+    import signal
+
+    from docent.core.models.embedder import default_embedder
+    from tests.bench import killtest as kt
+
+    tree, base = work / f"tree{n}", work / f"lib{n}"
+    rng = random.Random(seed)
+    docs = [p for p in _documents(tree) if p.suffix in (".txt", ".md")]
+    for p in rng.sample(docs, changed):
+        with open(p, "a", encoding="utf-8") as fh:
+            fh.write(f"\n\nRevision {time.time()}: the clause was struck out on appeal.\n")
+    copies = {}
+    for name in ("ref", "kill", "full"):
+        copies[name] = work / f"lib{n}-{name}"
+        shutil.rmtree(copies[name], ignore_errors=True)
+        shutil.copytree(base, copies[name])
+    env = dict(os.environ, PYTHONPATH=str(REPO / "desktop"))
+    out: dict[str, Any] = {"changed": changed}
+    proc, ref_s = kt.index_to_end(copies["ref"], tree, env=env, timeout=3600)
+    out["uninterrupted_s"] = r(ref_s, 1)
+    delays = []
+    for _ in range(kills):
+        delay = rng.uniform(0.5, max(1.0, ref_s))
+        p = subprocess.Popen(kt.index_command(copies["kill"], tree), env=env, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+        try:
+            p.wait(timeout=delay)
+        except subprocess.TimeoutExpired:
+            p.send_signal(signal.SIGKILL)
+            p.wait()
+            delays.append(r(delay, 1))
+    kt.index_to_end(copies["kill"], tree, env=env, timeout=3600)
+    out["killed_at_s"] = delays
+    biggest = max(f.stat().st_size for f in copies["full"].rglob("*") if f.is_file())
+
+    def limited(limit: int = biggest + 65536) -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+
+    full, _ = kt.index_to_end(copies["full"], tree, env=env, timeout=3600, preexec_fn=limited)
+    out["disk_full"] = {"rc": full.returncode, "message": full.stderr.strip().splitlines()[-1][:300]
+                        if full.stderr.strip() else ""}
+    again, _ = kt.index_to_end(copies["full"], tree, env=env, timeout=3600)
+    out["disk_full"]["rerun_rc"] = again.returncode
+    probes = kt.probe_vectors(default_embedder())
+    ref = kt.snapshot(copies["ref"], probes)
+    out["reference_documents"] = len(ref.documents)
+    out["killed_differences"] = kt.differences(ref, kt.snapshot(copies["kill"], probes))[:5]
+    out["disk_full_differences"] = kt.differences(ref, kt.snapshot(copies["full"], probes))[:5]
+    out["survived"] = not out["killed_differences"] and not out["disk_full_differences"]
+    for c in copies.values():
+        shutil.rmtree(c, ignore_errors=True)
+    docent(base, "index", str(tree))  # the base library takes the change too
+    return out
 
 
 # ---- the synthetic passage library ---------------------------------------------------------------
@@ -343,6 +410,8 @@ def table(report: dict[str, Any]) -> str:
                          + " ".join(f"{x}={f[x]}" for x in ("indexed", "unchanged", "renamed", "removed") if x in f))
         lines.append(f"  status --json   {row['status_json']['s']} s ({row['status_json']['documents']} documents); "
                      f"disk {row['disk']}")
+    for n, row in report.get("survival", {}).items():
+        lines.append(f"survival {n} files: {json.dumps(row)}")
     for n, row in report.get("chunks", {}).items():
         lines.append(f"passages {n}: fill {row['fill_s']} s, open {row['open_s']} s, first search {row['first_search_s']} s")
         for m in ("hybrid", "vector", "keyword"):
@@ -356,10 +425,11 @@ def table(report: dict[str, Any]) -> str:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("part", choices=("files", "chunks"))
+    ap.add_argument("part", choices=("files", "chunks", "survival"))
     ap.add_argument("--sizes", required=True, help="comma-separated: files, or passages (100000,1000000)")
     ap.add_argument("--work", help="working folder, kept and reused (default: a temporary one, removed)")
     ap.add_argument("--queries", type=int, default=60, help="timed questions per size and mode")
+    ap.add_argument("--light", action="store_true", help="files: short files, about one passage each")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
@@ -368,7 +438,9 @@ def main() -> int:
     report: dict[str, Any] = {"machine": {"cores": os.cpu_count(), "load": os.getloadavg()[0]}}
     try:
         if args.part == "files":
-            report["files"] = {str(n): files_at(work, n) for n in sizes}
+            report["files"] = {str(n): files_at(work, n, args.light) for n in sizes}
+        elif args.part == "survival":  # after `files` at the same size and --work
+            report["survival"] = {str(n): survival(work, n) for n in sizes}
         else:
             from tests.bench.common import spaced, squad_questions
 
