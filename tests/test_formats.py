@@ -146,14 +146,19 @@ def test_eml_headers_body_and_attachments(tmp_path: Path) -> None:
     path = write_eml(tmp_path / "budget.eml", "Ann Lee <ann@example.org>", "Bob Stone <bob@example.org>",
                      "Offsite budget", "Sat, 02 Mar 2024 10:00:00 +0000",
                      "Hello Bob,\n\nThe offsite budget is 12,400 euros.\n\nAnn",
-                     attachments=[("deck.pptx", deck), ("photo.png", png_bytes())])
+                     attachments=[("deck.pptx", deck), ("photo.png", png_bytes()), ("broken.docx", b"not a zip")])
     e = extract(path)
     place = "e-mail from Ann Lee to Bob Stone, 2024-03-02"
     assert e.blocks[0].place == place and "Subject: Offsite budget" in e.blocks[0].text
-    assert "Attachments: deck.pptx, photo.png" in e.blocks[0].text
+    assert "Attachments: deck.pptx, photo.png, broken.docx" in e.blocks[0].text
     assert (location_of(e.blocks[2]), e.blocks[2].text) == (place, "The offsite budget is 12,400 euros.")
-    assert ("attachment deck.pptx, notes of slide 1", "Mention the hiring freeze in March") in [
-        (location_of(b), b.text) for b in e.blocks]
+    assert all(b.place == place for b in e.blocks)  # the attachments are documents of their own
+    deck_att, broken = e.attachments  # the picture is not a kind Docent reads
+    assert (deck_att.n, deck_att.name, deck_att.about, deck_att.size) == (1, "deck.pptx", f"attached to {place}", len(deck))
+    assert deck_att.extraction is not None
+    assert ("notes of slide 1", "Mention the hiring freeze in March") in [
+        (location_of(b), b.text) for b in deck_att.extraction.blocks]  # its own locations
+    assert (broken.n, broken.extraction, broken.status) == (3, None, "failed") and broken.reason
 
 
 def test_eml_html_body_and_200_attachments(tmp_path: Path) -> None:
@@ -165,7 +170,7 @@ def test_eml_html_body_and_200_attachments(tmp_path: Path) -> None:
     assert time.monotonic() - started < 20
     assert any(b.text == "The code word is heron." for b in e.blocks)
     assert e.warnings == ["read 20 of its 200 attachments of kinds Docent reads (at most 20 a message)"]
-    assert sum(1 for b in e.blocks if b.place.startswith("attachment note")) == 20
+    assert [(a.n, a.name) for a in e.attachments] == [(i + 1, f"note{i}.txt") for i in range(20)]
     msg = tmp_path / "outlook.msg"
     msg.write_bytes(b"\xd0\xcf\x11\xe0")
     assert _reason(msg)[1].startswith("an Outlook .msg message, which Docent does not read: save it as .eml")

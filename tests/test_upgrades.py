@@ -57,6 +57,19 @@ def test_an_older_catalog_is_migrated_in_place(tmp_path: Path, embedder, monkeyp
         pass
 
 
+def test_a_version_1_catalog_gets_the_attachments_parent(tmp_path: Path, embedder) -> None:  # noqa: ANN001
+    lib_dir = _indexed_library(tmp_path, embedder)
+    with sqlite3.connect(lib_dir / "catalog.sqlite3") as db:  # as Docent wrote it before attachments were documents
+        db.execute("DROP INDEX documents_parent")
+        db.execute("ALTER TABLE documents DROP COLUMN parent")
+    _set_version(lib_dir, 1)
+    with Library(lib_dir, embedder=embedder) as lib:
+        assert [(d.status, d.parent) for d in lib.catalog.documents()] == [("indexed", None)]
+    assert _meta(lib_dir, "schema_version") == "2"
+    with sqlite3.connect(lib_dir / "catalog.sqlite3") as db:
+        assert "parent" in [row[1] for row in db.execute("PRAGMA table_info(documents)")]
+
+
 def test_a_failed_migration_leaves_the_catalog_as_it_was(tmp_path: Path, embedder,  # noqa: ANN001
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     lib_dir = _indexed_library(tmp_path, embedder)

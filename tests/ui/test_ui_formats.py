@@ -53,3 +53,37 @@ def test_cited_slide_sheet_and_email_open_highlighted(make_window: Any, qtbot: A
             w.resize(1400, 860)
             qtbot.wait(300)
             w.grab().save(str(Path(shots) / f"cited-{Path(name).suffix[1:]}.png"))
+
+
+def test_an_attachment_is_listed_beside_its_message_and_opens_from_the_catalog(
+        make_window: Any, qtbot: Any, tmp_path: Path) -> None:
+    from docgen import pdf_bytes
+
+    from docent.core.types import attachment_path
+    from docent.ui.models.documents import KIND_ROLE, PATH_ROLE
+
+    docs = tmp_path / "docs"
+    mail = write_eml(docs / "Offsite.eml", "Ann Lee <ann@example.org>", "Bob Stone <bob@example.org>", "Offsite",
+                     "Sat, 02 Mar 2024 10:00:00 +0000", "Hello Bob,\n\nThe plan is attached.\n\nAnn",
+                     attachments=[("plan.pdf", pdf_bytes(["Day one. The ferry to the lighthouse leaves at eight."]))])
+    attached = attachment_path(str(mail), 1, "plan.pdf")
+    w = make_window()
+    with qtbot.waitSignal(w.library.indexFinished, timeout=120_000):
+        w.add_paths([str(docs)])
+    model = w.library_pane.model
+    qtbot.waitUntil(lambda: model.document_count() == 2, timeout=10_000)
+    folder = model.index_of(str(docs))
+    rows = {model.index(r, 0, folder).data(PATH_ROLE): model.index(r, 0, folder) for r in range(model.rowCount(folder))}
+    assert set(rows) == {str(mail), attached}  # beside its message, in the message's folder
+    assert rows[attached].data() == "plan.pdf (attached to Offsite.eml)" and rows[attached].data(KIND_ROLE) == "doc"
+    assert folder.siblingAtColumn(1).data() == "2 indexed"
+    with qtbot.waitSignal(w.library_pane.openRequested) as opened:  # a double click shows it
+        w.library_pane._activated(rows[attached])
+    assert opened.args == [attached]
+    hit = w.library.lib.search("when does the ferry to the lighthouse leave", top_k=1)[0]
+    assert (hit.path, hit.location) == (attached, "p. 1")
+    with qtbot.waitSignal(w.library.textLoaded, timeout=20_000):
+        w.open_passage(Passage.from_hit(1, hit))
+    viewer = w.viewer  # from the catalog's text: the attachment is no file of its own to render
+    qtbot.waitUntil(lambda: viewer.mode == "text" and "leaves at eight" in viewer.text.toPlainText())
+    assert viewer.name.text() == "plan.pdf" and viewer.open_external.isEnabled()

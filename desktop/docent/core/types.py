@@ -38,6 +38,47 @@ class Extraction:
     pages: int = 0
     empty_pages: list[int] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    # a message's attachments of the kinds Docent reads, each indexed as a document of its own
+    attachments: list["Attachment"] = field(default_factory=list)
+
+
+# A message's attachment is catalogued under "<message path>::attachment/<n>/<file name>" (n its
+# 1-based place among the message's attachments): readable, stable while the message is, sorted
+# right after the message, and never a file's path (the indexer leaves out a file whose path holds
+# the mark). The one definition of the scheme; everything else asks these functions.
+ATTACHMENT_MARK = "::attachment/"
+
+
+def attachment_path(message: str, n: int, name: str) -> str:
+    """The path of the `n`-th attachment (1-based) of the message at `message`, named `name`."""
+    name = name.replace("\\", "/").rsplit("/", 1)[-1].strip() or "attachment"
+    return f"{message}{ATTACHMENT_MARK}{n}/{name}"
+
+
+def attachment_of(path: str) -> tuple[str, int, str] | None:
+    """(message path, n, file name) of an attachment's path; None for a file's."""
+    message, mark, rest = path.rpartition(ATTACHMENT_MARK)
+    if not mark or not message:
+        return None
+    n, _, name = rest.partition("/")
+    return (message, int(n), name) if n.isdigit() and name else None
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A message's attachment of a kind Docent reads (extract/eml.py), indexed as a document of its
+    own under attachment_path(message, n, name). `extraction` is what its reader found; None when it
+    could not be read, `status` ("skipped"/"failed") and `reason` then say why. `about` names the
+    message in the attachment's context line: "attached to e-mail from A to B, 2024-03-02"."""
+
+    n: int
+    name: str
+    size: int
+    sha256: str
+    about: str
+    extraction: "Extraction | None" = None
+    status: "DocStatus" = "indexed"
+    reason: str = ""
 
 
 @dataclass(frozen=True)
@@ -121,9 +162,10 @@ class DocumentRecord:
     chunks: int
     embedder_id: str
     indexed_at: float | None
+    parent: int | None = None  # an attachment's message (its document id); None for a file
 
     def to_json(self) -> dict[str, object]:
-        return {
+        out: dict[str, object] = {
             "path": self.path,
             "status": self.status,
             "reason": self.reason,
@@ -133,6 +175,10 @@ class DocumentRecord:
             "sha256": self.sha256,
             "indexed_at": self.indexed_at,
         }
+        message = attachment_of(self.path) if self.parent is not None else None
+        if message is not None:
+            out["parent"] = message[0]  # an attachment only: its message's path (files' output unchanged)
+        return out
 
 
 # ---- progress events yielded by long jobs ------------------------------------------------------

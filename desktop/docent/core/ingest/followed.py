@@ -41,7 +41,7 @@ def sync_followed(
     covered = [str(r) for r in roots]
     pruned = 0
     for doc in lib.documents():
-        if not any(is_under(doc.path, c) for c in covered):
+        if doc.parent is None and not any(is_under(doc.path, c) for c in covered):  # attachments: with their message
             pruned += lib.remove(Path(doc.path))
     try:
         entries, _ = scan(roots, cancel=cancel)

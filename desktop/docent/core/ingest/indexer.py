@@ -4,6 +4,10 @@ For each file: unchanged (same size and mtime as catalogued, same embedder and c
 same content under a new path → the catalog row moves, no embedding; otherwise extract → chunk →
 embed in batches → store. A document is 'indexed' only after all its chunks are in both stores.
 Errors are per file: one bad file never stops the run.
+
+An e-mail's attachments of supported kinds are documents of their own (types.attachment_path), linked
+to the message by their `parent`: written with the message, replaced when it is read again, removed
+and moved with it. The scan never sees them, so they are never 'gone'; only their message is judged.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ import logging
 import os
 import time
 from pathlib import Path
-from typing import Callable, Generator, Iterator, Sequence, cast
+from typing import Any, Callable, Generator, Iterator, Sequence, cast
 
 from docent.core.cancel import NEVER, CancelToken
 from docent.core.storage.catalog import Catalog
@@ -25,6 +29,9 @@ from docent.core.ingest.removal import INTERRUPTED, Remover
 from docent.core.ingest.scan import FileEntry, file_sha256, scan, stat_changed
 from docent.core.storage.vectors import VectorStore
 from docent.core.types import (
+    ATTACHMENT_MARK,
+    Attachment,
+    Chunk,
     DocumentRecord,
     Extraction,
     FileDone,
@@ -35,6 +42,7 @@ from docent.core.types import (
     IndexEvent,
     ScanDone,
     SyncDone,
+    attachment_path,
 )
 from docent.errors import Cancelled, DocentError, write_failure
 
@@ -101,6 +109,10 @@ class Indexer:
         except Cancelled:  # cut short: what it did not reach is not gone, so nothing is removed
             yield SyncDone(0, 0, 0, 0, 0, 0, 0, 0, time.monotonic() - started, cancelled=True)
             return
+        if any(ATTACHMENT_MARK in e.path for e in entries):  # a real file must never pass for an attachment
+            left_out.extend((e.path, f"its path holds '{ATTACHMENT_MARK}', which Docent uses to name e-mail "
+                                     "attachments: rename the folder to index it") for e in entries if ATTACHMENT_MARK in e.path)
+            entries = [e for e in entries if ATTACHMENT_MARK not in e.path]
         for path, reason in left_out:
             log.info("left out %s: %s", path, reason)
             yield FileLeftOut(path, reason)
@@ -108,7 +120,8 @@ class Indexer:
         known: dict[str, DocumentRecord] = {}
         for prefix in covered:
             for doc in self.catalog.documents(under=prefix):
-                known[doc.path] = doc
+                if doc.parent is None:  # an attachment is not on disk: its message is judged instead
+                    known[doc.path] = doc
         gone = [d for p, d in known.items() if p not in on_disk]
         todo: list[FileEntry] = []
         unchanged = outdated = 0
@@ -254,12 +267,12 @@ class Indexer:
             yield done("failed", "the file disappeared before it could be read")
             return
         except PermissionError:
-            self.catalog.record_outcome(path, entry.size, entry.mtime, "", "failed", "permission denied")
+            self._record(path, entry.size, entry.mtime, "", "failed", "permission denied")
             yield done("failed", "permission denied")
             return
         except OSError as exc:
             reason = f"cannot read the file ({exc.strerror or exc})"
-            self.catalog.record_outcome(path, entry.size, entry.mtime, "", "failed", reason)
+            self._record(path, entry.size, entry.mtime, "", "failed", reason)
             yield done("failed", reason)
             return
 
@@ -274,7 +287,7 @@ class Indexer:
             reason = f"duplicate of {twins[0].path}"
             if old is not None and old.status == "indexed":
                 self.store.delete_document(old.id)
-            self.catalog.record_outcome(path, st.st_size, st.st_mtime, sha, "skipped", reason)
+            self._record(path, st.st_size, st.st_mtime, sha, "skipped", reason)
             yield done("skipped", reason)
             return
 
@@ -286,7 +299,7 @@ class Indexer:
         except ExtractError as exc:
             if old is not None:
                 self.store.delete_document(old.id)
-            self.catalog.record_outcome(path, st.st_size, st.st_mtime, sha, exc.status, exc.reason)
+            self._record(path, st.st_size, st.st_mtime, sha, exc.status, exc.reason)
             yield done(exc.status, exc.reason)
             return
         except FileNotFoundError:
@@ -295,7 +308,7 @@ class Indexer:
             yield done("failed", "the file disappeared while it was being read")
             return
         except MemoryError:
-            self.catalog.record_outcome(path, st.st_size, st.st_mtime, sha, "failed", "too large to read in memory")
+            self._record(path, st.st_size, st.st_mtime, sha, "failed", "too large to read in memory")
             yield done("failed", "too large to read in memory")
             return
         except Exception as exc:  # a parser bug on a strange file must not stop the run
@@ -303,7 +316,7 @@ class Indexer:
             log.warning("extracting %s failed", path, exc_info=True)
             if old is not None:
                 self.store.delete_document(old.id)
-            self.catalog.record_outcome(path, st.st_size, st.st_mtime, sha, "failed", reason)
+            self._record(path, st.st_size, st.st_mtime, sha, "failed", reason)
             yield done("failed", reason)
             return
 
@@ -312,30 +325,56 @@ class Indexer:
         title = _title(path, extraction.blocks)
         chunks = chunk_blocks(extraction.blocks, self.embedder.token_spans, self.params, doc_key=sha)
         if not chunks:
-            self.catalog.record_outcome(path, st.st_size, st.st_mtime, sha, "skipped", "no text", extraction.pages)
+            self._record(path, st.st_size, st.st_mtime, sha, "skipped", "no text", extraction.pages)
             yield done("skipped", "no text", extraction.pages)
             return
         contexts = chunk_contexts(title, extraction.blocks, chunks)
 
-        # Embed everything first, then write: a document indexed before (a re-index after a
-        # chunker or embedder change) stays searchable with its old passages until the new ones are
-        # all embedded, and a cancel or a kill while embedding leaves it exactly as it was.
-        pages_total = extraction.pages
-        vectors = []
-        for start in range(0, len(chunks), EMBED_BATCH):
-            if cancel.cancelled:
-                return  # nothing written: the document stays as it was, for the next run
-            batch = chunks[start : start + EMBED_BATCH]
-            ctx = [embedding_context(title, ch) for ch in batch]  # the keyword index gets `contexts`
-            texts = [f"{c}\n{ch.text}" if self.contextual and c else ch.text for c, ch in zip(ctx, batch)]
-            vectors.append(self.embedder.embed(texts))
-            yield FileProgress(path, batch[-1].page_end or 0, pages_total, start + len(batch))
+        # Embed everything first (the message and its attachments), then write: a document indexed
+        # before (a re-index after a chunker or embedder change) stays searchable with its old
+        # passages until the new ones are all embedded, and a cancel or a kill while embedding
+        # leaves it exactly as it was.
+        vectors = yield from self._embed(path, title, chunks, extraction.pages, cancel)
+        if vectors is None:
+            return  # nothing written: the document stays as it was, for the next run
+        attached: list[tuple[Attachment, str, list[Chunk], list[str], list[Any]]] = []
+        for att in extraction.attachments:
+            a_title, a_chunks, a_contexts, a_vectors = "", [], [], []
+            if att.extraction is not None:
+                a_title = f"{att.name}, {att.about}"  # names the message in its context line
+                a_key = f"{sha}|{att.n}|{att.sha256}"  # its own chunk ids, even for a copy of a file
+                a_chunks = chunk_blocks(att.extraction.blocks, self.embedder.token_spans, self.params, doc_key=a_key)
+                a_contexts = chunk_contexts(a_title, att.extraction.blocks, a_chunks)
+                embedded = yield from self._embed(path, a_title, a_chunks, extraction.pages, cancel)
+                if embedded is None:
+                    return
+                a_vectors = embedded
+            attached.append((att, a_title, a_chunks, a_contexts, a_vectors))
+        # The message stays 'indexing' until its attachments are written: a kill meanwhile leaves it
+        # for `recover`, and the next run reads it (and them) again.
         doc_id = self.catalog.begin_document(path, st.st_size, st.st_mtime, sha)
-        self.store.delete_document(doc_id)
-        for n, start in enumerate(range(0, len(chunks), EMBED_BATCH)):
-            batch = chunks[start : start + EMBED_BATCH]
-            self.store.add([c.id for c in batch], vectors[n], doc_id)
-            self.catalog.add_chunks(doc_id, batch, contexts[start : start + EMBED_BATCH])
+        self._write(doc_id, chunks, contexts, vectors)
+        kept = set()
+        for att, a_title, a_chunks, a_contexts, a_vectors in attached:
+            a_path = attachment_path(path, att.n, att.name)
+            kept.add(a_path)
+            a = att.extraction
+            if a is None or not a_chunks:
+                status, reason = (att.status, att.reason) if a is None else ("skipped", "no text")
+                previous = self.catalog.document(a_path)
+                if previous is not None and previous.status == "indexed":
+                    self.store.delete_document(previous.id)
+                self.catalog.record_outcome(a_path, att.size, st.st_mtime, att.sha256, status, reason,
+                                            a.pages if a is not None else 0, parent=doc_id)
+                continue
+            a_id = self.catalog.begin_document(a_path, att.size, st.st_mtime, att.sha256, parent=doc_id)
+            self._write(a_id, a_chunks, a_contexts, a_vectors)
+            self.catalog.finish_document(a_id, pages=a.pages, chunks=len(a_chunks), embedder_id=self.embedder.id,
+                                         chunker=self.params.signature, title=a_title,
+                                         notes=_notes(a.empty_pages, a.warnings, a.pages))
+        for child in self.catalog.attachments(doc_id):
+            if child.path not in kept:  # the message changed: an attachment it no longer has
+                self.remove_document(child)
         notes = _notes(extraction.empty_pages, extraction.warnings, extraction.pages)
         self.catalog.finish_document(
             doc_id,
@@ -347,6 +386,34 @@ class Indexer:
             notes=notes,
         )
         yield done("indexed", "", extraction.pages, len(chunks))
+
+    def _embed(self, path: str, title: str, chunks: list[Chunk], pages_total: int,
+               cancel: CancelToken) -> Generator[IndexEvent, None, list[Any] | None]:
+        """The chunks' vectors, in batches (None when cancelled meanwhile), with progress."""
+        vectors = []
+        for start in range(0, len(chunks), EMBED_BATCH):
+            if cancel.cancelled:
+                return None
+            batch = chunks[start : start + EMBED_BATCH]
+            ctx = [embedding_context(title, ch) for ch in batch]  # the keyword index gets the chunk contexts
+            texts = [f"{c}\n{ch.text}" if self.contextual and c else ch.text for c, ch in zip(ctx, batch)]
+            vectors.append(self.embedder.embed(texts))
+            yield FileProgress(path, batch[-1].page_end or 0, pages_total, start + len(batch))
+        return vectors
+
+    def _write(self, doc_id: int, chunks: list[Chunk], contexts: list[str], vectors: list[Any]) -> None:
+        """A document's chunks into both stores (its old vectors dropped first)."""
+        self.store.delete_document(doc_id)
+        for n, start in enumerate(range(0, len(chunks), EMBED_BATCH)):
+            batch = chunks[start : start + EMBED_BATCH]
+            self.store.add([c.id for c in batch], vectors[n], doc_id)
+            self.catalog.add_chunks(doc_id, batch, contexts[start : start + EMBED_BATCH])
+
+    def _record(self, path: str, size: int, mtime: float, sha: str, status: str, reason: str, pages: int = 0) -> None:
+        """A file that ends skipped or failed; a message's attachments go with its text."""
+        doc_id = self.catalog.record_outcome(path, size, mtime, sha, status, reason, pages)
+        for child in self.catalog.attachments(doc_id):
+            self.remove_document(child)
 
 
 def _title(path: str, blocks: Sequence[object]) -> str:

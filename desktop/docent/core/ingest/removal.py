@@ -18,8 +18,13 @@ class Remover:
 
     def remove_document(self, doc: DocumentRecord) -> None:
         """Vectors first, then the catalog row: a kill in between leaves a row whose vectors are
-        gone, which `recover` finds (status 'removing') and finishes."""
+        gone, which `recover` finds (status 'removing') and finishes. A message's attachments go
+        with it (the message is marked first, so `recover` finishes them too)."""
         self.catalog.mark(doc.id, "removing")
+        for child in self.catalog.attachments(doc.id):
+            self.catalog.mark(child.id, "removing")
+            self.store.delete_document(child.id)
+            self.catalog.delete_document(child.id)
         self.store.delete_document(doc.id)
         self.catalog.delete_document(doc.id)
 
@@ -27,10 +32,12 @@ class Remover:
         """Finish or undo work a killed run left behind. Returns how many documents were repaired."""
         repaired = 0
         for doc in self.catalog.in_status("removing"):
-            self.store.delete_document(doc.id)
-            self.catalog.delete_document(doc.id)
+            self.remove_document(doc)
             repaired += 1
         for doc in self.catalog.in_status("indexing", "queued"):
+            if doc.parent is not None:
+                # an attachment's message is unchanged on disk: it must be read again to read this one
+                self.catalog.forget_vectors(doc.parent)
             self.store.delete_document(doc.id)
             # Its half-written passages go, but the document stays listed, saying why it is not
             # searchable; its size is recorded as unknown, so the next sync reads it again.

@@ -166,12 +166,15 @@ class Library:
         self._services.record_embedder()
 
     def remove(self, path: Path) -> int:
-        """Forget a file or every file under a folder. Returns how many documents were removed."""
+        """Forget a file or every file under a folder (a message with its attachments). Returns how
+        many documents were removed."""
         docs = self.catalog.documents(under=str(Path(path).expanduser().absolute()))
         if docs:
             remover = self._services.remover(self.open_vectors())
+            ids = {d.id for d in docs}
             for doc in docs:
-                remover.remove_document(doc)
+                if doc.parent not in ids:  # a message's attachments go with it
+                    remover.remove_document(doc)
         return len(docs)
 
     def recorded_embedder(self) -> str:

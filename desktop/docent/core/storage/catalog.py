@@ -23,7 +23,7 @@ from docent.core.storage.keywords import cjk_terms as cjk_terms
 from docent.core.storage.keywords import has_cjk as has_cjk
 from docent.core.storage.keywords import discriminating, or_query, query_words, within_budget
 from docent.core.storage.keywords import keyword_query as keyword_query
-from docent.core.types import Chunk, DocumentRecord
+from docent.core.types import ATTACHMENT_MARK, Chunk, DocumentRecord
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +35,7 @@ REPLACED_MERGE_CAP = 2000
 BOUNDED_FROM = 100_000  # passages: from here on a keyword search keeps to POSTINGS_BUDGET
 POSTINGS_BUDGET = 40_000  # passages holding the kept words, summed over the words
 
-_DOC_COLS = "id, path, size, mtime, sha256, status, reason, pages, chunks, embedder_id, indexed_at"
+_DOC_COLS = "id, path, size, mtime, sha256, status, reason, pages, chunks, embedder_id, indexed_at, parent"
 
 
 def _doc(row: sqlite3.Row | tuple) -> DocumentRecord:  # type: ignore[type-arg]
@@ -113,11 +113,15 @@ class Catalog:
 
     # ---- documents ----------------------------------------------------------------------------
     def documents(self, under: str | None = None) -> list[DocumentRecord]:
+        """Every document, or those at or under the path `under` (a folder's, a file's; a message's
+        attachments are under the message)."""
         if under:
             prefix = under.rstrip("/") + "/"
+            attached = under + ATTACHMENT_MARK
             rows = self._db.execute(
-                f"SELECT {_DOC_COLS} FROM documents WHERE path = ? OR substr(path, 1, ?) = ? ORDER BY path",
-                (under, len(prefix), prefix),
+                f"SELECT {_DOC_COLS} FROM documents WHERE path = ? OR substr(path, 1, ?) = ? "
+                "OR substr(path, 1, ?) = ? ORDER BY path",
+                (under, len(prefix), prefix, len(attached), attached),
             )
         else:
             rows = self._db.execute(f"SELECT {_DOC_COLS} FROM documents ORDER BY path")
@@ -126,6 +130,11 @@ class Catalog:
     def document(self, path: str) -> DocumentRecord | None:
         row = self._db.execute(f"SELECT {_DOC_COLS} FROM documents WHERE path=?", (path,)).fetchone()
         return _doc(row) if row else None
+
+    def attachments(self, doc_id: int) -> list[DocumentRecord]:
+        """The documents made of a message's attachments (types.attachment_path), in order."""
+        rows = self._db.execute(f"SELECT {_DOC_COLS} FROM documents WHERE parent=? ORDER BY path", (doc_id,))
+        return [_doc(r) for r in rows]
 
     def document_by_id(self, doc_id: int) -> DocumentRecord | None:
         row = self._db.execute(f"SELECT {_DOC_COLS} FROM documents WHERE id=?", (doc_id,)).fetchone()
@@ -140,7 +149,9 @@ class Catalog:
         return row[0] if row else ""
 
     def indexed_by_sha(self, sha256: str) -> list[DocumentRecord]:
-        rows = self._db.execute(f"SELECT {_DOC_COLS} FROM documents WHERE sha256=? AND status='indexed'", (sha256,))
+        """Indexed files of this content (an attachment is its message's, never a file's original)."""
+        rows = self._db.execute(
+            f"SELECT {_DOC_COLS} FROM documents WHERE sha256=? AND status='indexed' AND parent IS NULL", (sha256,))
         return [_doc(r) for r in rows]
 
     def in_status(self, *statuses: str) -> list[DocumentRecord]:
@@ -149,15 +160,15 @@ class Catalog:
         return [_doc(r) for r in rows]
 
     def _reset(self, path: str, size: int, mtime: float, sha256: str, status: str, reason: str,
-               pages: int, indexed_at: float | None) -> int:
+               pages: int, indexed_at: float | None, parent: int | None = None) -> int:
         """Insert or reset a document row, dropping its chunks (call inside a transaction).
-        An existing row keeps its id, so ids stay stable across re-indexing."""
+        An existing row keeps its id (and its parent), so ids stay stable across re-indexing."""
         row = self._db.execute("SELECT id FROM documents WHERE path=?", (path,)).fetchone()
         if row is None:
             cur = self._db.execute(
-                "INSERT INTO documents(path, size, mtime, sha256, status, reason, pages, indexed_at) "
-                "VALUES(?,?,?,?,?,?,?,?)",
-                (path, size, mtime, sha256, status, reason, pages, indexed_at),
+                "INSERT INTO documents(path, size, mtime, sha256, status, reason, pages, indexed_at, parent) "
+                "VALUES(?,?,?,?,?,?,?,?,?)",
+                (path, size, mtime, sha256, status, reason, pages, indexed_at, parent),
             )
             return int(cur.lastrowid or 0)
         doc_id = int(row[0])
@@ -171,10 +182,11 @@ class Catalog:
         )
         return doc_id
 
-    def begin_document(self, path: str, size: int, mtime: float, sha256: str) -> int:
-        """Mark a document as being (re)indexed and drop its old chunks, in one transaction."""
+    def begin_document(self, path: str, size: int, mtime: float, sha256: str, parent: int | None = None) -> int:
+        """Mark a document as being (re)indexed and drop its old chunks, in one transaction.
+        `parent`: the message whose attachment it is."""
         with self._tx():
-            return self._reset(path, size, mtime, sha256, "indexing", "", 0, None)
+            return self._reset(path, size, mtime, sha256, "indexing", "", 0, None, parent)
 
     def add_chunks(self, doc_id: int, chunks: Sequence[Chunk], contexts: Sequence[str]) -> None:
         self._passages = None
@@ -200,15 +212,21 @@ class Catalog:
             )
 
     def record_outcome(self, path: str, size: int, mtime: float, sha256: str, status: str, reason: str,
-                       pages: int = 0) -> int:
+                       pages: int = 0, parent: int | None = None) -> int:
         """A document that ends skipped or failed: no chunks, a reason."""
         with self._tx():
-            return self._reset(path, size, mtime, sha256, status, reason, pages, time.time())
+            return self._reset(path, size, mtime, sha256, status, reason, pages, time.time(), parent)
 
     def move_document(self, doc_id: int, new_path: str, mtime: float) -> None:
+        """The file moved to `new_path`; a message's attachments move with it."""
         with self._tx():
+            row = self._db.execute("SELECT path FROM documents WHERE id=?", (doc_id,)).fetchone()
             self._db.execute("DELETE FROM documents WHERE path=? AND id<>?", (new_path, doc_id))
             self._db.execute("UPDATE documents SET path=?, mtime=? WHERE id=?", (new_path, mtime, doc_id))
+            if row is not None:
+                old = str(row[0])
+                self._db.execute("UPDATE documents SET path = ? || substr(path, ?), mtime=? WHERE parent=?",
+                                 (new_path, len(old) + 1, mtime, doc_id))
 
     def touch(self, doc_id: int, mtime: float) -> None:
         self._db.execute("UPDATE documents SET mtime=? WHERE id=?", (mtime, doc_id))

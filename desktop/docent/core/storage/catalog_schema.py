@@ -18,10 +18,13 @@ from docent.core.storage.keywords import cjk_terms, has_cjk
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 # Ordered migrations: MIGRATIONS[n] is the SQL that turns a version-n catalog into version n+1. Each
 # runs in one transaction with its version bump, so a crash leaves the catalog at n or at n+1.
-MIGRATIONS: dict[int, str] = {}
+MIGRATIONS: dict[int, str] = {
+    # 1 → 2: an e-mail's attachments are documents of their own; `parent` is their message's id
+    1: "ALTER TABLE documents ADD COLUMN parent INTEGER;",
+}
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -39,9 +42,11 @@ CREATE TABLE IF NOT EXISTS documents(
     embedder_id TEXT NOT NULL DEFAULT '',
     chunker TEXT NOT NULL DEFAULT '',
     title TEXT NOT NULL DEFAULT '',
-    indexed_at REAL
+    indexed_at REAL,
+    parent INTEGER
 );
 CREATE INDEX IF NOT EXISTS documents_sha ON documents(sha256);
+CREATE INDEX IF NOT EXISTS documents_parent ON documents(parent) WHERE parent IS NOT NULL;
 CREATE TABLE IF NOT EXISTS chunks(
     rowid INTEGER PRIMARY KEY,
     id TEXT NOT NULL UNIQUE,

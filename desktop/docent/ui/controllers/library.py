@@ -14,7 +14,7 @@ from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from docent.core.cancel import CancelToken
 from docent.core.ingest.indexer import outdated_note
-from docent.core.types import ScanDone
+from docent.core.types import ATTACHMENT_MARK, ScanDone
 from docent.settings import Settings
 from docent.ui.controllers.common import DocRow, LibraryState, describe_error
 from docent.ui.controllers.library_settings import LibrarySettings
@@ -354,7 +354,8 @@ class LibraryController(LibrarySettings, QObject):
     # ---- file watching ------------------------------------------------------------------------
     def _update_watcher(self) -> None:
         if self.folders is not None and self.is_open:
-            known = {p: (r.size, r.mtime) if r.mtime else None for p, r in self.rows.items()}
+            # an e-mail's attachments are not files: their message is watched
+            known = {p: (r.size, r.mtime) if r.mtime else None for p, r in self.rows.items() if ATTACHMENT_MARK not in p}
             self._watch.update(self.folders.roots, known)
 
     @Slot()

@@ -1,5 +1,7 @@
 """The library as a tree: followed folders (and files) at the top, their subfolders, then documents.
-Folder rows summarise their documents' states; every row explains itself in a tooltip.
+Folder rows summarise their documents' states; every row explains itself in a tooltip. An e-mail's
+attachment (a document of its own, core/types.attachment_path) is listed beside its message, in the
+message's folder, as "report.pdf (attached to visit.eml)".
 
 A model of its own (QAbstractItemModel), not a QStandardItemModel behind a QSortFilterProxyModel:
 with 10,000 documents those built 40,000 items and four tooltips per document on the window's
@@ -22,6 +24,7 @@ from PySide6.QtCore import QAbstractItemModel, QModelIndex, QObject, QPersistent
 from PySide6.QtWidgets import QApplication, QStyle
 
 from docent.core.ingest.extract.common import KINDS, kind_of
+from docent.core.types import ATTACHMENT_MARK, attachment_of
 from docent.ui.controllers import DocRow
 from docent.ui.theme import STATUS_TEXT, status_icon
 
@@ -55,6 +58,17 @@ def human_size(n: int) -> str:
             return f"{size:.0f} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
         size /= 1024
     return f"{n} bytes"
+
+
+def _split(path: str) -> tuple[str, str]:
+    """(folder, name) of a document's row: os.path.split, but an attachment goes in its message's
+    folder, named after the message too."""
+    if ATTACHMENT_MARK in path:
+        found = attachment_of(path)
+        if found is not None:
+            folder, message = os.path.split(found[0])
+            return folder, f"{found[2]} (attached to {message})"
+    return os.path.split(path)
 
 
 def _kind_of_name(name: str) -> str:
@@ -92,7 +106,7 @@ class _Node:
             self._doc_kind = ""
         else:  # a document: nothing below it
             self.children = self.shown = _NONE
-            self._doc_kind = _kind_of_name(name)
+            self._doc_kind = _kind_of_name(name if ATTACHMENT_MARK not in doc.path else doc.path)
 
     @property
     def doc_kind(self) -> str:
@@ -403,7 +417,7 @@ class DocumentsModel(QAbstractItemModel):
             followed = set(roots)
             parents: dict[str, _Node] = {}  # a folder → the node its documents go under
             for row in self._rows.values():
-                folder, name = os.path.split(row.path)
+                folder, name = _split(row.path)
                 if row.path in followed:
                     parent = self._top  # a followed file
                 else:
@@ -461,10 +475,11 @@ class DocumentsModel(QAbstractItemModel):
     def _parent_for(self, path: str) -> _Node:
         """The node a document goes under: its folder, or the top for a followed file or a document
         outside every followed folder."""
+        folder = _split(path)[0]
         root = self._root_of(path)
-        if root is None or root == path:
+        if root is None or root == path or not _under(folder, root):  # (an attachment of a followed file)
             return self._top
-        return self._folder(os.path.dirname(path))
+        return self._folder(folder)
 
     def _folder(self, folder: str) -> _Node:
         node = self._nodes.get(folder)
@@ -509,7 +524,7 @@ class DocumentsModel(QAbstractItemModel):
     def _insert(self, row: DocRow) -> None:
         """A document new to the library: in place at once, with any new folders above it."""
         node = self._add_doc(row, self._top if row.path in self._roots else self._parent_for(row.path),
-                             os.path.basename(row.path))
+                             _split(row.path)[1])
         if self._names[node.name] > 1:
             self.duplicates.add(node.name)
         if self.filtering():

@@ -26,10 +26,17 @@ from PySide6.QtWidgets import (
 )
 
 from docent.core.ingest.extract.common import KINDS
+from docent.core.types import attachment_of
 from docent.ui.controllers import DocRow, IndexProgress
 from docent.ui.models.documents import KIND_ROLE, PATH_ROLE, DocumentsModel
 from docent.ui.widgets.name_delegate import NameDelegate
 from docent.ui.widgets.progress import IndexProgressWidget
+
+
+def _on_disk(path: str) -> str:
+    """The file a row's document is read from: an e-mail's attachment is in its message."""
+    attached = attachment_of(path)
+    return attached[0] if attached else path
 
 
 def dropped_paths(event: QDropEvent | QDragEnterEvent) -> list[str]:
@@ -363,7 +370,7 @@ class LibraryPane(QWidget):
             self.removeRequested.emit(path)
 
     def _activated(self, index: QModelIndex) -> None:
-        if index.data(KIND_ROLE) in ("doc", "root") and os.path.isfile(index.data(PATH_ROLE) or ""):
+        if index.data(KIND_ROLE) in ("doc", "root") and os.path.isfile(_on_disk(index.data(PATH_ROLE) or "")):
             self.openRequested.emit(index.data(PATH_ROLE))
 
     def _context_menu(self, pos: QPoint) -> None:
@@ -372,13 +379,14 @@ class LibraryPane(QWidget):
             return
         path: str = index.data(PATH_ROLE)
         kind: str = index.data(KIND_ROLE)
-        is_file = os.path.isfile(path)
+        file = _on_disk(path)  # an attachment's: its message
+        is_file = os.path.isfile(file)
         menu = QMenu(self)
         if is_file:
             menu.addAction("Show in viewer", lambda: self.openRequested.emit(path))
-            menu.addAction("Open in system viewer", lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(path)))
+            menu.addAction("Open in system viewer", lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(file)))
         menu.addAction("Show in folder", lambda: QDesktopServices.openUrl(
-            QUrl.fromLocalFile(path if os.path.isdir(path) else str(Path(path).parent))))
+            QUrl.fromLocalFile(path if os.path.isdir(path) else str(Path(file).parent))))
         selected = self.selected_paths() or [path]
         if path not in selected:
             selected = [path]

@@ -13,6 +13,7 @@ from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QStyledItemDelegate, QStyleOptionViewItem, QWidget
 
+from docent.core.types import attachment_of
 from docent.ui.models.documents import PATH_ROLE
 
 
@@ -49,6 +50,8 @@ class NameDelegate(QStyledItemDelegate):
         name = str(index.data(Qt.ItemDataRole.DisplayRole) or "")
         path = str(index.data(PATH_ROLE) or "")
         if name in self.duplicates and path:
+            attached = attachment_of(path)  # an e-mail's attachment: in its message's folder
+            path = attached[0] if attached else path
             folder = os.path.basename(os.path.dirname(path)) or os.path.dirname(path)
             return f"{name} — {folder}"
         return name

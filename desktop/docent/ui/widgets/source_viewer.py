@@ -1,8 +1,8 @@
 """The source viewer: a cited passage in its document. PDFs render in the window (QtPdf) at the cited
 page with the whole passage highlighted and the sentence that supports the answer marked more
-strongly (pdf_highlight.py); Word, text and Markdown files show their text as it was indexed (from
-the library's catalog: the file is not parsed in the window's process), highlighted the same way and
-scrolled into view. "Open in system viewer" hands the file to the desktop; a button detaches the viewer
+strongly (pdf_highlight.py); Word, text and Markdown files, and an e-mail's attachments of any kind,
+show their text as it was indexed (from the library's catalog: the file is not parsed in the window's
+process), highlighted the same way and scrolled into view. "Open in system viewer" hands the file to the desktop; a button detaches the viewer
 into its own window."""
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from docent.core.storage.chats import Passage
+from docent.core.types import attachment_of
 from docent.ui.theme import is_dark
 from docent.ui.widgets.passage_span import locate_passage
 from docent.ui.widgets.pdf_highlight import PdfPageView, passage_marks
@@ -188,16 +189,19 @@ class SourceViewer(QWidget):
         self.highlight = ""
         self.pdf.set_marks([])
         p = Path(path)
+        attached = attachment_of(path)  # an e-mail's attachment: its text from the catalog, whatever its kind
+        where = f"attached to {Path(attached[0]).name}" if attached else str(p.parent)
         self.name.setText(p.name)
         self.name.setToolTip(path)
-        self.location.setText(location or str(p.parent))
-        self.location.setToolTip(location or str(p.parent))
-        if not p.is_file():
-            self._message(f"{p.name} is no longer at\n{path}\n\nIt was moved or deleted after it was indexed.")
+        self.location.setText(location or where)
+        self.location.setToolTip(location or where)
+        on_disk = Path(attached[0]) if attached else p
+        if not on_disk.is_file():
+            self._message(f"{on_disk.name} is no longer at\n{on_disk}\n\nIt was moved or deleted after it was indexed.")
             self.open_external.setEnabled(False)
             return
         self.open_external.setEnabled(True)
-        if p.suffix.lower() == ".pdf":
+        if p.suffix.lower() == ".pdf" and not attached:
             self._show_pdf(path, page or 1)
         else:
             self._message("Loading the document…")
@@ -369,4 +373,5 @@ class SourceViewer(QWidget):
     # ---- outside ------------------------------------------------------------------------------
     def open_in_system_viewer(self) -> None:
         if self.path:
-            QDesktopServices.openUrl(QUrl.fromLocalFile(self.path))
+            attached = attachment_of(self.path)  # an attachment: its message
+            QDesktopServices.openUrl(QUrl.fromLocalFile(attached[0] if attached else self.path))

@@ -1,14 +1,17 @@
 """Saved e-mails (.eml, RFC 5322/MIME) with the standard library's `email` (policy=default, which
 decodes headers and bodies): the headers (from, to, cc, date, subject) as a first block, the body
 (plain text, else HTML through html.py) by paragraphs, and the attachments that are themselves
-supported documents read by their own reader, in the same worker and budget. Every block carries
-"e-mail from A to B, 2024-03-02" as its place; an attachment's blocks "attachment report.pdf, p. 3"
-(they are indexed as part of the message, cited by the attachment's name and own location)."""
+supported documents read by their own reader, in the same worker and budget. Every block of the
+message carries "e-mail from A to B, 2024-03-02" as its place. Each attachment comes back as an
+Attachment (Extraction.attachments) with its own blocks and locations ("p. 3", "slide 2"), which the
+indexer stores as a document of its own linked to the message (types.attachment_path); one that
+cannot be read comes back with its status and reason, and becomes a skipped or failed document."""
 
 from __future__ import annotations
 
 import email
 import email.policy
+import hashlib
 import email.utils
 import re
 import tempfile
@@ -17,7 +20,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from docent.core.ingest.extract.common import KINDS, ExtractError, check_size, clean, normalize_ws
-from docent.core.types import Block, Extraction
+from docent.core.types import Attachment, Block, Extraction
 
 Reader = Callable[[Path], Extraction]
 MAX_BYTES = 64 * 1024 * 1024
@@ -92,27 +95,31 @@ def _paragraphs(text: str, place: str, heading: str) -> list[Block]:
     return blocks
 
 
-def _attachment_blocks(part: EmailMessage, name: str, folder: Path, read: Reader) -> list[Block]:
-    from docent.core.ingest.chunking import location_of
-
+def _attachment(part: EmailMessage, n: int, name: str, about: str, folder: Path, read: Reader) -> Attachment:
+    """The `n`-th attachment read by its own reader: its blocks as they are, or why it was not read."""
     payload = part.get_payload(decode=True)
-    if not isinstance(payload, bytes) or not payload:
-        return []
-    if len(payload) > MAX_ATTACHMENT_BYTES:
-        raise ExtractError(f"larger than {MAX_ATTACHMENT_BYTES // (1024 * 1024)} MB", status="skipped")
+    data = payload if isinstance(payload, bytes) else b""
+    sha = hashlib.sha256(data).hexdigest()
+
+    def refused(reason: str, status: str) -> Attachment:
+        return Attachment(n, name, len(data), sha, about, None, status, reason)  # type: ignore[arg-type]
+
+    if not data:
+        return refused("empty attachment (no text)", "skipped")
+    if len(data) > MAX_ATTACHMENT_BYTES:
+        return refused(f"refused: an attachment larger than {MAX_ATTACHMENT_BYTES // (1024 * 1024)} MB", "skipped")
     safe = re.sub(r"[^\w.\- ]+", "_", Path(name).name)[-120:] or "attachment"
     target = folder / safe
-    target.write_bytes(payload)
+    target.write_bytes(data)
     try:
-        found = read(target).blocks
+        return Attachment(n, name, len(data), sha, about, read(target))
+    except ExtractError as exc:
+        return refused(exc.reason, exc.status)
+    except Exception as exc:  # noqa: BLE001 - a reader's bug on one attachment must not lose the message
+        detail = str(exc).split("\n")[0][:120] or type(exc).__name__
+        return refused(f"could not be read (the document reader failed unexpectedly: {detail})", "failed")
     finally:
         target.unlink(missing_ok=True)
-    out = []
-    for b in found:
-        inner = location_of(Block(text="", page=b.page, label=b.label, place=b.place)) if (b.page or b.place) else ""
-        place = f"attachment {name}" + (f", {inner}" if inner else "")
-        out.append(Block(text=b.text, heading=b.heading, para=b.para, kind=b.kind, place=place, row=b.row))
-    return out
 
 
 def extract_eml(path: Path, read: Reader | None = None) -> Extraction:
@@ -145,18 +152,18 @@ def extract_eml(path: Path, read: Reader | None = None) -> Extraction:
     else:
         blocks.extend(_paragraphs(body, place, subject))
     warnings: list[str] = []
-    readable = [(p, n) for p, n in attachments if read is not None and Path(n).suffix.lower() in KINDS
-                and Path(n).suffix.lower() not in _LEGACY | {".eml"}]
+    # n: the attachment's place among all the message's attachments (stable while the message is)
+    readable = [(p, n, name) for n, (p, name) in enumerate(attachments, start=1)
+                if read is not None and Path(name).suffix.lower() in KINDS
+                and Path(name).suffix.lower() not in _LEGACY | {".eml"}]
     if len(readable) > MAX_ATTACHMENTS:
         warnings.append(f"read {MAX_ATTACHMENTS} of its {len(readable)} attachments of kinds Docent reads "
                         f"(at most {MAX_ATTACHMENTS} a message)")
+    found: list[Attachment] = []
     with tempfile.TemporaryDirectory(prefix="docent-attachment-") as folder:
-        for part, name in readable[:MAX_ATTACHMENTS]:
-            try:
-                assert read is not None
-                blocks.extend(_attachment_blocks(part, name, Path(folder), read))
-            except ExtractError as exc:
-                warnings.append(f"attachment {name} not read: {exc.reason}")
+        for part, n, name in readable[:MAX_ATTACHMENTS]:
+            assert read is not None
+            found.append(_attachment(part, n, name, f"attached to {place}", Path(folder), read))
     if not any(b.kind != "heading" for b in blocks) and not blocks:
         raise ExtractError("no text in this e-mail", status="skipped")
-    return Extraction(blocks=blocks, pages=0, warnings=warnings)
+    return Extraction(blocks=blocks, pages=0, warnings=warnings, attachments=found)
