@@ -152,6 +152,41 @@ def test_attachments_follow_their_message(tmp_path: Path, embedder: Any) -> None
         assert done.removed == 1 and lib.documents() == [] and lib.store.count() == 0
 
 
+def test_an_interrupted_attachment_is_read_again(tmp_path: Path, embedder: Any) -> None:
+    mail = write_mail(tmp_path / "docs" / "papers.eml", tmp_path, "The board approved a new tug named Osprey.")
+    minutes = attachment_path(str(mail), 2, "minutes.docx")
+    with Library(tmp_path / "lib", Settings(), embedder=embedder) as lib:
+        run_index(lib, [tmp_path / "docs"])
+        child = lib.catalog.document(minutes)
+        assert child is not None
+        lib.catalog.mark(child.id, "indexing")  # as a kill while its passages were written leaves it
+    with Library(tmp_path / "lib", Settings(), embedder=embedder) as lib:
+        lib.open_vectors()  # repairs: the attachment is failed, its message due to be read again
+        interrupted = lib.catalog.document(minutes)
+        assert interrupted is not None and interrupted.status == "failed"
+        _, done = run_index(lib, [tmp_path / "docs"])  # the message did not change on disk
+        assert done.indexed == 1
+        again = lib.catalog.document(minutes)
+        assert again is not None and again.status == "indexed" and "Osprey" in lib.document_text(minutes).text
+        assert lib.store.count() == lib.catalog.chunk_count()
+
+
+def test_a_followed_message_keeps_its_attachments(tmp_path: Path, embedder: Any) -> None:
+    from docent.core.ingest.folders import FolderList
+    from docent.core.ingest.followed import sync_followed
+    from docent.core.types import Planned
+
+    mail = write_mail(tmp_path / "docs" / "papers.eml", tmp_path, "The board approved a new tug named Osprey.")
+    folders = FolderList(tmp_path / "folders.json")
+    folders.add(mail)  # the message itself is followed, not its folder: its attachments are not 'under' it
+    with Library(tmp_path / "lib", Settings(), embedder=embedder) as lib:
+        list(sync_followed(lib, folders))
+        assert len(lib.documents()) == 3
+        planned = next(e for e in sync_followed(lib, folders) if isinstance(e, Planned))
+        assert (planned.pruned, planned.queued) == (0, [])
+        assert len(lib.documents()) == 3
+
+
 def test_cli_lists_and_removes_attachments(tmp_path: Path) -> None:
     mail = write_mail(tmp_path / "docs" / "papers.eml", tmp_path, "The board approved a new tug named Osprey.")
     base = [sys.executable, "-m", "docent", "--data-dir", str(tmp_path / "lib")]
