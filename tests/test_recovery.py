@@ -10,7 +10,7 @@ import pytest
 
 import docgen
 from docent.core.cancel import CancelToken
-from docent.core.ingest.indexer import INTERRUPTED
+from docent.core.ingest.indexer import EMBED_BATCH, INTERRUPTED
 from docent.core.library import Library
 from docent.core.types import FileDone, FileProgress, SyncDone
 from docent.errors import DataDirLocked
@@ -60,7 +60,7 @@ def test_cancel_after_first_file_keeps_only_whole_documents(tmp_path: Path, embe
 def test_cancel_inside_a_document_leaves_nothing_of_it(tmp_path: Path, embedder) -> None:  # noqa: ANN001
     docs = tmp_path / "docs"
     # 80 paragraphs of ~25 tokens with 32-token chunks: one chunk each, so more than one embedding
-    # batch (64) and a chance to cancel between batches.
+    # batch (EMBED_BATCH, at most 64) and a chance to cancel between batches.
     paragraphs = [
         f"Entry {i}: the survey team measured the depth of channel marker number {i} at low tide and logged it."
         for i in range(80)
@@ -76,7 +76,7 @@ def test_cancel_inside_a_document_leaves_nothing_of_it(tmp_path: Path, embedder)
         for ev in lib.index([docs], cancel):
             events.append(ev)
             if isinstance(ev, FileProgress) and ev.path == str(big):
-                assert ev.chunks_done == 64  # the first batch is stored...
+                assert ev.chunks_done == EMBED_BATCH  # the first batch is embedded...
                 cancel.cancel()  # ...and the run is cancelled before the second
         done = events[-1]
         assert isinstance(done, SyncDone) and done.cancelled and done.indexed == 0
@@ -86,7 +86,7 @@ def test_cancel_inside_a_document_leaves_nothing_of_it(tmp_path: Path, embedder)
 
         _, done = run_index(lib, [docs])
         assert (done.indexed, done.cancelled) == (2, False)
-        assert by_name(lib)["a_big.txt"].chunks > 64
+        assert by_name(lib)["a_big.txt"].chunks > EMBED_BATCH
         assert_consistent(lib)
 
 
