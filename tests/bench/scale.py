@@ -15,6 +15,7 @@ table (and JSON with --json). Two halves:
     .venv/bin/python -m tests.bench.scale files --sizes 1000,10000 [--work DIR] [--json]
     .venv/bin/python -m tests.bench.scale chunks --sizes 100000,1000000 [--work DIR] [--json]
     .venv/bin/python -m tests.bench.scale survival --sizes 10000 --work DIR   (after `files` there)
+    .venv/bin/python -m tests.bench.scale server --sizes 1000000 --work DIR   (after `chunks` there)
 
 A --work folder is kept and reused: a tree or library already there at a size is not built again.
 """
@@ -399,6 +400,96 @@ def chunks_at(work: Path, sizes: Sequence[int], queries: Sequence[str]) -> dict[
     return out
 
 
+def server_at(work: Path, queries: Sequence[str], size: int) -> dict[str, Any]:
+    """The synthetic library of `size` passages with its vectors on a Chroma server (`chroma run` on
+    127.0.0.1, the office scale-out), as tests/test_servers.py runs it, scaled up: the library's
+    collection is moved there as a server would hold it (a copy, renamed to the library's own
+    collection), then searched through HttpClient."""
+    import socket
+    import urllib.request
+
+    from docent.core.library import Library
+    from docent.core.library.placement import VECTORS_AT
+    from docent.core.models.embedder import default_embedder
+    from docent.core.retrieval.search import SearchParams
+    from docent.core.storage.vectors import COLLECTION, remote_collection_name
+    from docent.settings import Settings
+    from tests.bench.speed import forget_queries
+
+    src = work / "passages"
+    data, served = work / "passages-server", work / "passages-server-chroma"
+    for d in (data, served):
+        shutil.rmtree(d, ignore_errors=True)
+    log(f"server: copying the {size}-passage library")
+    shutil.copytree(src, data, ignore=shutil.ignore_patterns("vectors", "docent.lock"))
+    shutil.copytree(src / "vectors", served)
+    import sqlite3
+    import uuid
+
+    db = sqlite3.connect(data / "catalog.sqlite3")
+    library_id = (db.execute("SELECT value FROM meta WHERE key='library_id'").fetchone() or [uuid.uuid4().hex])[0]
+    with db:
+        db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES('library_id', ?)", (library_id,))
+    db.close()
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    client = chromadb.PersistentClient(path=str(served), settings=ChromaSettings(anonymized_telemetry=False))
+    client.get_collection(COLLECTION).modify(name=remote_collection_name(library_id))
+    del client
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    url = f"http://127.0.0.1:{port}"
+    db = sqlite3.connect(data / "catalog.sqlite3")
+    with db:
+        db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES(?, ?)", (VECTORS_AT, url))
+    db.close()
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env.update(ANONYMIZED_TELEMETRY="False", CHROMA_TELEMETRY_IMPL="none", NO_PROXY="*")
+    logf = (work / "chroma-server.log").open("wb")
+    proc = subprocess.Popen([str(Path(PY).parent / "chroma"), "run", "--path", str(served), "--host", "127.0.0.1",
+                             "--port", str(port)], stdout=logf, stderr=subprocess.STDOUT, env=env)
+    row: dict[str, Any] = {"passages": size}
+    try:
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        t = time.perf_counter()
+        while True:
+            try:
+                with opener.open(f"{url}/api/v2/heartbeat", timeout=2):
+                    break
+            except OSError:
+                if proc.poll() is not None or time.perf_counter() - t > 300:
+                    raise RuntimeError("the Chroma server did not start: see chroma-server.log")
+                time.sleep(0.5)
+        row["server_ready_s"] = r(time.perf_counter() - t, 1)
+        with Library(data, settings=Settings(chroma_server=url), embedder=default_embedder()) as lib:
+            t = time.perf_counter()
+            store = lib.open_vectors()
+            row["open_s"] = r(time.perf_counter() - t, 2)
+            row["vectors_on_server"] = store.count()
+            row["moved"] = lib.vectors_moved  # 0: nothing copied, the server already held them
+            for q in queries[:6]:
+                lib.search(q, 5)
+            modes = {"hybrid": SearchParams(), "vector": SearchParams(mode="vector")}
+            times: dict[str, list[float]] = {m: [] for m in modes}
+            for i, q in enumerate(queries):
+                for m in (list(modes) if i % 2 else list(modes)[::-1]):
+                    forget_queries(lib)
+                    t = time.perf_counter()
+                    lib.search(q, 5, (), modes[m])
+                    times[m].append(time.perf_counter() - t)
+            for m, ts in times.items():
+                row[m] = {"p50_ms": r(1000 * pct(ts, 0.5), 1), "p95_ms": r(1000 * pct(ts, 0.95), 1), "n": len(ts)}
+    finally:
+        proc.terminate()
+        proc.wait(timeout=60)
+        shutil.rmtree(data, ignore_errors=True)
+        shutil.rmtree(served, ignore_errors=True)
+    log(f"server {size}: {json.dumps(row)}")
+    return row
+
+
 # ---- report --------------------------------------------------------------------------------------
 def table(report: dict[str, Any]) -> str:
     lines: list[str] = []
@@ -410,6 +501,8 @@ def table(report: dict[str, Any]) -> str:
                          + " ".join(f"{x}={f[x]}" for x in ("indexed", "unchanged", "renamed", "removed") if x in f))
         lines.append(f"  status --json   {row['status_json']['s']} s ({row['status_json']['documents']} documents); "
                      f"disk {row['disk']}")
+    for n, row in report.get("server", {}).items():
+        lines.append(f"Chroma server, {n} passages: {json.dumps(row)}")
     for n, row in report.get("survival", {}).items():
         lines.append(f"survival {n} files: {json.dumps(row)}")
     for n, row in report.get("chunks", {}).items():
@@ -425,7 +518,7 @@ def table(report: dict[str, Any]) -> str:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("part", choices=("files", "chunks", "survival"))
+    ap.add_argument("part", choices=("files", "chunks", "survival", "server"))
     ap.add_argument("--sizes", required=True, help="comma-separated: files, or passages (100000,1000000)")
     ap.add_argument("--work", help="working folder, kept and reused (default: a temporary one, removed)")
     ap.add_argument("--queries", type=int, default=60, help="timed questions per size and mode")
@@ -445,7 +538,10 @@ def main() -> int:
             from tests.bench.common import spaced, squad_questions
 
             qs = [q["question"] for q in spaced(squad_questions(), args.queries)]
-            report["chunks"] = chunks_at(work, sizes, qs)
+            if args.part == "server":  # after `chunks` at the same size and --work
+                report["server"] = {f"{n // 1000}k": server_at(work, qs, n) for n in sizes}
+            else:
+                report["chunks"] = chunks_at(work, sizes, qs)
     finally:
         report["machine"]["load_end"] = os.getloadavg()[0]
         if not args.work:
