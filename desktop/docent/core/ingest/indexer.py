@@ -140,10 +140,6 @@ class Indexer:
         if outdated and not force:
             log.info("%d documents were indexed by an older chunker or another embedder: re-indexing them", outdated)
 
-        if gone or todo:
-            # Open the vectors now, before any write: opening repairs what an interrupted run left
-            # half-done, and must not take this run's own document in flight for such a one.
-            self.store  # noqa: B018 - the property opens the store
         # Renames and moves: a vanished document whose content reappears under a new path. Only a
         # new file of the very size of a vanished one is hashed to find out (not every new file).
         renamed = 0
@@ -170,6 +166,11 @@ class Indexer:
                     still.append(entry)
             todo = still
 
+        if gone or todo:
+            # Open the vectors now, before they are written: opening repairs what an interrupted
+            # run left half-done, and must not take this run's own document in flight for such a
+            # one. (A rename is the catalog's alone: a sync that only found moved files never opens them.)
+            self.store  # noqa: B018 - the property opens the store
         for doc in gone:
             self.remove_document(doc)
         yield ScanDone(len(entries), len(todo), unchanged, len(gone), renamed, 0 if force else outdated)
