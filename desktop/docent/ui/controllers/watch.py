@@ -88,6 +88,7 @@ class FolderWatcher(QObject):
         self.unwatched_files: list[str] = []  # checked by the periodic pass instead
         self.unwatched_folders: list[str] = []
         self.refused = 0  # paths the system would not watch at the last update
+        self.system_limited = False  # the system refused watches once: `limit` is what it accepted
         self._baseline = Snapshot({}, {})
         self._generation = 0  # a check started before the last update is not compared
         self._job: Job | None = None
@@ -125,6 +126,9 @@ class FolderWatcher(QObject):
         if refused:
             log.warning("the system would not watch %d of %d paths (on Linux: fs.inotify.max_user_watches)",
                         len(refused), len(fresh))
+            # keep to what the system accepted: the next updates do not ask (and warn) again
+            self.limit = max(1, len(watched) - len(refused))
+            self.system_limited = True
         keep -= refused
         self.unwatched_folders = [f for f in folders if f not in keep]
         self.unwatched_files = [p for p in listed if p not in keep]
@@ -147,7 +151,7 @@ class FolderWatcher(QObject):
         what = f"{files - len(self.unwatched_files):,} of {files:,} files"
         if self.unwatched_folders:
             what += f" and {folders - len(self.unwatched_folders):,} of {folders:,} folders"
-        if self.refused:
+        if self.refused or self.system_limited:
             why = "the system's limit on watched files is reached"
             if sys.platform.startswith("linux"):
                 why += "; raising fs.inotify.max_user_watches lifts it"
