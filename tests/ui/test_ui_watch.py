@@ -129,3 +129,75 @@ def test_the_window_says_when_documents_are_read_again_after_an_upgrade(make_win
         "3 documents are read again: they were indexed by an earlier version of Docent or with another "
         "embedding model. Everything stays searchable meanwhile."]
     qtbot.waitUntil(lambda: "read again" in w.banner.text.text(), timeout=5000)
+
+
+REFUSED_SCRIPT = r"""
+import os, sys, time
+os.environ["QT_QPA_PLATFORM"] = "offscreen"
+from pathlib import Path
+from PySide6.QtCore import QCoreApplication
+from docent.ui.refcounts import keep_singletons_alive
+from docent.ui.controllers.watch import FolderWatcher
+from docent.ui.tasks import Lane
+keep_singletons_alive()
+app = QCoreApplication([])
+docs = Path(sys.argv[1])
+known = {}
+for i in range(30):
+    p = docs / f"note{i:02d}.txt"
+    p.write_text(f"Note {i}.\n")
+    st = p.stat()
+    known[str(p)] = (st.st_size, st.st_mtime)
+lane = Lane("watch")
+w = FolderWatcher(lane, limit=4000, check_ms=100, debounce_ms=50)
+notes, changes = [], []
+w.note.connect(notes.append)
+w.changed.connect(lambda: changes.append(1))
+w.update([str(docs)], known)
+print("refused", w.refused, "limit", w.limit, "watched", len(w.watcher.files()) + len(w.watcher.directories()))
+print("note", notes[0] if notes else "")
+w.update([str(docs)], known)  # asks nothing again
+print("refused-again", w.refused)
+target = Path(w.unwatched_files[-1])
+with target.open("a") as fh:
+    fh.write("Revised.\n")
+deadline = time.monotonic() + 10
+while not changes and time.monotonic() < deadline:
+    app.processEvents()
+    time.sleep(0.02)
+print("changed", len(changes))
+w.clear()
+lane.shutdown()
+"""
+
+
+def test_past_the_system_s_own_watch_limit_the_rest_is_checked_and_said(tmp_path: Path) -> None:
+    """The real system limit: in a user namespace of its own whose inotify limit is 10 watches
+    (/proc/sys/user/max_inotify_watches, per namespace), the watcher is refused past 10, says so
+    once, keeps to what it got, and still sees an in-place edit of a file it could not watch."""
+    import shutil
+    import subprocess
+    import sys
+
+    if shutil.which("unshare") is None or subprocess.run(
+            ["unshare", "--user", "--map-root-user", "sh", "-c", "echo 10 > /proc/sys/user/max_inotify_watches"],
+            capture_output=True).returncode != 0:
+        pytest.skip("no user namespace with its own inotify limit here (unshare --user)")
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    script = tmp_path / "refused.py"
+    script.write_text(REFUSED_SCRIPT, encoding="utf-8")
+    repo = Path(__file__).resolve().parents[2]
+    env = dict(os.environ, PYTHONPATH=str(repo / "desktop"))
+    proc = subprocess.run(["unshare", "--user", "--map-root-user", "sh", "-c",
+                           'echo 10 > /proc/sys/user/max_inotify_watches && exec "$@"', "sh",
+                           sys.executable, str(script), str(docs)],
+                          capture_output=True, text=True, env=env, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    out = dict(line.split(" ", 1) for line in proc.stdout.splitlines() if " " in line)
+    refused, _, limit, _, watched = out["refused"].split()
+    assert int(refused) > 0 and int(watched) <= 10 and int(limit) == int(watched)
+    assert "the system's limit on watched files is reached" in out["note"]
+    assert "max_user_watches" in out["note"]
+    assert out["refused-again"] == "0"
+    assert out["changed"] == "1"
