@@ -1,9 +1,15 @@
 """Answer quality through Docent's own ask path: answer accuracy (the normalised answer contains a
 normalised gold answer; SQuAD only, ARAGOG's reference answers are long free text), citation
 correctness (of the answered questions, a citation points at the gold document and, for SQuAD, the
-gold page), how many were answered rather than declined, and latency.
+gold page), how many were answered rather than declined, and latency. Token-F1 is scored on both
+sets: against the best gold answer (SQuAD) or the reference answer (ARAGOG); a declined answer
+scores 0.
 
-    python tests/bench/answers.py [--set squad|aragog] [--docs N] [--sample 40] [--models smollm2-135m-instruct,gemma3-270m] [--sources 5]
+    python tests/bench/answers.py [--set squad|aragog] [--docs N] [--sample 40] [--sources 5]
+        [--models smollm2-135m-instruct,gemma3-270m,/path/to/model.gguf] [--out report.json]
+
+`--models` takes Docent's model names or .gguf paths (any model Docent can load); `--out` writes
+the figures and every answer to a JSON file.
 """
 
 from __future__ import annotations
@@ -89,7 +95,9 @@ def _run(lib: Any, qa: QASet, questions: Sequence[dict[str, Any]]) -> dict[str, 
         if qa.scores_answers:
             ok = any(normalize(a) and normalize(a) in normalize(done.answer) for a in q["answers"])
             correct += int(ok)
-            f1s.append(max((token_f1(done.answer if done.answered else "", a) for a in q["answers"]), default=0.0))
+        golds = q["answers"] if "answers" in q else [q["answer"]] if q.get("answer") else []
+        if golds:
+            f1s.append(max(token_f1(done.answer if done.answered else "", a) for a in golds))
         bad = shown_unsupported_numbers(done.answer, given) if done.answered else set()
         shown_bad += int(bool(bad))
         withheld += int(bool(getattr(done, "withheld", [])))
@@ -142,6 +150,7 @@ def main() -> int:
     ap.add_argument("--sample", type=int, default=40)
     ap.add_argument("--models", default="smollm2-135m-instruct,gemma3-270m")
     ap.add_argument("--sources", default="5")
+    ap.add_argument("--out", help="write the figures and every answer to this JSON file")
     args = ap.parse_args()
     quiet_logs()
     from docent.core.library import Library
@@ -149,7 +158,7 @@ def main() -> int:
     qa = squad_set(args.docs) if args.set == "squad" else aragog_set(args.docs)
     questions = sample(qa, args.sample)
     data_dir = Path(args.data_dir or tempfile.mkdtemp(prefix="docent-bench-"))
-    report = {}
+    report: dict[str, Any] = {}
     with Library(data_dir) as lib:
         list(lib.index(qa.docs))
         base = lib.settings
@@ -158,9 +167,11 @@ def main() -> int:
                 lib.set_settings(replace(base, chat_model=model, sources=sources))
                 key = f"{model}/sources={sources}"
                 result = run(lib, qa, questions)
-                result.pop("per_question")
-                report[key] = result
+                rows = result.pop("per_question")
                 print(key, json.dumps(result), flush=True)
+                report[key] = dict(result, per_question=rows)
+                if args.out:
+                    Path(args.out).write_text(json.dumps(report, indent=1), encoding="utf-8")
     return 0
 
 
