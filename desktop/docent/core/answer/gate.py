@@ -1,13 +1,13 @@
 """The answerability gate, on both sides of the model: before it, whether retrieval found anything
 the question is about (`is_relevant`; when not, the answer is `NOT_FOUND` and the model is never
-loaded); after it, whether what the model wrote is a refusal (`is_refusal`)."""
+loaded); after it, whether what the model wrote is a refusal (`is_refusal`) or nothing at all (`says_nothing`)."""
 
 from __future__ import annotations
 
 from typing import Sequence
 
 from docent.core.answer.params import AskParams
-from docent.core.text import stems
+from docent.core.text import CITE, stems
 from docent.core.types import Hit
 
 NOT_FOUND = "The documents do not contain the answer."
@@ -43,3 +43,10 @@ def is_refusal(answer: str) -> bool:
     """An empty answer, or one that says the sources do not hold the answer."""
     low = answer.lower()
     return not low.strip() or any(r in low for r in _REFUSALS)
+
+
+def says_nothing(answer: str) -> bool:
+    """An answer without a word or number: empty, or citation markers alone ("[2]", "[1][3].").
+    Small instruct models write a bare marker when they cannot phrase the answer (Qwen2.5-Coder
+    0.5B did on ARAGOG); shown as it is, "[2]" would pass for an answer."""
+    return not any(ch.isalnum() for ch in CITE.sub(" ", answer))

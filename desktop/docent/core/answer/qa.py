@@ -18,7 +18,8 @@ in its own module of `core/answer/`):
 7. claims (`claims.py`): each sentence's support in the passages it cites; a sentence or number
    no passage supports is withheld: left out of the answer and listed, with its closest passage,
    on `AnswerDone.withheld` (an answer left with nothing is `claims.NOT_STATED`, not answered);
-   a model that writes nothing gets the passages' best sentence (`focus.evidence`) as the answer;
+   a model that writes nothing (or citation markers alone, `gate.says_nothing`) gets the
+   passages' best sentence (`focus.evidence`) as the answer;
 8. provenance (`provenance.py`): what the answer was made from, on the final AnswerDone.
 
 Whole-document tasks (summaries, comparisons, lists) take the same steps 4-8 in `wholedoc.py`.
@@ -32,7 +33,7 @@ from typing import Callable, Iterator, Sequence
 from docent.core.answer.citations import attribute, citations
 from docent.core.answer.claims import NOT_STATED, check_claims, withhold
 from docent.core.answer.focus import evidence, focus
-from docent.core.answer.gate import NOT_FOUND, is_refusal, is_relevant
+from docent.core.answer.gate import NOT_FOUND, is_refusal, is_relevant, says_nothing
 from docent.core.answer.generate import generate
 from docent.core.answer.params import AskParams
 from docent.core.answer.prompt import build_prompt
@@ -91,7 +92,8 @@ def ask(
         yield trail.done(AnswerDone(answer, bool(answer), citations(answer, included), cancelled=True,
                                     timings=timings), included)
         return
-    if not answer:  # the model wrote nothing: the passages that passed the gate still speak
+    if says_nothing(answer):  # nothing, or a bare "[2]": the passages that passed the gate still speak
+        answer = ""
         best = evidence(question, included, searcher.embedder)
         if best is not None:
             answer = f"{best[1]} [{best[0]}]"
