@@ -152,6 +152,30 @@ def test_copy_of_an_indexed_file_is_a_duplicate(synced) -> None:  # noqa: ANN001
     assert_consistent(lib)
 
 
+@pytest.mark.parametrize("what", ["changed", "deleted"])
+def test_a_duplicate_is_read_in_the_same_sync_when_its_original_changes_or_goes(synced, what: str) -> None:  # noqa: ANN001
+    """A copy skipped as "duplicate of" a file stands on that file: when the original is edited or
+    deleted, the same sync reads the copy again (after the original), so its text is searchable at
+    once, not only after a later sync."""
+    lib, docs, emb = synced
+    original = docs / "notes.txt"
+    shutil.copy2(original, docs / "notes-copy.txt")
+    run_index(lib, [docs])
+    assert by_name(lib)["notes-copy.txt"].status == "skipped"
+    if what == "changed":
+        with original.open("a", encoding="utf-8") as fh:
+            fh.write("\nAddendum: the minutes were corrected on review.\n")
+    else:
+        original.unlink()
+    _, done = run_index(lib, [docs])
+    copy = by_name(lib)["notes-copy.txt"]
+    assert copy.status == "indexed" and copy.chunks > 0, copy
+    assert done.indexed == (2 if what == "changed" else 1)
+    _, again = run_index(lib, [docs])  # and nothing is left for a later sync to fix
+    assert (again.indexed, again.removed) == (0, 0)
+    assert_consistent(lib)
+
+
 def test_reindex_is_idempotent(synced) -> None:  # noqa: ANN001
     lib, docs, emb = synced
     docs_before = {d.path: (d.id, d.sha256, d.chunks, d.indexed_at) for d in lib.documents()}

@@ -48,6 +48,8 @@ from docent.errors import Cancelled, DocentError, write_failure
 
 log = logging.getLogger(__name__)
 
+DUPLICATE = "duplicate of "  # the reason of a file skipped as a copy of an indexed one, then its path
+
 # Chunks embedded per step: the window's library lane switches to a question between steps, so a
 # question asked while a big file is embedded waits for one batch at most (32: ~0.3 s on 2 cores).
 EMBED_BATCH = 32
@@ -139,6 +141,18 @@ class Indexer:
                     outdated += 1
         if outdated and not force:
             log.info("%d documents were indexed by an older chunker or another embedder: re-indexing them", outdated)
+        # A duplicate stands on its original: when the original changes or goes, the duplicate is
+        # read again in this same sync, after the others, so that it is compared with what the
+        # original now holds (else it stayed "duplicate of" a text no longer there until a later sync).
+        changing = {e.path for e in todo} | {d.path for d in gone}
+        queued = {e.path for e in todo}
+        for entry in entries:
+            prior = known.get(entry.path)
+            if entry.path in queued or prior is None or prior.status != "skipped":
+                continue
+            if prior.reason.startswith(DUPLICATE) and prior.reason[len(DUPLICATE):] in changing:
+                todo.append(entry)
+                unchanged -= 1
 
         # Renames and moves: a vanished document whose content reappears under a new path. Only a
         # new file of the very size of a vanished one is hashed to find out (not every new file).
@@ -237,8 +251,8 @@ class Indexer:
             return False
         if doc.status == "indexed":
             return self._embedding_current(doc) and self._chunker(doc) == self.params.signature
-        if doc.status == "skipped" and doc.reason.startswith("duplicate of "):
-            original = doc.reason[len("duplicate of ") :]
+        if doc.status == "skipped" and doc.reason.startswith(DUPLICATE):
+            original = doc.reason[len(DUPLICATE) :]
             return any(d.path == original for d in self.catalog.indexed_by_sha(doc.sha256))
         return doc.status in ("skipped", "failed")
 
