@@ -25,6 +25,11 @@ def attribute(answer: str, hits: Sequence[Hit]) -> str:
     out, pos = [], 0
     for a, b in spans:
         sentence = answer[a:b]
+        if not any(ch.isalnum() for ch in CITE.sub(" ", sentence)) and len(spans) > 1:
+            # "… 308 points [1]. [2]": a marker alone after a sentence (Qwen2.5's habit) cites nothing
+            out.append(answer[pos:a].rstrip())
+            pos = b
+            continue
         words = words_of(sentence)
         scores = [support(words, st) for st in source_stems]
         best = max(range(len(hits)), key=lambda i: scores[i])
