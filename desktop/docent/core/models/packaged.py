@@ -72,9 +72,11 @@ E5_TOKENIZER = PackagedFile(
 )
 E5_EMBEDDER_ID = "multilingual-e5-small-q4@1571fc98"
 
-# The chat models Docent knows how to find without a path, best first for answering: on 30 SQuAD
-# questions (tests/bench/answers.py) Gemma 3 270M answered 43% correctly against SmolLM2's 20%,
-# with 86% against 80% of its citations on the right page.
+# The chat models Docent knows how to find without a path, best first for answering: on 40 SQuAD
+# questions (tests/bench/answers.py --docs 12) Gemma 3 270M's answer contains the gold answer in
+# 32.5% against SmolLM2's 7.5%, with its first token in 1.5 s against 3.5 s on 2 cores
+# (tests/bench/model_speed.py). The default must answer a typical question's first token within
+# ~3 s on 2 cores: Qwen2.5-Coder 0.5B answers better (45%) but takes 4-5 s, so it is optional.
 CHAT_MODELS = ("gemma3-270m", "smollm2-135m-instruct")
 DEFAULT_CHAT_MODEL = "gemma3-270m"
 
