@@ -66,6 +66,9 @@ def cmd_index(args: argparse.Namespace) -> int:
                         progress.line(outdated_note(ev.outdated), force=True)
                 elif isinstance(ev, FileStarted):
                     progress.line(f"[{ev.index}/{ev.total}] {Path(ev.path).name}")
+                elif isinstance(ev, FileProgress) and not ev.chunks_done:  # read, now being chunked
+                    pages = f" ({ev.pages_total} pages)" if ev.pages_total else ""
+                    progress.line(f"  {Path(ev.path).name}: read{pages}, embedding…")
                 elif isinstance(ev, FileProgress):
                     pages = f"page {ev.pages_done}/{ev.pages_total}, " if ev.pages_total else ""
                     progress.line(f"  {Path(ev.path).name}: {pages}{ev.chunks_done} chunks")

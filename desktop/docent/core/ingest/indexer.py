@@ -342,6 +342,9 @@ class Indexer:
 
         if following is not None:
             extractor.submit(following)  # read the next file while this one is embedded
+        # a step of its own ends here and after chunking: the window's lane can give a question
+        # its turn between reading, chunking and each embedding batch (fairness)
+        yield FileProgress(path, 0, extraction.pages, 0)
         title = _title(path, extraction.blocks)
         chunks = chunk_blocks(extraction.blocks, self.embedder.token_spans, self.params, doc_key=sha)
         if not chunks:
@@ -349,6 +352,7 @@ class Indexer:
             yield done("skipped", "no text", extraction.pages)
             return
         contexts = chunk_contexts(title, extraction.blocks, chunks)
+        yield FileProgress(path, 0, extraction.pages, 0)
 
         # Embed everything first (the message and its attachments), then write: a document indexed
         # before (a re-index after a chunker or embedder change) stays searchable with its old
