@@ -325,55 +325,12 @@ def survival(work: Path, n: int, changed: int = 100, kills: int = 3, seed: int =
 
 
 # ---- the synthetic passage library ---------------------------------------------------------------
-def fill(lib: Any, target: int, per_doc: int = 100, seed: int = 5) -> float:
-    """Grow `lib` to `target` synthetic passages (documents of `per_doc`); → seconds taken."""
-    import numpy as np
-
-    from docent.core.types import Chunk
-    from tests.bench import synth
-
-    lib.open_vectors()  # first: opening the store reconciles the catalog with it (a half-written document goes)
-    have = lib.catalog.chunk_count()
-    if have >= target:
-        return 0.0
-    vocab = np.array(synth.vocabulary(), dtype=object)
-    nprng = np.random.default_rng(seed + have)
-    dim = lib.embedder.dim
-    d = len(lib.documents())
-    t0 = time.perf_counter()
-    left = target - have
-    last = time.perf_counter()
-    while left > 0:
-        k = min(per_doc, left)
-        title = f"synthetic {d}"
-        doc_id = lib.catalog.begin_document(f"/synthetic/folder{d // 100:04d}/filler{d:06d}.txt", 0, 0.0,
-                                            f"synthetic-{d}")
-        lengths = nprng.integers(110, 170, size=k)
-        words = vocab[nprng.integers(0, len(vocab), size=int(lengths.sum()))]
-        chunks, at = [], 0
-        for i, n in enumerate(lengths):
-            text = " ".join(words[at : at + n]).capitalize() + "."
-            at += n
-            chunks.append(Chunk(f"syn{d:07d}-{i:04d}", i, text, None, None, f"¶{i + 1}", "", 0, len(text), 200))
-        vecs = nprng.standard_normal((k, dim)).astype(np.float32)
-        vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
-        lib.catalog.add_chunks(doc_id, chunks, [title] * k)
-        lib.store.add([c.id for c in chunks], vecs, doc_id)
-        lib.catalog.finish_document(doc_id, pages=0, chunks=k, embedder_id=lib.embedder.id, chunker="synthetic",
-                                    title=title)
-        left -= k
-        d += 1
-        if time.perf_counter() - last > 60:
-            last = time.perf_counter()
-            log(f"fill: {target - left}/{target} passages, {(target - left - have) / (last - t0):.0f}/s")
-    return time.perf_counter() - t0
-
-
 def chunks_at(work: Path, sizes: Sequence[int], queries: Sequence[str]) -> dict[str, Any]:
     from docent.core.library import Library
     from docent.core.models.embedder import default_embedder
     from docent.core.retrieval.search import SearchParams
-    from tests.bench.speed import _stages, forget_queries
+    from tests.bench.speed import _stages, time_searches
+    from tests.bench.synth import fill_library
 
     data = work / "passages"
     emb = default_embedder()
@@ -382,7 +339,7 @@ def chunks_at(work: Path, sizes: Sequence[int], queries: Sequence[str]) -> dict[
     for size in sizes:
         with Library(data, embedder=emb) as lib:
             log(f"passages: filling to {size}")
-            fill_s = fill(lib, size)
+            fill_s = fill_library(lib, size)
             row: dict[str, Any] = {"passages": lib.catalog.chunk_count(), "vectors": lib.store.count(),
                                    "fill_s": r(fill_s, 0)}
         # a cold open, then warm the caches (HNSW segment load, FTS pages) before timing searches
@@ -395,16 +352,7 @@ def chunks_at(work: Path, sizes: Sequence[int], queries: Sequence[str]) -> dict[
             row["first_search_s"] = r(time.perf_counter() - t, 2)
             for q in queries[1:6]:
                 lib.search(q, 5)
-            times: dict[str, list[float]] = {name: [] for name in modes}
-            for i, q in enumerate(queries):
-                names = list(modes)
-                for name in names[i % 3:] + names[: i % 3]:
-                    forget_queries(lib)
-                    t = time.perf_counter()
-                    lib.search(q, 5, (), modes[name])
-                    times[name].append(time.perf_counter() - t)
-            for name, ts in times.items():
-                row[name] = {"p50_ms": r(1000 * pct(ts, 0.5), 1), "p95_ms": r(1000 * pct(ts, 0.95), 1), "n": len(ts)}
+            row.update(time_searches(lib, queries, modes))
             row["stages_p50_ms"] = _stages(lib, queries)
             # forgetting one document: its vectors, its rows, and the keyword index's clean-up
             victim = lib.documents()[-1]
@@ -414,7 +362,7 @@ def chunks_at(work: Path, sizes: Sequence[int], queries: Sequence[str]) -> dict[
             t = time.perf_counter()
             lib.catalog.purge_deleted()
             row["purge_s"] = r(time.perf_counter() - t, 2)
-            fill(lib, size)  # put the passages back for the next size
+            fill_library(lib, size)  # put the passages back for the next size
         files = {p.name: du_mb(p) for p in data.iterdir()}
         catalog = sum(mb for name, mb in files.items() if name.startswith("catalog"))
         total = du_mb(data)
@@ -444,7 +392,7 @@ def server_at(work: Path, queries: Sequence[str], size: int) -> dict[str, Any]:
     from docent.core.retrieval.search import SearchParams
     from docent.core.storage.vectors import COLLECTION, remote_collection_name
     from docent.settings import Settings
-    from tests.bench.speed import forget_queries
+    from tests.bench.speed import time_searches
 
     src = work / "passages"
     data, served = work / "passages-server", work / "passages-server-chroma"
@@ -502,15 +450,7 @@ def server_at(work: Path, queries: Sequence[str], size: int) -> dict[str, Any]:
             for q in queries[:6]:
                 lib.search(q, 5)
             modes = {"hybrid": SearchParams(), "vector": SearchParams(mode="vector")}
-            times: dict[str, list[float]] = {m: [] for m in modes}
-            for i, q in enumerate(queries):
-                for m in (list(modes) if i % 2 else list(modes)[::-1]):
-                    forget_queries(lib)
-                    t = time.perf_counter()
-                    lib.search(q, 5, (), modes[m])
-                    times[m].append(time.perf_counter() - t)
-            for m, ts in times.items():
-                row[m] = {"p50_ms": r(1000 * pct(ts, 0.5), 1), "p95_ms": r(1000 * pct(ts, 0.95), 1), "n": len(ts)}
+            row.update(time_searches(lib, queries, modes))
     finally:
         proc.terminate()
         proc.wait(timeout=60)

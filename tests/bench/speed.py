@@ -10,7 +10,6 @@
 
 from __future__ import annotations
 
-import random
 import time
 from pathlib import Path
 from typing import Any, Sequence
@@ -78,35 +77,20 @@ def index_speed(lib: Any, docs: Sequence[Path], repeat: bool = True) -> dict[str
 
 
 # ---- query latency -------------------------------------------------------------------------------
-def _add_filler(lib: Any, start_doc: int, n_chunks: int, per_doc: int, rng: random.Random) -> int:
-    """Write `n_chunks` synthetic chunks (random words, random unit vectors) in documents of
-    `per_doc` chunks straight through the catalog and store APIs. → the next document number."""
-    import numpy as np
-
-    from docent.core.types import Chunk
-    from tests.bench import synth
-
-    nprng = np.random.default_rng(rng.randrange(1 << 30))
-    dim = lib.embedder.dim
-    d = start_doc
-    left = n_chunks
-    while left > 0:
-        k = min(per_doc, left)
-        title = f"synthetic {d}"
-        doc_id = lib.catalog.begin_document(f"/synthetic/filler{d:06d}.txt", 0, 0.0, f"synthetic-{d}")
-        chunks = []
-        for i in range(k):
-            text = synth.text(rng, rng.randint(110, 170))
-            chunks.append(Chunk(f"syn{d:06d}-{i:04d}", i, text, None, None, f"¶{i + 1}", "", 0, len(text), 200))
-        vecs = nprng.standard_normal((k, dim)).astype(np.float32)
-        vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
-        lib.catalog.add_chunks(doc_id, chunks, [title] * k)
-        lib.store.add([c.id for c in chunks], vecs, doc_id)
-        lib.catalog.finish_document(doc_id, pages=0, chunks=k, embedder_id=lib.embedder.id, chunker="synthetic",
-                                    title=title)
-        left -= k
-        d += 1
-    return d
+def time_searches(lib: Any, queries: Sequence[str], modes: dict[str, Any], top_k: int = 5) -> dict[str, Any]:
+    """Each question searched in each mode (the modes' order turning from one question to the next,
+    so background work hits all alike), every question embedded afresh → mode → p50/p95 ms and n."""
+    times: dict[str, list[float]] = {name: [] for name in modes}
+    names = list(modes)
+    for i, q in enumerate(queries):
+        k = i % len(names)
+        for name in names[k:] + names[:k]:
+            forget_queries(lib)
+            t = time.perf_counter()
+            lib.search(q, top_k, (), modes[name])
+            times[name].append(time.perf_counter() - t)
+    return {name: {"p50_ms": r(1000 * pct(ts, 0.5), 1), "p95_ms": r(1000 * pct(ts, 0.95), 1), "n": len(ts)}
+            for name, ts in times.items()}
 
 
 def query_latency(lib: Any, sizes: Sequence[int], queries: Sequence[str], per_doc: int = 100) -> dict[str, Any]:
@@ -114,30 +98,16 @@ def query_latency(lib: Any, sizes: Sequence[int], queries: Sequence[str], per_do
     query in hybrid, vector-only and keyword-only modes. Targets are on the default (hybrid)."""
     from docent.core.retrieval.search import SearchParams
 
-    rng = random.Random(5)
+    from tests.bench.synth import fill_library
+
     out: dict[str, Any] = {}
-    doc = 0
-    have = lib.catalog.chunk_count()
     modes = {"hybrid": SearchParams(), "vector": SearchParams(mode="vector"), "keyword": SearchParams(mode="keyword")}
     for size in sizes:
-        t0 = time.perf_counter()
-        if size > have:
-            doc = _add_filler(lib, doc, size - have, per_doc, rng)
-            have = size
-        fill_s = time.perf_counter() - t0
+        fill_s = fill_library(lib, size, per_doc)
         for q in queries[:5]:  # warm caches (HNSW segment load, FTS pages)
             lib.search(q, 5)
         row: dict[str, Any] = {"chunks": lib.catalog.chunk_count(), "store_count": lib.store.count(), "fill_s": r(fill_s, 1)}
-        times: dict[str, list[float]] = {name: [] for name in modes}
-        for i, q in enumerate(queries):  # modes interleaved, so background work hits all alike
-            names = list(modes)
-            for name in names[i % 3:] + names[: i % 3]:
-                forget_queries(lib)  # every timed search embeds its question afresh
-                t = time.perf_counter()
-                lib.search(q, 5, (), modes[name])
-                times[name].append(time.perf_counter() - t)
-        for name, ts in times.items():
-            row[name] = {"p50_ms": r(1000 * pct(ts, 0.5), 1), "p95_ms": r(1000 * pct(ts, 0.95), 1), "n": len(ts)}
+        row.update(time_searches(lib, queries, modes))
         row["stages_p50_ms"] = _stages(lib, queries)
         out[f"{size // 1000}k" if size >= 1000 else str(size)] = row
     return out
