@@ -87,3 +87,36 @@ def test_an_attachment_is_listed_beside_its_message_and_opens_from_the_catalog(
     viewer = w.viewer  # from the catalog's text: the attachment is no file of its own to render
     qtbot.waitUntil(lambda: viewer.mode == "text" and "leaves at eight" in viewer.text.toPlainText())
     assert viewer.name.text() == "plan.pdf" and viewer.open_external.isEnabled()
+
+
+def test_attachments_sort_right_after_their_message_and_keep_their_own_name_when_elided(qtbot: Any) -> None:
+    """Sorted by name, a message's attachments follow it in their order in the message (not
+    scattered among the folder's files by their own names); in a narrow column an attachment keeps
+    its own file name whole and shortens the message's name."""
+    from PySide6.QtGui import QFontMetrics
+    from PySide6.QtWidgets import QApplication
+
+    from docent.core.types import attachment_path
+    from docent.ui.controllers import DocRow
+    from docent.ui.models.documents import PATH_ROLE, DocumentsModel
+    from docent.ui.widgets.name_delegate import elide_name
+
+    mail = "/docs/Harbour papers.eml"
+    paths = ["/docs/agenda.pdf", mail, attachment_path(mail, 2, "minutes.docx"),
+             attachment_path(mail, 1, "report.pdf"), "/docs/budget.xlsx", "/docs/zoning.txt"]
+    model = DocumentsModel()
+    model.reset([DocRow(p, "indexed", chunks=1) for p in paths], ["/docs"])
+    model.sort(0)
+    folder = model.index_of("/docs")
+    order = [model.index(r, 0, folder).data(PATH_ROLE) for r in range(model.rowCount(folder))]
+    assert order == ["/docs/agenda.pdf", "/docs/budget.xlsx", mail, attachment_path(mail, 1, "report.pdf"),
+                     attachment_path(mail, 2, "minutes.docx"), "/docs/zoning.txt"]
+
+    metrics = QFontMetrics(QApplication.font())
+    name = "minutes.docx (attached to Harbour papers from the port authority.eml)"
+    width = metrics.horizontalAdvance("minutes.docx (attached to Harbour pa…)")
+    short = elide_name(name, metrics, width)
+    assert short.startswith("minutes.docx (attached to ") and short.endswith(".eml)") and "…" in short
+    assert metrics.horizontalAdvance(short) <= width
+    tiny = elide_name(name, metrics, metrics.horizontalAdvance("minutes.docx"))
+    assert tiny.startswith("minut") and "attached" not in tiny

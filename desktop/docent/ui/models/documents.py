@@ -176,6 +176,10 @@ class _Node:
             return self.doc.chunks if self.doc is not None else self.chunks
         if column == 1:
             return self.status_text()
+        if self.doc is not None and ATTACHMENT_MARK in self.doc.path:  # right after its message, in order
+            found = attachment_of(self.doc.path)
+            if found is not None:
+                return "1" + os.path.basename(found[0]).lower() + "\x01" + f"{found[1]:04d}"
         return ("0" if self.doc is None else "1") + self.name.lower()  # folders first, then by name
 
 

@@ -17,11 +17,22 @@ from docent.core.types import attachment_of
 from docent.ui.models.documents import PATH_ROLE
 
 
+ATTACHED = " (attached to "  # how the library pane names an e-mail's attachment (ui/models/documents.py)
+
+
 def elide_name(name: str, metrics: QFontMetrics, width: int) -> str:
     """`name` fitted into `width` pixels: the stem elided at its end, the extension (and a " — folder"
-    suffix) kept whole while there is room for a few letters of the stem."""
+    suffix) kept whole while there is room for a few letters of the stem. An attachment's name keeps
+    its own file name whole and elides its message's name in the middle."""
     if width <= 0 or metrics.horizontalAdvance(name) <= width:
         return name
+    attachment, mark, message = name.partition(ATTACHED)
+    if mark and message.endswith(")"):  # "report.pdf (attached to visit.eml)": its own name first
+        head = attachment + mark
+        room = width - metrics.horizontalAdvance(head + ")")
+        if room >= metrics.horizontalAdvance("Mm…"):
+            return head + metrics.elidedText(message[:-1], Qt.TextElideMode.ElideMiddle, room) + ")"
+        return elide_name(attachment, metrics, width)
     stem, sep, folder = name.partition(" — ")
     base, ext = os.path.splitext(stem)
     if not base or len(ext) > 6:
