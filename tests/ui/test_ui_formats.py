@@ -118,5 +118,7 @@ def test_attachments_sort_right_after_their_message_and_keep_their_own_name_when
     short = elide_name(name, metrics, width)
     assert short.startswith("minutes.docx (attached to ") and short.endswith(".eml)") and "…" in short
     assert metrics.horizontalAdvance(short) <= width
+    narrow = elide_name(name, metrics, metrics.horizontalAdvance("minutes.docx (attached t…"))
+    assert narrow.startswith("minutes.docx (att") and narrow.endswith("…")  # still says it is attached
     tiny = elide_name(name, metrics, metrics.horizontalAdvance("minutes.docx"))
     assert tiny.startswith("minut") and "attached" not in tiny

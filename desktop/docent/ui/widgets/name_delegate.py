@@ -32,6 +32,8 @@ def elide_name(name: str, metrics: QFontMetrics, width: int) -> str:
         room = width - metrics.horizontalAdvance(head + ")")
         if room >= metrics.horizontalAdvance("Mm…"):
             return head + metrics.elidedText(message[:-1], Qt.TextElideMode.ElideMiddle, room) + ")"
+        if width >= metrics.horizontalAdvance(attachment + " (att…"):  # still say it is an attachment
+            return metrics.elidedText(name, Qt.TextElideMode.ElideRight, width)
         return elide_name(attachment, metrics, width)
     stem, sep, folder = name.partition(" — ")
     base, ext = os.path.splitext(stem)
