@@ -32,7 +32,7 @@ REPLACED_SHARE = 0.05
 REPLACED_FLOOR = 2000
 REPLACED_MERGE_PAGES = 4
 REPLACED_MERGE_CAP = 2000
-BOUNDED_FROM = 100_000  # passages: from here on a keyword search keeps to POSTINGS_BUDGET
+BOUNDED_FROM = 50_000  # passages: from here on a keyword search keeps to POSTINGS_BUDGET
 POSTINGS_BUDGET = 20_000  # passages holding the kept words, summed over the words (~25 ms of BM25 here)
 
 _DOC_COLS = "id, path, size, mtime, sha256, status, reason, pages, chunks, embedder_id, indexed_at, parent"
