@@ -34,7 +34,7 @@ import time
 from pathlib import Path
 from typing import Any, Sequence
 
-from tests.bench.common import REPO, pct, r
+from tests.bench.common import REPO, r
 
 PY = sys.executable
 CHANGED = 10
