@@ -148,3 +148,37 @@ def test_docx_title_style_starts_the_heading_path(tmp_path: Path, embedder) -> N
         run_index(lib, [path])
         location, heading, _, _ = _chunk_with(lib, "A bollard inspection means")
         assert (location, heading) == ("Harbour Contract › Scope › Terms ¶2", "Harbour Contract › Scope › Terms")
+
+
+# ---- second stage: neighbour and document evidence -------------------------------------------------
+class _Places:
+    """The one catalog query the second stage makes (chunk id → document, ordinal, page)."""
+
+    def __init__(self, places: dict[str, tuple[int, int, int | None]]) -> None:
+        self.places = places
+
+    def chunk_places(self, ids):  # noqa: ANN001, ANN201
+        return {c: self.places[c] for c in ids if c in self.places}
+
+
+def test_second_stage_prefers_a_passage_whose_page_and_document_match_too() -> None:
+    from docent.core.retrieval.search import DOC_TOP, Searcher
+
+    # "lone" (doc 1) and "busy" (doc 2) tie on their own; busy's neighbour on its page matched too,
+    # and its document has another match; "across" has a matching neighbour on another page only;
+    # "weak" sits next to "strong" but matched under NEAR_SHARE as well, so it gains nothing from it
+    places = {"lone": (1, 0, 1), "busy": (2, 5, 3), "next": (2, 6, 3), "other": (2, 40, 9),
+              "across": (3, 1, 1), "over": (3, 2, 2), "strong": (4, 0, None), "weak": (4, 1, None)}
+    scores = {"lone": 0.8, "busy": 0.8, "next": 0.5, "other": 0.3, "across": 0.8, "over": 0.6,
+              "strong": 0.9, "weak": 0.1}
+    searcher = Searcher.__new__(Searcher)
+    searcher.catalog = _Places(places)  # type: ignore[assignment]
+    out = searcher._context_scores(scores, neighbour=0.2, doc=0.2)
+    assert out["lone"] == pytest.approx(0.8)  # nothing near it matched
+    assert out["busy"] == pytest.approx(0.8 + 0.2 * 0.5 + 0.2 * (0.5 + 0.3) / DOC_TOP)
+    assert out["across"] == pytest.approx(0.8 + 0.2 * 0.6 / DOC_TOP)  # a neighbour on another page: document only
+    assert out["next"] == pytest.approx(0.5 + 0.2 * 0.8 + 0.2 * (0.8 + 0.3) / DOC_TOP)  # lifted by busy
+    assert out["weak"] == pytest.approx(0.1 + 0.2 * 0.9 / DOC_TOP)  # its document's evidence only
+    assert out["strong"] == pytest.approx(0.9 + 0.2 * 0.1 + 0.2 * 0.1 / DOC_TOP)
+    assert sorted(out, key=out.get, reverse=True)[:2] == ["busy", "strong"]
+    assert searcher._context_scores(scores, 0.0, 0.0) == scores

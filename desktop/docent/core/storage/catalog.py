@@ -330,6 +330,15 @@ class Catalog:
                 f"SELECT id, doc_id FROM chunks WHERE id IN ({','.join('?' * len(part))})", part))
         return out
 
+    def chunk_places(self, ids: Sequence[str]) -> dict[str, tuple[int, int, int | None]]:
+        """Chunk id → (its document's id, its ordinal in the document, its page or None)."""
+        out: dict[str, tuple[int, int, int | None]] = {}
+        for i in range(0, len(ids), 500):
+            part = list(ids[i : i + 500])
+            out.update((r[0], (int(r[1]), int(r[2]), r[3])) for r in self._db.execute(
+                f"SELECT id, doc_id, ordinal, page FROM chunks WHERE id IN ({','.join('?' * len(part))})", part))
+        return out
+
     def document_identities(self) -> dict[int, tuple[str, str]]:
         """Every indexed document → (its path, what identifies it: its first passage's context line,
         i.e. title, name, period; ingest/context.py). Cached until a document is added or changes."""
