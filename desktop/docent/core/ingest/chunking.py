@@ -18,9 +18,10 @@ from docent.core.types import Block, Chunk
 
 BLOCK_SEP = "\n\n"
 # Bump when extraction or chunking changes what chunks look like: documents are then re-read.
+# c6: PDF pages that are mostly tables are read as labelled rows (extract/tables.py).
 # c5: the embedder sees title › heading again, the keyword index also the identity (c4: both did).
 # c4: each chunk's indexed context line names the document (name, period) and its page heading.
-CHUNKER_VERSION = "c5"
+CHUNKER_VERSION = "c6"
 
 TokenSpans = Callable[[str], list[tuple[int, int]]]
 

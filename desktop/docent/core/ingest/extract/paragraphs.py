@@ -20,6 +20,7 @@ class Line:
     text: str
     y: float | None = None
     size: float = 0.0
+    row: bool = False  # a table's labelled row (tables.py): one a line, never joined into prose
 
 
 def lines_from_segments(segments: list[tuple[str, float, float]]) -> list[Line]:
@@ -69,7 +70,14 @@ def split_paragraphs(page_text: str | list[Line]) -> list[str]:
                 current = ""
             prev = None
             continue
-        if current and prev is not None:
+        if line.row or (prev is not None and prev.row):
+            if current and prev is not None and prev.row and line.row:
+                current = current + "\n" + text  # the next row of the same table
+            else:
+                if current:
+                    paragraphs.append(current)
+                current = text
+        elif current and prev is not None:
             ends_sentence = bool(_END_PUNCT.search(current))
             short_prev = typical > 0 and len(prev.text) < 0.75 * typical
             if spacing is not None and prev.y is not None and line.y is not None:
