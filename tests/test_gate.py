@@ -29,3 +29,64 @@ def test_a_marker_alone_after_a_sentence_cites_nothing() -> None:
                    "The Panthers defense surrendered 308 points [1].\n[2]"):
         assert attribute(answer, hits) == "The Panthers defense surrendered 308 points [1]."
     assert attribute("[2]", hits) == "[2]"  # alone, it is the model writing nothing (says_nothing)
+
+
+@pytest.mark.parametrize("question, expected", [
+    ("What was Apple's FY2022 revenue?", ["Apple"]),
+    ("How much did Block (formerly known as Square) generate in cash flow in FY2020?", ["Block", "Square"]),
+    ("When did Beyoncé start becoming popular?", ["Beyoncé"]),
+    ("Using the cash flow statement, answer the question. Answer in USD millions.", []),  # a sentence's first word
+    ("Did Pfizer grow its PPNE between FY20 and FY21?", ["Pfizer"]),  # acronyms are no names here
+    ("What is the main finding of this study?", []),
+])
+def test_the_names_a_question_writes(question: str, expected: list[str]) -> None:
+    from docent.core.answer.gate import names
+
+    assert names(question) == expected
+
+
+def test_a_question_naming_what_no_document_mentions_is_declined_before_the_model(tmp_path, embedder) -> None:  # noqa: ANN001
+    """Asked of a library of one company's report, another company's revenue is not in it: the
+    passages about revenue are the other company's, so the gate declines and names what is missing."""
+    from docent.core.library import Library
+    from docent.core.answer.gate import absent_names
+    from docent.core.types import AnswerDone
+    from helpers import run_index
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "northwind_annual_report.txt").write_text(
+        "Northwind Traders annual report for fiscal 2022.\n\nNorthwind Traders reported revenue of 41.2 million "
+        "dollars in fiscal 2022, up from 38.9 million dollars in fiscal 2021. Operating income was 5.1 million "
+        "dollars.\n", encoding="utf-8")
+    with Library(tmp_path / "lib", embedder=embedder) as lib:
+        run_index(lib, [docs])
+        assert absent_names("What was Apple's revenue in fiscal 2022?", lib.catalog) == ["Apple"]
+        assert absent_names("What was Northwind's revenue in fiscal 2022?", lib.catalog) == []
+        assert absent_names("What was the revenue of northwind traders?", lib.catalog) == []  # no names at all
+
+        def loader():  # noqa: ANN202
+            raise AssertionError("the model must not be loaded for a declined question")
+
+        from docent.core.answer.qa import ask
+
+        done = [e for e in ask("What was Apple's revenue in fiscal 2022?", lib.searcher(), loader)
+                if isinstance(e, AnswerDone)][-1]
+        assert not done.answered and "“Apple”" in done.answer and not done.citations
+
+
+@pytest.mark.parametrize("answer, expected", [
+    ("Revenue was 41.2 million dollars [1]. The documents do not contain the answer.",
+     "Revenue was 41.2 million dollars [1]."),
+    ("The documents do not contain the answer.", "The documents do not contain the answer."),
+    # nothing cited before it: a refusal, as written
+    ("Maybe around forty. The documents do not contain the answer.",
+     "Maybe around forty. The documents do not contain the answer."),
+    # a refusal between two claims: left to the refusal check
+    ("It was 41.2 [1]. The sources do not say more. It grew 6% [1].",
+     "It was 41.2 [1]. The sources do not say more. It grew 6% [1]."),
+])
+def test_an_answer_then_a_refusal_is_the_answer(answer: str, expected: str) -> None:
+    from docent.core.answer.gate import drop_trailing_refusal
+
+    assert drop_trailing_refusal(answer) == expected

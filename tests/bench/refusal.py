@@ -7,7 +7,11 @@ question, on the same kind of text). For each, the answerability gate (retrieval
 and coverage of the question's words, `qa.is_relevant`) decides; with `--ask N`, N of each kind also
 go through `Library.ask`, where the model may decline too.
 
-    .venv/bin/python tests/bench/refusal.py [--docs 24] [--per-kind 300] [--ask 20] [--data-dir DIR]
+    .venv/bin/python tests/bench/refusal.py [--set squad|aragog|financebench] [--docs 24] [--per-kind 300]
+        [--ask 20] [--data-dir DIR] [--no-names]
+
+ARAGOG and FinanceBench index every other document: a question about a paper or filing left out is
+unanswerable (for FinanceBench often the same company's other year, or a company like it).
 
 Prints JSON: share of unanswerable questions declined (want high) and of answerable ones declined
 (want low), for the gate and, with --ask, for whole answers (also "declined or withheld": an answer
@@ -28,36 +32,57 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from tests.bench.common import quiet_logs, spaced, squad_questions  # noqa: E402
 
 
+def split_set(name: str, docs: int, per_kind: int) -> tuple[list[Path], list[dict[str, Any]], list[dict[str, Any]]]:
+    """(documents indexed, answerable questions, unanswerable ones): SQuAD indexes `docs` of its
+    articles; ARAGOG and FinanceBench every other document (FinanceBench: filings of other
+    companies, or the same company's other years: "near-topic")."""
+    from tests.bench.common import SQUAD, aragog_set, financebench_set
+
+    if name == "squad":
+        all_docs = sorted((SQUAD / "docs_pdf").glob("*.pdf"))
+        indexed = spaced(all_docs, docs)
+        questions = squad_questions()
+    else:
+        qa = aragog_set() if name == "aragog" else financebench_set()
+        all_docs = sorted(qa.docs)
+        indexed = all_docs[::2]
+        questions = qa.questions
+    stems = {d.stem for d in indexed}
+    answerable = spaced([q for q in questions if q["doc"] in stems], per_kind)
+    unanswerable = spaced([q for q in questions if q["doc"] not in stems], per_kind)
+    return indexed, answerable, unanswerable
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--docs", type=int, default=24, help="articles indexed (the other ones give unanswerable questions)")
+    ap.add_argument("--set", choices=["squad", "aragog", "financebench"], default="squad")
+    ap.add_argument("--docs", type=int, default=24, help="SQuAD articles indexed (the other ones give unanswerable questions)")
     ap.add_argument("--per-kind", type=int, default=300)
     ap.add_argument("--ask", type=int, default=0, help="also ask N questions of each kind through the model")
     ap.add_argument("--data-dir")
+    ap.add_argument("--no-names", action="store_true", help="the gate without its names rule (to compare)")
     args = ap.parse_args()
     quiet_logs()
-    from docent.core.library import Library
-    from docent.core.answer.gate import is_relevant
-    from docent.core.answer.params import AskParams
-    from docent.core.types import AnswerDone
-    from tests.bench.common import SQUAD
+    from dataclasses import replace
 
-    all_docs = sorted((SQUAD / "docs_pdf").glob("*.pdf"))
-    indexed = spaced(all_docs, args.docs)
-    stems = {d.stem for d in indexed}
-    questions = squad_questions()
-    answerable = spaced([q for q in questions if q["doc"] in stems], args.per_kind)
-    unanswerable = spaced([q for q in questions if q["doc"] not in stems], args.per_kind)
+    from docent.core.library import Library
+    from docent.core.answer.gate import absent_names, is_relevant
+    from docent.core.types import AnswerDone
+
+    indexed, answerable, unanswerable = split_set(args.set, args.docs, args.per_kind)
     data_dir = Path(args.data_dir or tempfile.mkdtemp(prefix="docent-refusal-"))
-    out: dict[str, Any] = {"indexed_articles": len(indexed), "other_articles": len(all_docs) - len(indexed)}
+    out: dict[str, Any] = {"set": args.set, "indexed_documents": len(indexed), "names_rule": not args.no_names}
     with Library(data_dir) as lib:
         list(lib.index(indexed))
-        params = AskParams(sources=lib.settings.sources)
+        params = replace(lib._services.ask_params(), names_gate=not args.no_names)  # what lib.ask uses
         searcher = lib.searcher()
 
         def gate_declines(qs: list[dict[str, Any]]) -> float:
-            declined = sum(not is_relevant(q["question"], searcher.search(q["question"], params.sources, None,
-                                                                          params.search), params) for q in qs)
+            declined = 0
+            for q in qs:
+                hits = searcher.search(q["question"], params.sources, None, params.search)
+                named = params.names_gate and bool(absent_names(q["question"], lib.catalog))
+                declined += int(named or not is_relevant(q["question"], hits, params))
             return round(declined / max(1, len(qs)), 3)
 
         out["gate"] = {"questions_per_kind": len(answerable),
@@ -68,7 +93,7 @@ def main() -> int:
                 """(share declined, share declined or with a sentence withheld as unsupported)."""
                 declined = held = 0
                 for q in qs:
-                    done = [ev for ev in lib.ask(q["question"]) if isinstance(ev, AnswerDone)][-1]
+                    done = [ev for ev in lib.ask(q["question"], params=params) if isinstance(ev, AnswerDone)][-1]
                     declined += int(not done.answered)
                     held += int(not done.answered or bool(getattr(done, "withheld", [])))
                 n = max(1, len(qs))

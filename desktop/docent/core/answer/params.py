@@ -26,6 +26,8 @@ class AskParams:
     min_similarity: float = 0.425
     coverage_similarity: float = 0.30
     min_coverage: float = 1.0
+    # Decline a question that names (gate.names) someone or something no passage holds.
+    names_gate: bool = True
     search: SearchParams = SearchParams()
 
     def lenient(self) -> AskParams:

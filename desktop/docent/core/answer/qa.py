@@ -3,8 +3,9 @@ its citations, verified claims and provenance. The plain answer pipeline, step b
 in its own module of `core/answer/`):
 
 1. retrieve: the searcher's top passages for the question (`AskParams.sources`, `.search`);
-2. gate (`gate.py`): retrieval that finds nothing relevant ends in a plain "not in your documents"
-   (`NOT_FOUND`), without loading the model;
+2. gate (`gate.py`): retrieval that finds nothing relevant, or a question that names what no
+   document mentions, ends in a plain "not in your documents" (`NOT_FOUND`), without loading the
+   model;
 3. focus sentences (`focus.py`): with `context="sentences"`, each passage is cut down to the
    sentences that bear on the question and their neighbours;
 4. prompt (`prompt.py`): the sources, numbered and fenced as data, fitted into the context with
@@ -33,7 +34,7 @@ from typing import Callable, Iterator, Sequence
 from docent.core.answer.citations import attribute, citations
 from docent.core.answer.claims import NOT_STATED, check_claims, withhold
 from docent.core.answer.focus import evidence, focus
-from docent.core.answer.gate import NOT_FOUND, is_refusal, is_relevant, says_nothing
+from docent.core.answer.gate import NOT_FOUND, absent_names, drop_trailing_refusal, is_refusal, is_relevant, not_mentioned, says_nothing
 from docent.core.answer.generate import generate
 from docent.core.answer.params import AskParams
 from docent.core.answer.prompt import build_prompt
@@ -59,6 +60,11 @@ def ask(
     hits = searcher.search(question, params.sources, doc_ids, params.search)
     timings["retrieval_s"] = time.monotonic() - t0
     trail = Trail(question, params, doc_ids, searcher.embedder, hits, t0)
+    absent = absent_names(question, searcher.catalog) if params.names_gate else []
+    if absent:  # "Apple's revenue" of a library without Apple: whatever the passages say is another's
+        yield Sources(hits)
+        yield trail.done(AnswerDone(not_mentioned(absent), False, [], timings=timings), hits)
+        return
     if not is_relevant(question, hits, params):
         yield Sources(hits)
         yield trail.done(AnswerDone(NOT_FOUND, False, [], timings=timings), hits)
@@ -100,6 +106,7 @@ def ask(
             yield trail.done(AnswerDone(answer, True, citations(answer, included), timings=timings,
                                         claims=check_claims(answer, included), extractive=True), included)
             return
+    answer = drop_trailing_refusal(answer)
     if is_refusal(answer):
         yield trail.done(AnswerDone(answer or NOT_FOUND, False, [], timings=timings), included)
         return
