@@ -5,8 +5,11 @@ gold page), how many were answered rather than declined, and latency. Token-F1 i
 sets: against the best gold answer (SQuAD) or the reference answer (ARAGOG); a declined answer
 scores 0.
 
-    python tests/bench/answers.py [--set squad|aragog] [--docs N] [--sample 40] [--sources 5]
+    python tests/bench/answers.py [--set squad|aragog|financebench] [--docs N] [--sample 40] [--sources 5]
         [--models smollm2-135m-instruct,gemma3-270m,/path/to/model.gguf] [--out report.json]
+
+FinanceBench: `figures_right` counts, of the questions whose gold answer is one figure, the answers
+that state it as a value (within 1%, also read in thousands or millions: value_right).
 
 `--models` takes Docent's model names or .gguf paths (any model Docent can load); `--out` writes
 the figures and every answer to a JSON file.
@@ -25,7 +28,9 @@ from typing import Any, Sequence
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from tests.bench.common import QASet, aragog_set, normalize, pct, quiet_logs, spaced, squad_set  # noqa: E402
+from tests.bench.common import (  # noqa: E402
+    QASet, aragog_set, financebench_set, normalize, pct, quiet_logs, spaced, squad_set,
+)
 
 
 def token_f1(prediction: str, gold: str) -> float:
@@ -40,6 +45,34 @@ def token_f1(prediction: str, gold: str) -> float:
         return 0.0
     precision, recall = common / len(p), common / len(g)
     return 2 * precision * recall / (precision + recall)
+
+
+_VALUE = __import__("re").compile(r"^\s*\$?\s*(-?[\d,]*\.?\d+)\s*%?\s*$")
+
+
+def gold_value(gold: str) -> float | None:
+    """A FinanceBench gold answer that is one figure ("$382.00", "10.3%", "-3.7") as a number."""
+    m = _VALUE.match(gold)
+    return float(m.group(1).replace(",", "")) if m else None
+
+
+def value_right(answer: str, value: float) -> bool:
+    """Whether an answer states the gold figure as a value: some number in it within 1% of it, also read in thousands or millions ("381,603" thousands for
+    $382 million), sign ignored (an outflow may be written "(138,402)")."""
+    import re
+
+    from docent.core.text import CITE
+
+    for m in re.finditer(r"\d[\d,]*(\.\d+)?", CITE.sub(" ", answer)):
+        try:
+            got = float(m.group().replace(",", ""))
+        except ValueError:
+            continue
+        for scale in (1.0, 1e-3, 1e3, 1e-6, 1e6):
+            x, v = got * scale, abs(value)
+            if abs(x - v) <= max(0.01 * v, 0.005):
+                return True
+    return False
 
 
 def shown_unsupported_numbers(answer: str, sources: Sequence[Any]) -> set[str]:
@@ -75,6 +108,7 @@ def _run(lib: Any, qa: QASet, questions: Sequence[dict[str, Any]]) -> dict[str, 
     latencies, ttfts, rows = [], [], []
     f1s: list[float] = []
     shown_bad = withheld = 0
+    valued = [0, 0]  # FinanceBench: figure answers right, of all figure questions
     for q in questions:
         t = time.perf_counter()
         first = None
@@ -95,6 +129,11 @@ def _run(lib: Any, qa: QASet, questions: Sequence[dict[str, Any]]) -> dict[str, 
         if qa.scores_answers:
             ok = any(normalize(a) and normalize(a) in normalize(done.answer) for a in q["answers"])
             correct += int(ok)
+        value = gold_value(q["answer"]) if qa.name == "financebench" else None
+        if value is not None:  # FinanceBench's one-figure answers: right when the figure is there
+            ok = bool(done.answered) and value_right(done.answer, value)
+            valued[0] += int(ok)
+            valued[1] += 1
         golds = q["answers"] if "answers" in q else [q["answer"]] if q.get("answer") else []
         if golds:
             f1s.append(max(token_f1(done.answer if done.answered else "", a) for a in golds))
@@ -124,6 +163,8 @@ def _run(lib: Any, qa: QASet, questions: Sequence[dict[str, Any]]) -> dict[str, 
         "questions": len(questions),
         "answer_accuracy": round(correct / n, 3) if qa.scores_answers else None,
         "answered": round(answered / n, 3),
+        # FinanceBench: of the questions whose gold answer is one figure, the answers stating it
+        "figures_right": f"{valued[0]}/{valued[1]}" if valued[1] else None,
         "token_f1": round(sum(f1s) / len(f1s), 3) if f1s else None,
         # answers that show a number no given passage states (target 0), and answers with withheld sentences
         "unsupported_numbers_shown": shown_bad,
@@ -144,7 +185,7 @@ def _run(lib: Any, qa: QASet, questions: Sequence[dict[str, Any]]) -> dict[str, 
 
 def main() -> int:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--set", choices=["squad", "aragog"], default="squad")
+    ap.add_argument("--set", choices=["squad", "aragog", "financebench"], default="squad")
     ap.add_argument("--docs", type=int, default=0, help="index only N documents (0: all)")
     ap.add_argument("--data-dir")
     ap.add_argument("--sample", type=int, default=40)
@@ -155,7 +196,8 @@ def main() -> int:
     quiet_logs()
     from docent.core.library import Library
 
-    qa = squad_set(args.docs) if args.set == "squad" else aragog_set(args.docs)
+    qa = (squad_set(args.docs) if args.set == "squad" else aragog_set(args.docs) if args.set == "aragog"
+          else financebench_set(args.docs))
     questions = sample(qa, args.sample)
     data_dir = Path(args.data_dir or tempfile.mkdtemp(prefix="docent-bench-"))
     report: dict[str, Any] = {}

@@ -1,0 +1,114 @@
+"""Screenshots of how answers stand on their sources, with the real default models:
+
+- a withheld answer: the model wrote a sentence or number no passage states, and the window
+  shows the rest of the answer with what was left out and why (the first of a few near-topic
+  questions that gets one);
+- a question naming what the library never mentions, declined before the model;
+- a summary of a whole paper ("Summarize <file>"), with its time.
+
+    xvfb-run -s "-screen 0 1600x1000x24" .venv/bin/python tests/ui/shot_answers.py [OUT_DIR] [--paper FILE.pdf]
+
+Not collected by pytest. Throw-away data, model and log folders; papers from ../shared/eval/aragog.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+PAPERS = ROOT.parent / "shared" / "eval" / "aragog" / "papers_for_questions"
+# near-topic questions a paper library holds only in part: a small model tends to add a figure
+NEAR = [
+    "How many parameters does the largest DistilBERT model have, and how long did it train?",
+    "What accuracy does DistilBERT reach on SQuAD, and on how many GPUs was it trained?",
+    "What batch size and learning rate were used to train DistilBERT?",
+    "How much faster than BERT is DistilBERT on a smartphone?",
+    "What does DistilBERT cost to train in dollars?",
+]
+
+
+def main(argv: list[str]) -> int:
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from make_screenshots import pump, wait_for
+
+    paper = "distilbert.pdf"
+    if "--paper" in argv:
+        i = argv.index("--paper")
+        paper = argv[i + 1]
+        argv = argv[:i] + argv[i + 2:]
+    args = [a for a in argv if not a.startswith("--")]
+    out = Path(args[0]) if args else ROOT / "resources" / "screenshots"
+    out.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix="docent-answer-shots-"))
+    os.environ["DOCENT_DATA_DIR"] = str(tmp / "data" / "library")
+    os.environ.setdefault("DOCENT_MODELS_DIR", str(tmp / "models"))
+    os.environ["DOCENT_LOG_DIR"] = str(tmp / "logs")
+    docs = tmp / "Papers"
+    docs.mkdir()
+    for name in (paper, "bert.pdf", "roberta.pdf"):
+        shutil.copy(PAPERS / name, docs / name)
+
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication(sys.argv[:1])
+    app.setApplicationName("Docent")
+    from docent import paths
+    from docent.app import create_window
+    from docent.ui.theme import Theme, app_icon
+
+    app.setWindowIcon(app_icon(paths.resources_dir()))
+    Theme(app, paths.resources_dir(), None)
+    window = create_window(log_file=tmp / "logs" / "docent.log", model_locations=lambda: [])
+    window.resize(1400, 900)
+    window.show()
+    wait_for(app, window.library.opened)
+    window.add_paths([str(docs)])
+    pump(app, 1000)
+    if window.library.indexing:
+        wait_for(app, window.library.indexFinished, 900)
+    pump(app, 500)
+
+    def ask(question: str) -> tuple[object, float]:
+        t = time.monotonic()
+        window.chat_pane.input.setPlainText(question)
+        window.chat_pane._submit()
+        wait_for(app, window.chats.turnFinished, 1800)
+        pump(app, 600)
+        return window.chat_pane.turns[-1], time.monotonic() - t
+
+    shot = None
+    for question in NEAR:
+        turn, took = ask(question)
+        record = window.chats.chat.turns[-1]
+        withheld = [u for u in record.unsupported if u not in record.answer]
+        print(f"{took:6.1f} s  withheld={len(withheld)}  {question}\n        → {record.answer[:160]!r}")
+        if withheld:
+            shot = out / "10-withheld-unsupported.png"
+            window.grab().save(str(shot))
+            break
+    if shot is None:
+        print("no near-topic question got a withheld sentence (the answers all stood on their passages)")
+
+    window.chats.new_chat()
+    pump(app, 300)
+    turn, took = ask("What was OpenAI's revenue in 2019?")
+    print(f"{took:6.1f} s  named-but-absent → {window.chats.chat.turns[-1].answer!r}")
+    window.grab().save(str(out / "11-not-mentioned.png"))
+
+    window.chats.new_chat()
+    pump(app, 300)
+    turn, took = ask(f"Summarize {paper}")
+    print(f"{took:6.1f} s  summary of {paper}:\n{window.chats.chat.turns[-1].answer}")
+    window.grab().save(str(out / "12-paper-summary.png"))
+    window.close()
+    print(f"screenshots in {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
