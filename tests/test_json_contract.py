@@ -118,6 +118,13 @@ def test_json_output_matches_the_contract_written_before_the_restructuring(tmp_p
         assert got["shapes"][name] == golden["shapes"][name], f"the shape of `{name} --json` changed"
     assert set(got["shapes"]) == set(golden["shapes"])
     for name in golden["values"]:
+        if name == "search":  # the ranking may improve, and did (issue 15's second stage ranks the
+            # handbook's other pages on leave above the cleaning contract's 2.1 Services): the same
+            # best passage, as many hits, from the same documents
+            g, w = got["values"][name], golden["values"][name]
+            assert g[:1] == w[:1] and len(g) == len(w), f"the hits of `{name} --json` changed"
+            assert {h[0] for h in g} <= {h[0] for h in w}, f"the hits of `{name} --json` changed"
+            continue
         assert got["values"][name] == golden["values"][name], f"the values of `{name} --json` changed"
     assert not netlog.exists() or netlog.read_text() == "", netlog.read_text()
 
