@@ -6,7 +6,8 @@
 - a question naming what the library never mentions, declined before the model;
 - a summary of a whole paper ("Summarize <file>"), with its time.
 
-    xvfb-run -s "-screen 0 1600x1000x24" .venv/bin/python tests/ui/shot_answers.py [OUT_DIR] [--paper FILE.pdf]
+    xvfb-run -s "-screen 0 1600x1000x24" .venv/bin/python tests/ui/shot_answers.py [OUT_DIR]
+        [--paper FILE.pdf (asked about)] [--summary FILE.pdf (summarised; default PAL.pdf, 34 pages)]
 
 Not collected by pytest. Throw-away data, model and log folders; papers from ../shared/eval/aragog.
 """
@@ -36,11 +37,15 @@ def main(argv: list[str]) -> int:
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     from make_screenshots import pump, wait_for
 
-    paper = "distilbert.pdf"
-    if "--paper" in argv:
-        i = argv.index("--paper")
-        paper = argv[i + 1]
-        argv = argv[:i] + argv[i + 2:]
+    paper, summary = "distilbert.pdf", "PAL.pdf"  # PAL: 34 pages
+    for flag in ("--paper", "--summary"):
+        if flag in argv:
+            i = argv.index(flag)
+            if flag == "--paper":
+                paper = argv[i + 1]
+            else:
+                summary = argv[i + 1]
+            argv = argv[:i] + argv[i + 2:]
     args = [a for a in argv if not a.startswith("--")]
     out = Path(args[0]) if args else ROOT / "resources" / "screenshots"
     out.mkdir(parents=True, exist_ok=True)
@@ -50,7 +55,7 @@ def main(argv: list[str]) -> int:
     os.environ["DOCENT_LOG_DIR"] = str(tmp / "logs")
     docs = tmp / "Papers"
     docs.mkdir()
-    for name in (paper, "bert.pdf", "roberta.pdf"):
+    for name in {paper, summary, "bert.pdf", "roberta.pdf"}:
         shutil.copy(PAPERS / name, docs / name)
 
     from PySide6.QtWidgets import QApplication
@@ -102,8 +107,8 @@ def main(argv: list[str]) -> int:
 
     window.chats.new_chat()
     pump(app, 300)
-    turn, took = ask(f"Summarize {paper}")
-    print(f"{took:6.1f} s  summary of {paper}:\n{window.chats.chat.turns[-1].answer}")
+    turn, took = ask(f"Summarize {summary}")
+    print(f"{took:6.1f} s  summary of {summary}:\n{window.chats.chat.turns[-1].answer}")
     window.grab().save(str(out / "12-paper-summary.png"))
     window.close()
     print(f"screenshots in {out}")
