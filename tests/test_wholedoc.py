@@ -273,3 +273,29 @@ def test_cli_whole_json(tmp_path: Path) -> None:
     assert out["coverage"]["chunks_read"] == out["coverage"]["chunks_total"] >= 1
     assert out["answered"] and out["citations"]
     assert all(c["path"] == str(pdf) for c in out["citations"])
+
+
+def test_a_summary_given_as_notes_keeps_the_few_that_summarise_the_rest() -> None:
+    """When the final call's text does not stand on the notes, a summary was every note the map
+    calls kept (190 for a 34-page paper: captions, worked examples, table rows): now the few that
+    carry the document's recurring subject, in their order, without captions, examples or fragments."""
+    from docent.core.answer.wholedoc_notes import SUMMARY_NOTES, condense
+
+    steps = ["surveys the seabed", "removes the silt", "widens the turning basin", "moves the buoys",
+             "rebuilds the quay wall", "opens the channel to larger ships"]
+    subject = [f"- The harbour dredging plan {what} along the deepened channel [{k}]." for k, what in enumerate(steps, 1)]
+    noise = ["- Figure 3: Map of the harbour channel with the dredging zones marked in red [7].",
+             "- Q: How many ships entered the harbour channel last year in total [8].",
+             "- to deepen the channel the dredging plan needs permits from the port [9].",
+             "- Zone | 2020: 14 | 2021: 16 | 2022: 19 | 2023: 21 | 2024: 24 | 2025: 25 [10].",
+             "- Will the harbour dredging plan deepen the channel for larger ships? [11]."]
+    dishes = ["soup", "pasta", "fish", "salad", "curry", "risotto", "stew"]
+    other = [f"- Lunch in the canteen on the second floor is {dish} from noon [{k + 11}]." for k, dish in enumerate(dishes, 1)]
+    notes = [(1, n) for n in subject[:3] + noise + other + subject[3:]]
+    kept = condense(notes)
+    assert len(kept) == SUMMARY_NOTES
+    assert all(n in notes for n in kept) and kept == sorted(kept, key=notes.index)  # the document's order
+    texts = [n for _, n in kept]
+    assert not any(t in texts for t in noise)
+    assert sum(t in texts for t in subject) >= 4  # the recurring subject, not the one-off lunch notes
+    assert condense(notes[:5]) == notes[:5]  # few notes: all of them

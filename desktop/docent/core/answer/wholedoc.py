@@ -40,6 +40,8 @@ from docent.core.answer.prompt import as_data, source_block
 from docent.core.answer.provenance import Trail
 from docent.core.answer.wholedoc_notes import (
     NOTE_SUPPORT,
+    SUMMARY_NOTES,
+    condense,
     extract,
     map_prompt,
     notes_answer,
@@ -226,6 +228,9 @@ def run(
             or weak * 2 >= len(checked) or (not live and weak * 4 > len(checked))):
         # the final call said nothing usable, or mostly what the notes do not hold: the notes
         # themselves are the answer
+        if kind == "summarize":  # a summary is the few notes that best summarise the rest
+            timings["notes_kept"] = float(min(len(notes), SUMMARY_NOTES))
+            notes = condense(notes)
         answer = notes_answer(notes, read, kind)
         timings["notes_as_answer"] = 1.0
     else:

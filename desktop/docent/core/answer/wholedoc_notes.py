@@ -64,6 +64,64 @@ def notes_answer(notes: Sequence[tuple[int, str]], read: Sequence[Hit], kind: Ki
     return "\n".join(lines)
 
 
+# A summary given as notes (the final call's text did not stand on them) keeps this many: the
+# notes a reader can take in, not every sentence the map calls kept.
+SUMMARY_NOTES = 8
+# Notes that are no summary point: a caption, a worked example, code, a row of a table, figures.
+_NOT_A_POINT = re.compile(
+    r"^- (?:fig(?:ure)?\.?\s*\d|tab(?:le)?\.?\s*\d|q:|a:|#|example\b)|\s\|\s|[={}<>]", re.IGNORECASE)
+_SENTENCE_START = re.compile(r"^- [A-Z][a-z]+\b")  # a sentence, not a fragment, quote or list of names
+_FIGURE_TOKEN = re.compile(r"^[(\[]?[-+]?[\d.,%]+[)\]]?$")
+
+
+def condense(notes: Sequence[tuple[int, str]], keep: int = SUMMARY_NOTES) -> list[tuple[int, str]]:
+    """The `keep` notes that best summarise the rest, in their order: those whose content words the
+    other notes use most (the document's recurring subject), each pick lowering the weight of its
+    words so the next one says something else (SumBasic), earlier notes preferred (an abstract
+    and an introduction say what a paper or report is about). Captions, worked examples, code,
+    table rows, questions and notes that start mid-sentence are left out (fewer than `keep` notes
+    may remain)."""
+    if len(notes) <= keep:
+        return list(notes)
+
+    def content(note: str) -> list[str]:
+        return [stem(w) for w in words_of(CITE.sub(" ", note))]
+
+    def is_point(note: str) -> bool:
+        tokens = CITE.sub(" ", note).split()
+        figures = sum(bool(_FIGURE_TOKEN.match(t)) for t in tokens)
+        return (bool(_SENTENCE_START.match(note)) and not _NOT_A_POINT.search(note) and len(tokens) >= 7
+                and figures <= 0.2 * len(tokens) and not CITE.sub("", note).rstrip(" .").endswith("?"))
+
+    seen: set[str] = set()
+    candidates = []
+    for i, (_, note) in enumerate(notes):  # a sentence kept twice (two map calls, or copied) counts once
+        key = " ".join(content(note))
+        if key and key not in seen and is_point(note):
+            seen.add(key)
+            candidates.append(i)
+    if not candidates:  # nothing reads as a point: the notes as they are, the first `keep`
+        return list(notes[:keep])
+    words = {i: content(notes[i][1]) for i in candidates}
+    counts: dict[str, int] = {}
+    for ws in words.values():
+        for w in set(ws):
+            counts[w] = counts.get(w, 0) + 1
+    total = sum(counts.values()) or 1
+    weight = {w: c / total for w, c in counts.items()}
+    chosen: list[int] = []
+    n = len(notes)
+    while len(chosen) < keep and len(chosen) < len(candidates):
+        def score(i: int) -> float:
+            ws = set(words[i])
+            return (sum(weight[w] for w in ws) / len(ws) ** 0.5 if ws else 0.0) * (1.4 - 0.8 * i / n)
+        best = max((i for i in candidates if i not in chosen), key=score)
+        chosen.append(best)
+        for w in set(words[best]):
+            weight[w] *= weight[w]
+    return [notes[i] for i in sorted(chosen)]
+
+
 def points(out: str, part: Sequence[Hit]) -> list[str]:
     """The usable points of one map call's output, each citing a chunk of its batch (local numbers)."""
     lines: list[str] = []
