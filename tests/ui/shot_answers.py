@@ -101,7 +101,7 @@ def main(argv: list[str]) -> int:
 
     window.chats.new_chat()
     pump(app, 300)
-    turn, took = ask("What was OpenAI's revenue in 2019?")
+    turn, took = ask("What was Pfizer's revenue in 2021?")
     print(f"{took:6.1f} s  named-but-absent → {window.chats.chat.turns[-1].answer!r}")
     window.grab().save(str(out / "11-not-mentioned.png"))
 

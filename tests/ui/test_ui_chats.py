@@ -130,6 +130,16 @@ def test_an_uncited_answer_shows_the_nearest_passages_and_a_declined_one_says_it
     assert widget.status.text() == "Not found in your documents — the nearest passages are below."
     assert len(widget.source_cards()) == 3
 
+    # the gate's reason is said too: a question naming what no document mentions
+    from docent.core.answer.gate import not_mentioned
+
+    named = Turn("What was Pfizer's revenue?", not_mentioned(["Pfizer"]), answered=False, sources=near)
+    widget = TurnWidget(named)
+    qtbot.addWidget(widget)
+    widget.show()
+    assert widget.status.text() == ("Not found in your documents. No document mentions “Pfizer”. "
+                                    "The nearest passages are below.")
+
 
 def test_the_turn_names_the_model_that_wrote_the_answer() -> None:
     from docent.ui.controllers.chat import answered_by
