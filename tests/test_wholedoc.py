@@ -299,3 +299,15 @@ def test_a_summary_given_as_notes_keeps_the_few_that_summarise_the_rest() -> Non
     assert not any(t in texts for t in noise)
     assert sum(t in texts for t in subject) >= 4  # the recurring subject, not the one-off lunch notes
     assert condense(notes[:5]) == notes[:5]  # few notes: all of them
+
+
+def test_a_summary_of_what_no_document_mentions_is_declined_before_the_model(lib) -> None:  # noqa: ANN001
+    library, _ = lib
+
+    def loader():  # noqa: ANN202
+        raise AssertionError("the model must not be loaded for a declined question")
+
+    events = list(ask_whole("Summarize Pfizer's annual report", "summarize", library.catalog, library.searcher(),
+                            loader, AskParams()))
+    done = events[-1]
+    assert isinstance(done, AnswerDone) and not done.answered and "“Pfizer”" in done.answer

@@ -33,7 +33,7 @@ from pathlib import Path
 
 from docent.core.answer.citations import attribute, citations
 from docent.core.answer.claims import check_claims, words_of
-from docent.core.answer.gate import NOT_FOUND, is_refusal, is_relevant
+from docent.core.answer.gate import NOT_FOUND, absent_names, is_refusal, is_relevant, not_mentioned
 from docent.core.answer.generate import generate
 from docent.core.answer.params import AskParams
 from docent.core.answer.prompt import as_data, source_block
@@ -272,11 +272,14 @@ def ask_whole(
         # factual question's do: a looser gate than qa's, still declining what nothing is about
         relevant = (is_relevant(question, hits, params) or best >= min(WHOLE_MIN_SIMILARITY, params.min_similarity)
                     or (kind == "summarize" and len(names) <= SMALL_LIBRARY))
-        if not chosen or (not named and not relevant):
+        # "Summarize Apple's risk factors" of a library without Apple: no document is about it
+        absent = absent_names(question, catalog) if params.names_gate and not named else []  # type: ignore[arg-type]
+        if not chosen or (not named and not relevant) or absent:
             trail = Trail(question, params, doc_ids, getattr(searcher, "embedder", None), hits, t0)
             yield Sources(hits)
             yield WholeDocCoverage(kind, 0, 0, [])
-            yield trail.done(AnswerDone(NOT_FOUND, False, [], timings={"retrieval_s": time.monotonic() - t0}), hits)
+            answer = not_mentioned(absent) if absent else NOT_FOUND
+            yield trail.done(AnswerDone(answer, False, [], timings={"retrieval_s": time.monotonic() - t0}), hits)
             return
     else:
         chosen = list(doc_ids)
