@@ -14,8 +14,9 @@ class AskParams:
     similarity reaches `min_similarity`, or when every content word of the question is found in
     the top passages (`min_coverage`) and the similarity reaches `coverage_similarity`.
     Calibrated for the default MiniLM embedder on SQuAD (half the articles indexed, questions
-    about the other half as unanswerable): 86% of unanswerable questions declined, 4.5% of
-    answerable ones wrongly declined. Other embedders get `lenient()`."""
+    about the other half as unanswerable; tests/bench/refusal.py): with the names rule
+    (`names_gate`), 86.3% of unanswerable questions declined, 7.7% of answerable ones wrongly
+    declined (2026-12-02; no threshold reached 0.9 at 0.05). Other embedders get `lenient()`."""
 
     sources: int = 5
     max_answer_tokens: int = 256
