@@ -151,16 +151,6 @@ def test_docx_title_style_starts_the_heading_path(tmp_path: Path, embedder) -> N
 
 
 # ---- second stage: neighbour and document evidence -------------------------------------------------
-class _Places:
-    """The one catalog query the second stage makes (chunk id → document, ordinal, page)."""
-
-    def __init__(self, places: dict[str, tuple[int, int, int | None]]) -> None:
-        self.places = places
-
-    def chunk_places(self, ids):  # noqa: ANN001, ANN201
-        return {c: self.places[c] for c in ids if c in self.places}
-
-
 def test_second_stage_prefers_a_passage_whose_page_and_document_match_too() -> None:
     from docent.core.retrieval.search import DOC_TOP, Searcher
 
@@ -171,9 +161,7 @@ def test_second_stage_prefers_a_passage_whose_page_and_document_match_too() -> N
               "across": (3, 1, 1), "over": (3, 2, 2), "strong": (4, 0, None), "weak": (4, 1, None)}
     scores = {"lone": 0.8, "busy": 0.8, "next": 0.5, "other": 0.3, "across": 0.8, "over": 0.6,
               "strong": 0.9, "weak": 0.1}
-    searcher = Searcher.__new__(Searcher)
-    searcher.catalog = _Places(places)  # type: ignore[assignment]
-    out = searcher._context_scores(scores, neighbour=0.2, doc=0.2)
+    out = Searcher._context_scores(scores, places, neighbour=0.2, doc=0.2)
     assert out["lone"] == pytest.approx(0.8)  # nothing near it matched
     assert out["busy"] == pytest.approx(0.8 + 0.2 * 0.5 + 0.2 * (0.5 + 0.3) / DOC_TOP)
     assert out["across"] == pytest.approx(0.8 + 0.2 * 0.6 / DOC_TOP)  # a neighbour on another page: document only
@@ -181,4 +169,4 @@ def test_second_stage_prefers_a_passage_whose_page_and_document_match_too() -> N
     assert out["weak"] == pytest.approx(0.1 + 0.2 * 0.9 / DOC_TOP)  # its document's evidence only
     assert out["strong"] == pytest.approx(0.9 + 0.2 * 0.1 + 0.2 * 0.1 / DOC_TOP)
     assert sorted(out, key=out.get, reverse=True)[:2] == ["busy", "strong"]
-    assert searcher._context_scores(scores, 0.0, 0.0) == scores
+    assert Searcher._context_scores(scores, places, 0.0, 0.0) == scores

@@ -122,14 +122,16 @@ class Searcher:
                 alpha = fuse.adaptive_alpha(alpha, vector, kw, len(query_words(query)), params.per_word,
                                               params.long_share, params.peak_shift)
             scores = fuse.convex(vector, kw, alpha)
+        stage2 = bool(params.neighbour_bonus or params.doc_bonus) and params.mode == "hybrid"
+        # where each candidate sits (document, ordinal, page): one catalog query for both steps
+        where = self.catalog.chunk_places(list(scores)) if named or stage2 else {}
         if named:
-            in_named = self.catalog.chunk_docs(list(scores))
             first = set(named[:1])
-            for cid, doc in in_named.items():
+            for cid, (doc, _, _) in where.items():
                 if doc in named:
                     scores[cid] += params.route_bonus * (1.0 if doc in first else 0.5)
-        if (params.neighbour_bonus or params.doc_bonus) and params.mode == "hybrid":
-            scores = self._context_scores(scores, params.neighbour_bonus, params.doc_bonus)
+        if stage2:
+            scores = self._context_scores(scores, where, params.neighbour_bonus, params.doc_bonus)
         ranked = sorted(scores, key=lambda c: scores[c], reverse=True)
         n_rerank = min(params.rerank, len(ranked)) if self.reranker is not None else 0
         rows = self.catalog.chunks_by_ids(ranked[: max(top_k * 3, 20, n_rerank)])
@@ -152,9 +154,11 @@ class Searcher:
             hits = self._merge_adjacent(hits, top_k)
         return hits[:top_k]
 
-    def _context_scores(self, scores: dict[str, float], neighbour: float, doc: float) -> dict[str, float]:
-        """The fused scores with the second stage's neighbour and document evidence added."""
-        where = self.catalog.chunk_places(list(scores))  # id → (doc id, ordinal, page)
+    @staticmethod
+    def _context_scores(scores: dict[str, float], where: dict[str, tuple[int, int, int | None]],
+                        neighbour: float, doc: float) -> dict[str, float]:
+        """The fused scores with the second stage's neighbour and document evidence added; `where`:
+        chunk id → (document id, ordinal, page)."""
         by_place = {(d, o): (scores[cid], page) for cid, (d, o, page) in where.items()}
         per_doc: dict[int, list[float]] = {}
         for cid, (d, _, _) in where.items():

@@ -321,15 +321,6 @@ class Catalog:
             self._df_cache = {}
         return self._passages
 
-    def chunk_docs(self, ids: Sequence[str]) -> dict[str, int]:
-        """Chunk id → its document's id."""
-        out: dict[str, int] = {}
-        for i in range(0, len(ids), 500):
-            part = list(ids[i : i + 500])
-            out.update((r[0], int(r[1])) for r in self._db.execute(
-                f"SELECT id, doc_id FROM chunks WHERE id IN ({','.join('?' * len(part))})", part))
-        return out
-
     def chunk_places(self, ids: Sequence[str]) -> dict[str, tuple[int, int, int | None]]:
         """Chunk id → (its document's id, its ordinal in the document, its page or None)."""
         out: dict[str, tuple[int, int, int | None]] = {}
