@@ -44,6 +44,19 @@ def pump(app, ms: int = 300) -> None:  # noqa: ANN001
     loop.exec()
 
 
+def throwaway(argv: list[str], prefix: str) -> tuple[Path, Path]:
+    """→ (the screenshots' folder: the first argument that is no option, else resources/screenshots;
+    a temporary folder that the data, model and log folders point into for this run)."""
+    args = [a for a in argv if not a.startswith("--")]
+    out = Path(args[0]) if args else ROOT / "resources" / "screenshots"
+    out.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=prefix))
+    os.environ["DOCENT_DATA_DIR"] = str(tmp / "data" / "library")
+    os.environ.setdefault("DOCENT_MODELS_DIR", str(tmp / "models"))
+    os.environ["DOCENT_LOG_DIR"] = str(tmp / "logs")
+    return out, tmp
+
+
 def main(argv: list[str]) -> int:
     dark = "--dark" in argv
     model = ""
@@ -51,13 +64,7 @@ def main(argv: list[str]) -> int:
         i = argv.index("--model")
         model = argv[i + 1]
         argv = argv[:i] + argv[i + 2:]
-    args = [a for a in argv if not a.startswith("--")]
-    out = Path(args[0]) if args else ROOT / "resources" / "screenshots"
-    out.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix="docent-shots-"))
-    os.environ["DOCENT_DATA_DIR"] = str(tmp / "data" / "library")
-    os.environ.setdefault("DOCENT_MODELS_DIR", str(tmp / "models"))
-    os.environ["DOCENT_LOG_DIR"] = str(tmp / "logs")
+    out, tmp = throwaway(argv, "docent-shots-")
     home = tmp / "home"  # an empty home: model discovery finds only what we put there
     lm = home / ".cache" / "lm-studio" / "models" / "HuggingFaceTB" / "SmolLM2-135M-Instruct-Q4_1.gguf"
     lm.parent.mkdir(parents=True)

@@ -14,10 +14,8 @@ Not collected by pytest. Throw-away data, model and log folders; papers from ../
 
 from __future__ import annotations
 
-import os
 import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -35,7 +33,7 @@ NEAR = [
 
 def main(argv: list[str]) -> int:
     sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from make_screenshots import pump, wait_for
+    from make_screenshots import pump, throwaway, wait_for
 
     paper, summary = "distilbert.pdf", "PAL.pdf"  # PAL: 34 pages
     for flag in ("--paper", "--summary"):
@@ -46,13 +44,7 @@ def main(argv: list[str]) -> int:
             else:
                 summary = argv[i + 1]
             argv = argv[:i] + argv[i + 2:]
-    args = [a for a in argv if not a.startswith("--")]
-    out = Path(args[0]) if args else ROOT / "resources" / "screenshots"
-    out.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix="docent-answer-shots-"))
-    os.environ["DOCENT_DATA_DIR"] = str(tmp / "data" / "library")
-    os.environ.setdefault("DOCENT_MODELS_DIR", str(tmp / "models"))
-    os.environ["DOCENT_LOG_DIR"] = str(tmp / "logs")
+    out, tmp = throwaway(argv, "docent-answer-shots-")
     docs = tmp / "Papers"
     docs.mkdir()
     for name in {paper, summary, "bert.pdf", "roberta.pdf"}:

@@ -9,7 +9,7 @@ import re
 from typing import Protocol, Sequence
 
 from docent.core.answer.params import AskParams
-from docent.core.text import CITE, STOPWORDS, stems
+from docent.core.text import CITE, STOPWORDS, sentences, stems
 from docent.core.types import Hit
 
 NOT_FOUND = "The documents do not contain the answer."
@@ -92,8 +92,6 @@ def drop_trailing_refusal(answer: str) -> str:
     $41.2 million [1]. The documents do not contain the answer."), is the answer: Qwen2.5 often
     ends so. The refusing sentences are dropped when a sentence with words and a citation
     remains before them (the claim check still weighs what remains); otherwise it stands."""
-    from docent.core.text import sentences
-
     spans = sentences(answer)
     kept = [answer[a:b] for a, b in spans if not is_refusal(answer[a:b])]
     if len(kept) == len(spans) or not any(CITE.search(k) and not says_nothing(k) for k in kept):

@@ -94,15 +94,16 @@ def condense(notes: Sequence[tuple[int, str]], keep: int = SUMMARY_NOTES) -> lis
                 and figures <= 0.2 * len(tokens) and not CITE.sub("", note).rstrip(" .").endswith("?"))
 
     seen: set[str] = set()
-    candidates = []
+    words: dict[int, list[str]] = {}  # the candidates' content words
     for i, (_, note) in enumerate(notes):  # a sentence kept twice (two map calls, or copied) counts once
-        key = " ".join(content(note))
+        ws = content(note)
+        key = " ".join(ws)
         if key and key not in seen and is_point(note):
             seen.add(key)
-            candidates.append(i)
+            words[i] = ws
+    candidates = list(words)
     if not candidates:  # nothing reads as a point: the notes as they are, the first `keep`
         return list(notes[:keep])
-    words = {i: content(notes[i][1]) for i in candidates}
     counts: dict[str, int] = {}
     for ws in words.values():
         for w in set(ws):

@@ -28,24 +28,22 @@ log = logging.getLogger(__name__)
 def page_lines(page: object) -> list[Line]:
     """The page's lines in reading order; a page that is mostly a table (a financial statement)
     as labelled rows (tables.py)."""
-    segments: list[tuple[str, float, float]] = []
-    runs: list[tuple[str, float, float, float]] = []
+    runs: list[tuple[str, float, float, float]] = []  # (text, x, baseline y, font size)
 
     def visitor(text: str, cm: list[float], tm: list[float], font: object, size: float) -> None:
         if text:
             x = tm[4] * cm[0] + tm[5] * cm[2] + cm[4]
             y = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
             scale = abs(tm[3] * cm[3]) or 1.0
-            segments.append((text, y, float(size or 0) * scale))
             runs.append((text, x, y, float(size or 0) * scale))
 
     raw = page.extract_text(visitor_text=visitor) or ""  # type: ignore[attr-defined]
-    if "".join(t for t, _, _ in segments) != raw:  # positions unusable: fall back to plain lines
+    if "".join(r[0] for r in runs) != raw:  # positions unusable: fall back to plain lines
         return [Line(t) for t in clean(raw).split("\n")]
     table = table_lines([(clean(t), x, y, s) for t, x, y, s in runs])
     if table is not None:
         return table
-    return [Line(clean(line.text), line.y, line.size) for line in lines_from_segments(segments)]
+    return [Line(clean(line.text), line.y, line.size) for line in lines_from_segments([(t, y, s) for t, _, y, s in runs])]
 
 
 def _page_labels(reader: object, count: int) -> list[str | None]:
