@@ -38,6 +38,10 @@ def test_a_marker_alone_after_a_sentence_cites_nothing() -> None:
     ("Using the cash flow statement, answer the question. Answer in USD millions.", []),  # a sentence's first word
     ("Did Pfizer grow its PPNE between FY20 and FY21?", ["Pfizer"]),  # acronyms are no names here
     ("What is the main finding of this study?", []),
+    # coined names, wherever they stand; acronyms and fiscal periods are not
+    ("LLaMA's training data against GPT-3 and Chinchilla?", ["LLaMA", "Chinchilla"]),
+    ("How does DistilBERT compare on IMDb, using AdamW?", ["DistilBERT", "IMDb", "AdamW"]),
+    ("As of FY2023Q1, what EBITDA did the USD report show?", []),
 ])
 def test_the_names_a_question_writes(question: str, expected: list[str]) -> None:
     from docent.core.answer.gate import names
@@ -90,3 +94,60 @@ def test_an_answer_then_a_refusal_is_the_answer(answer: str, expected: str) -> N
     from docent.core.answer.gate import drop_trailing_refusal
 
     assert drop_trailing_refusal(answer) == expected
+
+
+@pytest.mark.parametrize("question, expected", [
+    ("What was Apple's FY2022 revenue?", ["2022"]),
+    ("Did Pfizer grow its PPNE between FY20 and FY21?", ["2020", "2021"]),
+    ("Which region had the biggest drop in Q22023 year over year?", ["2023"]),
+    ("As of Q2'2023, is Pfizer spinning off a segment?", ["2023"]),
+    ("What is the FY2019 - FY2021 average margin, fiscal 2020 included?", ["2019", "2020", "2021"]),
+    ("Did revenue pass $2,019 million, or 2019.5, or grow 2020%?", []),  # figures, not years
+    ("How many households have children under 18?", []),
+])
+def test_the_years_a_question_asks_about(question: str, expected: list[str]) -> None:
+    from docent.core.answer.gate import years
+
+    assert years(question) == expected
+
+
+def test_names_and_years_the_passages_do_not_hold_are_declined_before_the_model(tmp_path, embedder) -> None:  # noqa: ANN001
+    """A library of Northwind's reports for fiscal 2021 and 2022 and a newsletter that names
+    Fabrikam: Northwind's fiscal 2019 revenue is in none of the passages found (they are of other
+    years), and Fabrikam's revenue asked of the reports alone is in none of their documents; each is
+    declined, naming what is missing, without loading the model. Asked of what is there, the gate
+    lets the question through."""
+    from docent.core.answer.gate import unmatched
+    from docent.core.answer.qa import ask
+    from docent.core.library import Library
+    from docent.core.types import AnswerDone
+    from helpers import run_index
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "northwind_annual_report_2022.txt").write_text(
+        "Northwind Traders annual report for fiscal 2022.\n\nNorthwind Traders reported revenue of 41.2 million "
+        "dollars in fiscal 2022, up from 38.9 million dollars in fiscal 2021. Operating income was 5.1 million "
+        "dollars.\n", encoding="utf-8")
+    (docs / "retail_newsletter.txt").write_text(
+        "Retail newsletter.\n\nFabrikam opened its third store in Leeds this spring, with a cafe and a "
+        "garden centre.\n", encoding="utf-8")
+    with Library(tmp_path / "lib", embedder=embedder) as lib:
+        run_index(lib, [docs])
+        searcher = lib.searcher()
+        report = next(d.id for d in lib.catalog.documents() if d.path.endswith("2022.txt"))
+
+        def loader():  # noqa: ANN202
+            raise AssertionError("the model must not be loaded for a declined question")
+
+        def answer(question: str, doc_ids: list[int] | None = None) -> AnswerDone:
+            return [e for e in ask(question, searcher, loader, doc_ids=doc_ids) if isinstance(e, AnswerDone)][-1]
+
+        done = answer("What was Northwind's revenue in fiscal 2019?")
+        assert not done.answered and "“2019”" in done.answer and not done.citations
+        done = answer("What was Fabrikam's revenue in fiscal 2022?", doc_ids=[report])
+        assert not done.answered and "“Fabrikam”" in done.answer
+        hits = searcher.search("What was Northwind's revenue in fiscal 2022?", 5)
+        assert unmatched("What was Northwind's revenue in fiscal 2022?", hits, lib.catalog) == []
+        assert unmatched("Where did Fabrikam open its third store?", searcher.search("Fabrikam store", 5),
+                         lib.catalog) == []

@@ -8,7 +8,7 @@ and coverage of the question's words, `qa.is_relevant`) decides; with `--ask N`,
 go through `Library.ask`, where the model may decline too.
 
     .venv/bin/python tests/bench/refusal.py [--set squad|aragog|financebench] [--docs 24] [--per-kind 300]
-        [--ask 20] [--data-dir DIR] [--no-names]
+        [--ask 20] [--data-dir DIR] [--no-names] [--no-passages]
 
 ARAGOG and FinanceBench index every other document: a question about a paper or filing left out is
 unanswerable (for FinanceBench often the same company's other year, or a company like it).
@@ -61,20 +61,24 @@ def main() -> int:
     ap.add_argument("--ask", type=int, default=0, help="also ask N questions of each kind through the model")
     ap.add_argument("--data-dir")
     ap.add_argument("--no-names", action="store_true", help="the gate without its names rule (to compare)")
+    ap.add_argument("--no-passages", action="store_true",
+                    help="the gate without its rule on names and years the passages found do not hold")
     args = ap.parse_args()
     quiet_logs()
     from dataclasses import replace
 
     from docent.core.library import Library
-    from docent.core.answer.gate import absent_names, is_relevant
+    from docent.core.answer.gate import absent_names, is_relevant, unmatched
     from docent.core.types import AnswerDone
 
     indexed, answerable, unanswerable = split_set(args.set, args.docs, args.per_kind)
     data_dir = Path(args.data_dir or tempfile.mkdtemp(prefix="docent-refusal-"))
-    out: dict[str, Any] = {"set": args.set, "indexed_documents": len(indexed), "names_rule": not args.no_names}
+    out: dict[str, Any] = {"set": args.set, "indexed_documents": len(indexed), "names_rule": not args.no_names,
+                           "passages_rule": not args.no_passages}
     with Library(data_dir) as lib:
         list(lib.index(indexed))
-        params = replace(lib._services.ask_params(), names_gate=not args.no_names)  # what lib.ask uses
+        params = replace(lib._services.ask_params(), names_gate=not args.no_names,
+                         passages_gate=not args.no_passages)  # what lib.ask uses
         searcher = lib.searcher()
 
         def gate_declines(qs: list[dict[str, Any]]) -> float:
@@ -82,7 +86,8 @@ def main() -> int:
             for q in qs:
                 hits = searcher.search(q["question"], params.sources, None, params.search)
                 named = params.names_gate and bool(absent_names(q["question"], lib.catalog))
-                declined += int(named or not is_relevant(q["question"], hits, params))
+                missing = params.passages_gate and bool(unmatched(q["question"], hits, lib.catalog))
+                declined += int(named or missing or not is_relevant(q["question"], hits, params))
             return round(declined / max(1, len(qs)), 3)
 
         out["gate"] = {"questions_per_kind": len(answerable),

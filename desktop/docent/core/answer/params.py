@@ -15,8 +15,9 @@ class AskParams:
     the top passages (`min_coverage`) and the similarity reaches `coverage_similarity`.
     Calibrated for the default MiniLM embedder on SQuAD (half the articles indexed, questions
     about the other half as unanswerable; tests/bench/refusal.py): with the names rule
-    (`names_gate`), 86.3% of unanswerable questions declined, 7.7% of answerable ones wrongly
-    declined (2026-12-02; no threshold reached 0.9 at 0.05). Other embedders get `lenient()`."""
+    (`names_gate`) and the passages rule (`passages_gate`), 88% of unanswerable questions declined,
+    8% of answerable ones wrongly declined (2026-12-02; no threshold reached 0.9 at 0.05, with or
+    without the rules). Other embedders get `lenient()`."""
 
     sources: int = 5
     max_answer_tokens: int = 256
@@ -29,6 +30,9 @@ class AskParams:
     min_coverage: float = 1.0
     # Decline a question that names (gate.names) someone or something no passage holds.
     names_gate: bool = True
+    # Decline a question whose names none of the passages' documents holds, or whose years none of
+    # the passages states (gate.unmatched).
+    passages_gate: bool = True
     search: SearchParams = SearchParams()
 
     def lenient(self) -> AskParams:

@@ -3,8 +3,9 @@ its citations, verified claims and provenance. The plain answer pipeline, step b
 in its own module of `core/answer/`):
 
 1. retrieve: the searcher's top passages for the question (`AskParams.sources`, `.search`);
-2. gate (`gate.py`): retrieval that finds nothing relevant, or a question that names what no
-   document mentions, ends in a plain "not in your documents" (`NOT_FOUND`), without loading the
+2. gate (`gate.py`): retrieval that finds nothing relevant, a question that names what no
+   document mentions, or one whose names or years the passages found do not hold (`unmatched`),
+   ends in a plain "not in your documents" (`NOT_FOUND`) with the reason, without loading the
    model;
 3. focus sentences (`focus.py`): with `context="sentences"`, each passage is cut down to the
    sentences that bear on the question and their neighbours;
@@ -34,7 +35,10 @@ from typing import Callable, Iterator, Sequence
 from docent.core.answer.citations import attribute, citations
 from docent.core.answer.claims import NOT_STATED, check_claims, withhold
 from docent.core.answer.focus import evidence, focus
-from docent.core.answer.gate import NOT_FOUND, absent_names, drop_trailing_refusal, is_refusal, is_relevant, not_mentioned, says_nothing
+from docent.core.answer.gate import (
+    NOT_FOUND, absent_names, drop_trailing_refusal, is_refusal, is_relevant, not_in_passages, not_mentioned, says_nothing,
+    unmatched,
+)
 from docent.core.answer.generate import generate
 from docent.core.answer.params import AskParams
 from docent.core.answer.prompt import build_prompt
@@ -64,6 +68,11 @@ def ask(
     if absent:  # "Apple's revenue" of a library without Apple: whatever the passages say is another's
         yield Sources(hits)
         yield trail.done(AnswerDone(not_mentioned(absent), False, [], timings=timings), hits)
+        return
+    missing = unmatched(question, hits, searcher.catalog) if params.passages_gate else []
+    if missing:  # "Nike's FY2019 assets" of its 2018 and 2021 reports: the passages are of other years
+        yield Sources(hits)
+        yield trail.done(AnswerDone(not_in_passages(missing), False, [], timings=timings), hits)
         return
     if not is_relevant(question, hits, params):
         yield Sources(hits)

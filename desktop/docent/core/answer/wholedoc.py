@@ -33,7 +33,7 @@ from pathlib import Path
 
 from docent.core.answer.citations import attribute, citations
 from docent.core.answer.claims import check_claims, words_of
-from docent.core.answer.gate import NOT_FOUND, absent_names, is_refusal, is_relevant, not_mentioned
+from docent.core.answer.gate import NOT_FOUND, absent_names, is_refusal, is_relevant, not_in_passages, not_mentioned, unmatched
 from docent.core.answer.generate import generate
 from docent.core.answer.params import AskParams
 from docent.core.answer.prompt import as_data, source_block
@@ -274,11 +274,14 @@ def ask_whole(
                     or (kind == "summarize" and len(names) <= SMALL_LIBRARY))
         # "Summarize Apple's risk factors" of a library without Apple: no document is about it
         absent = absent_names(question, catalog) if params.names_gate and not named else []  # type: ignore[arg-type]
-        if not chosen or (not named and not relevant) or absent:
+        # "Summarize the 2019 results" of filings whose passages are all of other years
+        missing = (unmatched(question, hits, catalog) if params.passages_gate and not named  # type: ignore[arg-type]
+                   and not absent else [])
+        if not chosen or (not named and not relevant) or absent or missing:
             trail = Trail(question, params, doc_ids, getattr(searcher, "embedder", None), hits, t0)
             yield Sources(hits)
             yield WholeDocCoverage(kind, 0, 0, [])
-            answer = not_mentioned(absent) if absent else NOT_FOUND
+            answer = not_mentioned(absent) if absent else not_in_passages(missing) if missing else NOT_FOUND
             yield trail.done(AnswerDone(answer, False, [], timings={"retrieval_s": time.monotonic() - t0}), hits)
             return
     else:

@@ -378,6 +378,24 @@ class Catalog:
             return 0, [0] * len(words)
         return int(n), [int(found.get(tokens.get(i, ""), 0)) for i in range(len(words))]
 
+    def documents_holding(self, words: Sequence[str], doc_ids: Sequence[int]) -> list[set[int]] | None:
+        """For each word (a name, "LLaMA-13B"), which of `doc_ids` hold it anywhere, as a phrase of
+        the keyword index's tokens (stemmed as it stems). None: no keyword index to ask."""
+        ids = sorted(set(doc_ids))
+        if not ids:
+            return [set() for _ in words]
+        marks = ",".join("?" * len(ids))
+        sql = (f"SELECT DISTINCT c.doc_id FROM chunks_fts f JOIN chunks c ON c.rowid = f.rowid "
+               f"WHERE chunks_fts MATCH ? AND c.doc_id IN ({marks})")
+        out: list[set[int]] = []
+        try:
+            for w in words:
+                phrase = '"' + w.replace('"', " ") + '"'
+                out.append({int(r[0]) for r in self._db.execute(sql, [phrase, *ids])})
+        except self._sql.OperationalError:
+            return None
+        return out
+
     def _keyword_search(self, match: str, limit: int, doc_ids: Sequence[int] | None, fts: str) -> list[tuple[str, float]]:
         if not match or limit <= 0:
             return []
