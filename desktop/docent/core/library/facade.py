@@ -239,6 +239,13 @@ class Library:
         self._services.close()
         self._models.close()
         self._close_vectors()
+        if self._keys is not None:  # no stray text in the index files of an encrypted library
+            from docent.core.storage.vectors import scrub_unused
+
+            try:
+                scrub_unused(self.dir / VECTORS_DIR)
+            except OSError:
+                log.warning("could not clear the unused parts of the vector index", exc_info=True)
         self.catalog.close()
         self._lock.release()
 

@@ -61,6 +61,9 @@ def change_passphrase(folder: Path, old_passphrase: str | None, new_passphrase: 
         raise
     try:
         _install_copies(folder)  # committed: if this is cut short, the next open finishes it
+        from docent.core.storage.vectors import scrub_unused
+
+        scrub_unused(folder / "vectors")  # what a plain library's index files kept of its memory
     finally:
         lock.release()
     log.info("re-encrypted the library in %s (%d chats)", folder, chats)

@@ -255,3 +255,66 @@ class VectorStore:
             log.debug("could not clear Chroma's client cache", exc_info=True)
         self._col = None
         self._client = None
+
+
+def scrub_unused(folder: Path) -> int:
+    """Zero the bytes of Chroma's HNSW files (under `folder`) that hold no vector and no link: the
+    element slots past the index's count and each link list's slots past its length. hnswlib
+    allocates them without clearing and writes them out as they are, so they can carry whatever
+    the process's memory held before, document text among it (seen in an encrypted library's
+    data_level0.bin, tests/test_rekey.py). hnswlib never reads them. For encrypted libraries,
+    with the store closed. → the number of index folders scrubbed."""
+    import struct
+
+    done = 0
+    for header in Path(folder).glob("*/header.bin"):
+        seg = header.parent
+        raw = header.read_bytes()
+        data_file, links_file = seg / "data_level0.bin", seg / "link_lists.bin"
+        if len(raw) < 100 or not data_file.is_file():
+            continue
+        _offset0, max_elements, count, size, _label, offset_data = struct.unpack_from("<6Q", raw, 4)
+        max_m, max_m0 = struct.unpack_from("<2Q", raw, 60)
+        data = np.fromfile(data_file, dtype=np.uint8)
+        if size <= 0 or offset_data != 4 + 4 * max_m0 or data.size % size:
+            log.warning("not scrubbing %s: an HNSW layout this version does not know", seg)
+            continue
+        rows = data.reshape(-1, size)
+        count = min(int(count), rows.shape[0])
+        rows[count:] = 0
+        lengths = rows[:count, 0].astype(np.int64) | (rows[:count, 1].astype(np.int64) << 8)
+        slots = np.arange(4 * max_m0)[None, :]
+        links = rows[:count, 4:offset_data]
+        links[slots >= 4 * np.minimum(lengths, max_m0)[:, None]] = 0
+        data.tofile(data_file)
+        sizes_file = seg / "length.bin"  # each element's link-list size: past the count, unused too
+        if sizes_file.is_file():
+            sizes = np.fromfile(sizes_file, dtype=np.uint8)
+            sizes[4 * count:] = 0
+            sizes.tofile(sizes_file)
+        if links_file.is_file() and links_file.stat().st_size:
+            _scrub_links(links_file, count, 4 + 4 * int(max_m))
+        done += 1
+    return done
+
+
+def _scrub_links(path: Path, count: int, block: int) -> None:
+    """link_lists.bin: per element a 4-byte size and that many bytes of upper-level link lists,
+    each `block` bytes: its length (2 bytes, then 2 of flags) and its slots."""
+    import struct
+
+    buf = bytearray(path.read_bytes())
+    pos = 0
+    for _ in range(count):
+        if pos + 4 > len(buf):
+            break
+        (n,) = struct.unpack_from("<I", buf, pos)
+        pos += 4
+        end = pos + n
+        if end > len(buf) or n % block:
+            return  # not the layout expected: leave the rest as it is
+        for start in range(pos, end, block):
+            length = min(buf[start] | (buf[start + 1] << 8), (block - 4) // 4)
+            buf[start + 4 + 4 * length:start + block] = bytes(block - 4 - 4 * length)
+        pos = end
+    path.write_bytes(bytes(buf))
