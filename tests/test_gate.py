@@ -151,3 +151,18 @@ def test_names_and_years_the_passages_do_not_hold_are_declined_before_the_model(
         assert unmatched("What was Northwind's revenue in fiscal 2022?", hits, lib.catalog) == []
         assert unmatched("Where did Fabrikam open its third store?", searcher.search("Fabrikam store", 5),
                          lib.catalog) == []
+
+
+@pytest.mark.parametrize("question, sentence, expected", [
+    ("How many days of paid annual leave do employees get?",
+     "Every full-time employee receives 27 days of paid annual leave, plus public holidays.", True),
+    # another company's figure, another year's, or another subject: not the answer
+    ("What was Apple's revenue in fiscal 2022?", "Northwind's revenue was 41.2 million dollars in fiscal 2022.", False),
+    ("What was Northwind's revenue in fiscal 2019?", "Northwind's revenue was 41.2 million dollars in fiscal 2022.", False),
+    ("What was Northwind's revenue in fiscal 2022?", "Northwind's revenue was 41.2 million dollars in fiscal 2022.", True),
+    ("How many days of paid annual leave do employees get?", "Parental leave is 20 weeks at full pay.", False),
+])
+def test_a_sentence_of_the_passages_bears_the_question_out(question: str, sentence: str, expected: bool) -> None:
+    from docent.core.answer.gate import bears_out
+
+    assert bears_out(question, sentence) is expected

@@ -8,7 +8,7 @@ and coverage of the question's words, `qa.is_relevant`) decides; with `--ask N`,
 go through `Library.ask`, where the model may decline too.
 
     .venv/bin/python tests/bench/refusal.py [--set squad|aragog|financebench] [--docs 24] [--per-kind 300]
-        [--ask 20] [--data-dir DIR] [--no-names] [--no-passages]
+        [--ask 20] [--model NAME] [--data-dir DIR] [--no-names] [--no-passages]
 
 ARAGOG and FinanceBench index every other document: a question about a paper or filing left out is
 unanswerable (for FinanceBench often the same company's other year, or a company like it).
@@ -59,6 +59,7 @@ def main() -> int:
     ap.add_argument("--docs", type=int, default=24, help="SQuAD articles indexed (the other ones give unanswerable questions)")
     ap.add_argument("--per-kind", type=int, default=300)
     ap.add_argument("--ask", type=int, default=0, help="also ask N questions of each kind through the model")
+    ap.add_argument("--model", help="the chat model for --ask (a Docent model name or a .gguf path; default: the library's)")
     ap.add_argument("--data-dir")
     ap.add_argument("--no-names", action="store_true", help="the gate without its names rule (to compare)")
     ap.add_argument("--no-passages", action="store_true",
@@ -77,6 +78,8 @@ def main() -> int:
                            "passages_rule": not args.no_passages}
     with Library(data_dir) as lib:
         list(lib.index(indexed))
+        if args.model:
+            lib.set_settings(replace(lib.settings, chat_model=args.model))
         params = replace(lib._services.ask_params(), names_gate=not args.no_names,
                          passages_gate=not args.no_passages)  # what lib.ask uses
         searcher = lib.searcher()

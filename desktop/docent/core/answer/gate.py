@@ -14,6 +14,7 @@ from docent.core.text import CITE, STOPWORDS, sentences, stems
 from docent.core.types import Hit
 
 NOT_FOUND = "The documents do not contain the answer."
+EVIDENCE_COVERAGE = 0.75  # bears_out: the share of the question's content words a sentence must hold
 _REFUSALS = (
     "do not contain the answer", "don't contain the answer", "does not contain the answer",
     "not contain the answer", "no information about", "cannot answer", "can't answer",
@@ -124,6 +125,20 @@ def unmatched(question: str, hits: Sequence[Hit], catalog: Holdings) -> list[str
         if not any(pattern.search(t) for t in texts):
             missing.append(year)
     return missing
+
+
+def bears_out(question: str, sentence: str) -> bool:
+    """Whether a sentence of the passages is about everything the question is: most of its content
+    words (`EVIDENCE_COVERAGE`), each of its names and each of its years. Such a sentence may stand
+    as the answer when every sentence the model wrote was withheld ("10 days of paid annual leave"
+    against the handbook's "Every full-time employee receives 27 days of paid annual leave");
+    a sentence about another company, year or subject may not."""
+    q = stems(question)
+    if not q or len(q & stems(sentence)) / len(q) < EVIDENCE_COVERAGE:
+        return False
+    low = sentence.lower()
+    return (all(n.lower() in low for n in names(question))
+            and all(re.search(rf"(?<!\d){y}(?!\d)", sentence) for y in years(question)))
 
 
 def not_in_passages(missing: Sequence[str]) -> str:

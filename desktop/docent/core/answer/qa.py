@@ -19,7 +19,9 @@ in its own module of `core/answer/`):
    maps to a file, a page or heading path, and the passage's whole text;
 7. claims (`claims.py`): each sentence's support in the passages it cites; a sentence or number
    no passage supports is withheld: left out of the answer and listed, with its closest passage,
-   on `AnswerDone.withheld` (an answer left with nothing is `claims.NOT_STATED`, not answered);
+   on `AnswerDone.withheld` (an answer left with nothing is `claims.NOT_STATED`, not answered,
+   unless the passages' best sentence bears the question out, `gate.bears_out`: then that
+   sentence is the answer, marked extractive, with the model's withheld sentences listed);
    a model that writes nothing (or citation markers alone, `gate.says_nothing`) gets the
    passages' best sentence (`focus.evidence`) as the answer;
 8. provenance (`provenance.py`): what the answer was made from, on the final AnswerDone.
@@ -36,7 +38,7 @@ from docent.core.answer.citations import attribute, citations
 from docent.core.answer.claims import NOT_STATED, check_claims, withhold
 from docent.core.answer.focus import evidence, focus
 from docent.core.answer.gate import (
-    NOT_FOUND, absent_names, drop_trailing_refusal, is_refusal, is_relevant, not_in_passages, not_mentioned, says_nothing,
+    NOT_FOUND, absent_names, bears_out, drop_trailing_refusal, is_refusal, is_relevant, not_in_passages, not_mentioned, says_nothing,
     unmatched,
 )
 from docent.core.answer.generate import generate
@@ -120,6 +122,14 @@ def ask(
         yield trail.done(AnswerDone(answer or NOT_FOUND, False, [], timings=timings), included)
         return
     shown, claims, withheld = withhold(attribute(answer, included), included)
+    if shown == NOT_STATED:  # the model failed: a sentence of the passages that bears the question out stands
+        best = evidence(question, included, searcher.embedder)
+        if best is not None and bears_out(question, best[1]):
+            quote = f"{best[1]} [{best[0]}]"
+            yield trail.done(AnswerDone(quote, True, citations(quote, included), timings=timings,
+                                        claims=claims + check_claims(quote, included), withheld=withheld,
+                                        extractive=True), included)
+            return
     answered = bool(shown) and shown != NOT_STATED
     yield trail.done(AnswerDone(shown, answered, citations(shown, included) if answered else [],
                                 timings=timings, claims=claims, withheld=withheld), included)
