@@ -31,6 +31,11 @@ def test_a_marker_alone_after_a_sentence_cites_nothing() -> None:
     assert attribute("[2]", hits) == "[2]"  # alone, it is the model writing nothing (says_nothing)
 
 
+NORTHWIND = ("Northwind Traders annual report for fiscal 2022.\n\nNorthwind Traders reported revenue of 41.2 million "
+             "dollars in fiscal 2022, up from 38.9 million dollars in fiscal 2021. Operating income was 5.1 million "
+             "dollars.\n")
+
+
 @pytest.mark.parametrize("question, expected", [
     ("What was Apple's FY2022 revenue?", ["Apple"]),
     ("How much did Block (formerly known as Square) generate in cash flow in FY2020?", ["Block", "Square"]),
@@ -60,9 +65,7 @@ def test_a_question_naming_what_no_document_mentions_is_declined_before_the_mode
     docs = tmp_path / "docs"
     docs.mkdir()
     (docs / "northwind_annual_report.txt").write_text(
-        "Northwind Traders annual report for fiscal 2022.\n\nNorthwind Traders reported revenue of 41.2 million "
-        "dollars in fiscal 2022, up from 38.9 million dollars in fiscal 2021. Operating income was 5.1 million "
-        "dollars.\n", encoding="utf-8")
+        NORTHWIND, encoding="utf-8")
     with Library(tmp_path / "lib", embedder=embedder) as lib:
         run_index(lib, [docs])
         assert absent_names("What was Apple's revenue in fiscal 2022?", lib.catalog) == ["Apple"]
@@ -126,9 +129,7 @@ def test_names_and_years_the_passages_do_not_hold_are_declined_before_the_model(
     docs = tmp_path / "docs"
     docs.mkdir()
     (docs / "northwind_annual_report_2022.txt").write_text(
-        "Northwind Traders annual report for fiscal 2022.\n\nNorthwind Traders reported revenue of 41.2 million "
-        "dollars in fiscal 2022, up from 38.9 million dollars in fiscal 2021. Operating income was 5.1 million "
-        "dollars.\n", encoding="utf-8")
+        NORTHWIND, encoding="utf-8")
     (docs / "retail_newsletter.txt").write_text(
         "Retail newsletter.\n\nFabrikam opened its third store in Leeds this spring, with a cafe and a "
         "garden centre.\n", encoding="utf-8")

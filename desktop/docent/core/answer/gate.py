@@ -120,11 +120,13 @@ def unmatched(question: str, hits: Sequence[Hit], catalog: Holdings) -> list[str
         if held is not None:
             missing += [n for n, docs in zip(found, held) if not docs]
     texts = [f"{h.text} {h.heading}" for h in hits]
-    for year in years(question):
-        pattern = re.compile(rf"(?<!\d){year}(?!\d)")
-        if not any(pattern.search(t) for t in texts):
-            missing.append(year)
+    missing += [y for y in years(question) if not any(_states(y, t) for t in texts)]
     return missing
+
+
+def _states(year: str, text: str) -> bool:
+    """Whether a text writes the year as a number of its own ("2019", not "20190")."""
+    return re.search(rf"(?<!\d){year}(?!\d)", text) is not None
 
 
 def bears_out(question: str, sentence: str) -> bool:
@@ -138,19 +140,21 @@ def bears_out(question: str, sentence: str) -> bool:
         return False
     low = sentence.lower()
     return (all(n.lower() in low for n in names(question))
-            and all(re.search(rf"(?<!\d){y}(?!\d)", sentence) for y in years(question)))
+            and all(_states(y, sentence) for y in years(question)))
 
 
 def not_in_passages(missing: Sequence[str]) -> str:
     """The answer when the passages found are not about what the question names (`unmatched`)."""
-    quoted = ", ".join(f"“{n}”" for n in missing)
-    return f"{NOT_FOUND} The passages closest to the question do not mention {quoted}."
+    return f"{NOT_FOUND} The passages closest to the question do not mention {_quoted(missing)}."
 
 
 def not_mentioned(absent: Sequence[str]) -> str:
     """The answer when the question names what no document mentions."""
-    quoted = ", ".join(f"“{n}”" for n in absent)
-    return f"{NOT_FOUND} No document mentions {quoted}."
+    return f"{NOT_FOUND} No document mentions {_quoted(absent)}."
+
+
+def _quoted(words: Sequence[str]) -> str:
+    return ", ".join(f"“{w}”" for w in words)
 
 
 def drop_trailing_refusal(answer: str) -> str:
