@@ -109,7 +109,7 @@ def _run(lib: Any, qa: QASet, questions: Sequence[dict[str, Any]]) -> dict[str, 
     f1s: list[float] = []
     shown_bad = withheld = 0
     valued = [0, 0]  # FinanceBench: figure answers right, of all figure questions
-    for q in questions:
+    for i, q in enumerate(questions, start=1):
         t = time.perf_counter()
         first = None
         done: AnswerDone | None = None
@@ -123,6 +123,9 @@ def _run(lib: Any, qa: QASet, questions: Sequence[dict[str, Any]]) -> dict[str, 
                 done = ev
         assert done is not None
         latencies.append(time.perf_counter() - t)
+        print(f"  [{i}/{len(questions)}] {latencies[-1]:.1f} s, "
+              f"{'answered' if done.answered else 'declined'}{', extractive' if done.extractive else ''}",
+              file=sys.stderr, flush=True)  # a long run shows where it is
         if first is not None:
             ttfts.append(first)
         ok = None
@@ -155,6 +158,7 @@ def _run(lib: Any, qa: QASet, questions: Sequence[dict[str, Any]]) -> dict[str, 
                 bucket[0] += int(any(c.supported is False for c in getattr(done, "claims", [])))
                 bucket[1] += 1
         rows.append({"id": q["id"], "answered": done.answered, "correct": ok, "cited_ok": page_ok,
+                     "extractive": done.extractive, "latency_s": round(latencies[-1], 2),
                      "unsupported_numbers": sorted(bad), "answer": done.answer[:200]})
     n = max(1, len(questions))
     return {
