@@ -8,12 +8,14 @@ import pytest
 from docent.core.answer.gate import says_nothing
 
 
-@pytest.mark.parametrize("answer", ["", "  \n", "[2]", " [1][3]. ", "[1, 2]", "[2]\n[4]"])
+@pytest.mark.parametrize("answer", ["", "  \n", "[2]", " [1][3]. ", "[1, 2]", "[2]\n[4]",
+                                    "Sources:", "Answer: [1]", "**Sources**\n[1] [2]", "References."])
 def test_markers_alone_say_nothing(answer: str) -> None:
     assert says_nothing(answer)
 
 
-@pytest.mark.parametrize("answer", ["Three [1].", "25 [1]", "Denver Broncos [2]", "[2] 1.4%", "Oui."])
+@pytest.mark.parametrize("answer", ["Three [1].", "25 [1]", "Denver Broncos [2]", "[2] 1.4%", "Oui.",
+                                    "Source code [1].", "See the answer key [2]."])
 def test_a_word_or_number_is_an_answer(answer: str) -> None:
     assert not says_nothing(answer)
 

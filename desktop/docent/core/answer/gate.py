@@ -178,8 +178,15 @@ def is_refusal(answer: str) -> bool:
     return not low.strip() or any(r in low for r in _REFUSALS)
 
 
+# the prompt's own labels: an answer of these alone is the model echoing the prompt's layout
+_SCAFFOLD = re.compile(r"\b(?:sources?|answers?|passages?|references?|citations?|context|question|response)\b",
+                       re.IGNORECASE)
+
+
 def says_nothing(answer: str) -> bool:
-    """An answer without a word or number: empty, or citation markers alone ("[2]", "[1][3].").
-    Small instruct models write a bare marker when they cannot phrase the answer (Qwen2.5-Coder
-    0.5B did on ARAGOG); shown as it is, "[2]" would pass for an answer."""
-    return not any(ch.isalnum() for ch in CITE.sub(" ", answer))
+    """An answer without a word or number: empty, citation markers alone ("[2]", "[1][3]."), or
+    the prompt's labels alone ("Sources:", "Answer: [1]"). Small instruct models write a bare
+    marker when they cannot phrase the answer (Qwen2.5-Coder 0.5B did on ARAGOG) and sometimes a
+    lone label (Qwen2.5-Coder 1.5B wrote "Sources:" on FinanceBench); shown as it is, either would
+    pass for an answer."""
+    return not any(ch.isalnum() for ch in _SCAFFOLD.sub(" ", CITE.sub(" ", answer)))
