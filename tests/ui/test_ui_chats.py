@@ -107,6 +107,36 @@ def test_a_withheld_sentence_is_said_plainly_in_the_window_and_the_export(qtbot:
     assert "**Nearest passages**" in md and "198.3 billion" in md  # the closest passage goes with it
 
 
+def test_a_quoted_answer_says_it_is_the_passages_sentence_in_the_window_the_export_and_a_reload(
+        qtbot: Any, tmp_path: Path) -> None:
+    """When nothing the model wrote stands, the passages' best sentence is the answer (qa.ask,
+    extractive): the window and the export say so, and the saved chat keeps it."""
+    import json
+
+    from docent.core.storage.chats import EXTRACTIVE_NOTE, Chat, Passage, Turn, to_markdown
+    from docent.ui.widgets.turn import TurnWidget
+
+    source = Passage(1, "/docs/handbook.pdf", 3, "p. 3", "Every full-time employee receives 27 days of paid annual leave.")
+    quote = "Every full-time employee receives 27 days of paid annual leave. [1]"
+    turn = Turn("How many days of paid leave?", quote, answered=True, citations=[source], sources=[source],
+                unsupported=["Employees get 10 days of paid annual leave [1]."], extractive=True)
+    reloaded = Turn.from_json(json.loads(json.dumps(Chat("x", turns=[turn]).to_json()))["turns"][0])
+    assert reloaded.extractive
+    widget = TurnWidget(reloaded)
+    qtbot.addWidget(widget)
+    widget.show()
+    assert widget.status.isVisible() and widget.status.text() == EXTRACTIVE_NOTE
+    assert "27 days" in widget.answer.text() and "10 days" in widget.unsupported.text()
+    md = to_markdown(Chat("x", turns=[turn]), provenance=False)
+    assert EXTRACTIVE_NOTE in md and "**Withheld**" in md and "10 days" in md
+
+    plain = TurnWidget(Turn("How many days of paid leave?", quote, answered=True, citations=[source], sources=[source]))
+    qtbot.addWidget(plain)
+    plain.show()
+    assert EXTRACTIVE_NOTE not in plain.status.text()
+    assert EXTRACTIVE_NOTE not in to_markdown(Chat("y", turns=[plain.turn]), provenance=False)
+
+
 def test_an_uncited_answer_shows_the_nearest_passages_and_a_declined_one_says_it_once(qtbot: Any) -> None:
     from docent.core.storage.chats import Passage, Turn
     from docent.core.answer.qa import NOT_FOUND

@@ -74,6 +74,7 @@ class Turn:
     timings: dict[str, float] = field(default_factory=dict)
     provenance: dict[str, Any] = field(default_factory=dict)  # docent.core.answer.provenance.Provenance.to_json()
     unsupported: list[str] = field(default_factory=list)  # answer sentences not found in their sources
+    extractive: bool = False  # the answer is the passages' own sentence, not the model's words
 
     @property
     def finished(self) -> bool:
@@ -95,6 +96,7 @@ class Turn:
             timings={str(k): float(v) for k, v in (raw.get("timings") or {}).items() if isinstance(v, (int, float))},
             provenance=dict(raw["provenance"]) if isinstance(raw.get("provenance"), dict) else {},
             unsupported=[str(x) for x in raw.get("unsupported", []) if isinstance(x, str)],
+            extractive=bool(raw.get("extractive", False)),
         )
 
 
@@ -253,6 +255,10 @@ def provenance_lines(prov: dict[str, Any]) -> list[str]:
     return lines + [""]
 
 
+EXTRACTIVE_NOTE = ("Quoted from your documents: the model gave no answer that these passages support, so "
+                   "this is the passage sentence that best matches the question.")
+
+
 def to_markdown(chat: Chat, provenance: bool = True) -> str:
     """The chat as Markdown: each question as a heading, the answer, then its sources with the quoted
     passages (file, page or section, full path) and, with `provenance`, why this answer."""
@@ -266,6 +272,8 @@ def to_markdown(chat: Chat, provenance: bool = True) -> str:
             continue
         answer = turn.answer.strip() or "_(no answer)_"
         lines += [answer, ""]
+        if turn.extractive and turn.answered:
+            lines += [f"_{EXTRACTIVE_NOTE}_", ""]
         withheld = [u for u in turn.unsupported if u not in turn.answer]  # left out of the answer
         flagged = [u for u in turn.unsupported if u in turn.answer]
         if withheld:
