@@ -154,6 +154,13 @@ def test_names_and_years_the_passages_do_not_hold_are_declined_before_the_model(
         assert unmatched("What was Northwind's revenue in fiscal 2022?", hits, lib.catalog) == []
         assert unmatched("Where did Fabrikam open its third store?", searcher.search("Fabrikam store", 5),
                          lib.catalog) == []
+        # a whole-document task takes the same rule, unless it names the file it is about
+        from docent.core.answer.params import AskParams
+        from docent.core.answer.wholedoc import ask_whole
+
+        done = [e for e in ask_whole("Summarize Northwind's results for fiscal 2019", "summarize", lib.catalog,
+                                     searcher, loader, AskParams()) if isinstance(e, AnswerDone)][-1]
+        assert not done.answered and "“2019”" in done.answer and not done.citations
 
 
 @pytest.mark.parametrize("question, sentence, expected", [
