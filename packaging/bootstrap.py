@@ -44,6 +44,65 @@ def say(msg: str) -> None:
     print(f"[docent setup] {msg}", flush=True)
 
 
+# llama.cpp's AMX kernels crash where a CPU advertises AMX but the system does not let a process
+# use it: seen on a 2-core Sapphire Rapids VM ("general protection fault ... in libggml-cpu.so",
+# ldtilecfg in ggml_backend_amx_mul_mat, at Gemma 3's first decode; SmolLM2 and Qwen ran). The
+# source build compiles with -march=native, which turns AMX on wherever the CPU reports it (the
+# GGML_AMX_* options count only without GGML_NATIVE); explicit -mno-amx-* flags win over it.
+# AMX is on server Xeons only, so it is left out unless the user's CMAKE_ARGS speak of it.
+_NO_AMX = "-mno-amx-tile -mno-amx-int8 -mno-amx-bf16"
+LLAMA_CMAKE = f"-DCMAKE_C_FLAGS='{_NO_AMX}' -DCMAKE_CXX_FLAGS='{_NO_AMX}'"
+# Decodes a few tokens with the default model in a separate process: a build that crashes on this
+# CPU is found here, not at the user's first question.
+LLAMA_SMOKE = """
+from llama_cpp import Llama
+from docent.core.models.packaged import chat_model_path
+m = Llama(str(chat_model_path(None)), n_ctx=256, n_threads=1, verbose=False)
+m.create_completion("The capital of France is", max_tokens=4)
+"""
+
+
+def build_env() -> dict[str, str]:
+    """The environment for pip: CMAKE_ARGS with AMX left out of llama.cpp on x86 (LLAMA_CMAKE),
+    unless the user's CMAKE_ARGS decide about AMX or the compiler flags themselves."""
+    env = dict(os.environ)
+    args = env.get("CMAKE_ARGS", "")
+    x86 = platform.machine().lower() in ("x86_64", "amd64", "i686", "x86")
+    # GCC and Clang only (MSVC has no such flags); a user's own compiler flags are theirs
+    if x86 and os.name != "nt" and "amx" not in args.lower() and "CMAKE_C_FLAGS" not in args and _knows_amx(env):
+        env["CMAKE_ARGS"] = f"{args} {LLAMA_CMAKE}".strip()
+    return env
+
+
+def _knows_amx(env: dict[str, str]) -> bool:
+    """Whether the C compiler takes the -mno-amx-* flags (GCC 11+, Clang 12+); one that does not
+    never writes AMX code either."""
+    cc = env.get("CC", "cc")
+    try:
+        return subprocess.run([cc, *_NO_AMX.split(), "-E", "-x", "c", os.devnull], capture_output=True,
+                              timeout=60).returncode == 0
+    except (OSError, subprocess.SubprocessError):
+        return False
+
+
+def check_llama(py: Path) -> None:
+    """Decode with the default model; if that crashes, rebuild llama-cpp-python once from source
+    without pip's wheel cache (a wheel built before LLAMA_CMAKE, or for another CPU, may be
+    there) and try again; fail loudly if it still crashes."""
+    smoke = [str(py), "-c", LLAMA_SMOKE]
+    if subprocess.run(smoke, capture_output=True).returncode == 0:
+        return
+    version = subprocess.run([str(py), "-c", "import importlib.metadata as m; print(m.version('llama_cpp_python'))"],
+                             capture_output=True, text=True, check=True).stdout.strip()
+    say(f"llama.cpp as installed crashes on this CPU; compiling llama-cpp-python {version} again (~6 min)")
+    run([py, "-m", "pip", "install", "--quiet", "--force-reinstall", "--no-deps", "--no-cache-dir",
+         f"llama-cpp-python=={version}"], env=build_env())
+    result = subprocess.run(smoke, capture_output=True, text=True)
+    if result.returncode != 0:
+        sys.exit("llama.cpp crashes on this machine even when compiled here (exit status "
+                 f"{result.returncode}):\n{result.stderr[-2000:]}")
+
+
 def run(cmd: list[str], **kw: object) -> None:
     say(" ".join(str(c) for c in cmd))
     subprocess.run([str(c) for c in cmd], check=True, **kw)  # type: ignore[call-overload]
@@ -96,15 +155,18 @@ def setup(test: bool = False) -> Path:
         run([py, "-m", "pip", "install", "--quiet", "--upgrade", "pip"])
     stamp = VENV / ".docent-installed"
     lock = LOCK.read_bytes() if LOCK.exists() else b""
-    want = hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + lock + repr(NO_DEPS).encode()).hexdigest()
+    want = hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + lock + repr(NO_DEPS).encode()
+                          + LLAMA_CMAKE.encode()).hexdigest()
     if not stamp.exists() or stamp.read_text().strip() != want:
         say("installing Docent and its dependencies (the first time, llama-cpp-python is compiled: ~6 min)")
         if lock_usable():
-            run([py, "-m", "pip", "install", "--quiet", "--require-hashes", "-r", LOCK])
+            run([py, "-m", "pip", "install", "--quiet", "--require-hashes", "-r", LOCK], env=build_env())
             run([py, "-m", "pip", "install", "--quiet", "--no-deps", "-e", ROOT])  # its deps: the lock
         else:
-            run([py, "-m", "pip", "install", "--quiet", "-e", f"{ROOT}[test]"])
+            run([py, "-m", "pip", "install", "--quiet", "-e", f"{ROOT}[test]"], env=build_env())
         run([py, "-m", "pip", "install", "--quiet", "--no-deps", *NO_DEPS])
+        run([py, "-m", "docent", "models"])  # assembles the default model for the check below
+        check_llama(py)
         stamp.write_text(want)
     extras = VENV / ".docent-test-extras"
     if test and (not extras.exists() or extras.read_text().strip() != repr(TEST_NO_DEPS)):
