@@ -4,10 +4,14 @@
   shows the rest of the answer with what was left out and why (the first of a few near-topic
   questions that gets one);
 - a question naming what the library never mentions, declined before the model;
-- a summary of a whole paper ("Summarize <file>"), with its time.
+- a summary of a whole paper ("Summarize <file>"), with its time;
+- a quoted answer: the README's sample question on the sample handbook, where the model's own
+  sentence is withheld and the handbook's sentence is the answer, marked as quoted (when the model
+  gets it right itself, the shot shows that instead, and says so).
 
     xvfb-run -s "-screen 0 1600x1000x24" .venv/bin/python tests/ui/shot_answers.py [OUT_DIR]
         [--paper FILE.pdf (asked about)] [--summary FILE.pdf (summarised; default PAL.pdf, 34 pages)]
+        [--quoted-only]
 
 Not collected by pytest. Throw-away data, model and log folders; papers from ../shared/eval/aragog.
 """
@@ -36,6 +40,7 @@ def main(argv: list[str]) -> int:
     from make_screenshots import pump, throwaway, wait_for
 
     paper, summary = "distilbert.pdf", "PAL.pdf"  # PAL: 34 pages
+    quoted_only = "--quoted-only" in argv
     for flag in ("--paper", "--summary"):
         if flag in argv:
             i = argv.index(flag)
@@ -49,6 +54,7 @@ def main(argv: list[str]) -> int:
     docs.mkdir()
     for name in {paper, summary, "bert.pdf", "roberta.pdf"}:
         shutil.copy(PAPERS / name, docs / name)
+    shutil.copy(ROOT / "resources" / "samples" / "Employee_Handbook.pdf", docs / "Employee_Handbook.pdf")
 
     from PySide6.QtWidgets import QApplication
 
@@ -77,6 +83,17 @@ def main(argv: list[str]) -> int:
         wait_for(app, window.chats.turnFinished, 1800)
         pump(app, 600)
         return window.chat_pane.turns[-1], time.monotonic() - t
+
+    turn, took = ask("How many days of paid annual leave do employees get?")
+    record = window.chats.chat.turns[-1]
+    print(f"{took:6.1f} s  extractive={record.extractive}  withheld={record.unsupported}\n        → {record.answer!r}")
+    window.grab().save(str(out / ("13-quoted-answer.png" if record.extractive else "13-sample-answer.png")))
+    if quoted_only:
+        window.close()
+        print(f"screenshots in {out}")
+        return 0
+    window.chats.new_chat()
+    pump(app, 300)
 
     shot = None
     for question in NEAR:
