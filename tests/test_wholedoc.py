@@ -62,6 +62,13 @@ REPORT_PAGES = [
     ("What is the difference between the two leases?", "compare"),
     ("How do the 2023 and 2024 policies differ?", "compare"),
     ("Plan A versus plan B: which costs less?", "compare"),
+    ("Compare the 2022 and 2023 annual reports", "compare"),
+    ("How does the new lease differ from the old one? Compare both documents.", "compare"),
+    # facts compared, which a passage states: ordinary questions
+    ("How does DistilBERT's performance on the GLUE benchmark compare to BERT and ELMo?", None),
+    ("How does the dynamic masking strategy in RoBERTa differ from BERT's static masking?", None),
+    ("What is the difference between static and dynamic masking?", None),
+    ("How does PAL's performance on the GSM8K benchmark compare to other advanced models?", None),
     ("List every deadline", "list"),
     ("List all the payment obligations", "list"),
     ("What are all the fees mentioned?", "list"),
@@ -76,6 +83,15 @@ REPORT_PAGES = [
 ])
 def test_detect(question: str, kind: str | None) -> None:
     assert detect(question) == kind
+
+
+def test_a_comparison_of_documents_named_by_file_is_a_comparison() -> None:
+    from docent.core.answer.wholedoc_plan import compares_named
+
+    names = {1: "Cleaning_Service_Agreement.docx", 2: "Employee_Handbook.pdf", 3: "distilbert.pdf"}
+    assert compares_named("Compare the cleaning service agreement with the employee handbook", names)
+    assert not compares_named("How does DistilBERT's GLUE score compare to BERT?", names)  # one file named
+    assert not compares_named("What does the employee handbook say about the cleaning service agreement?", names)
 
 
 # ---- batching (pure) -----------------------------------------------------------------------------

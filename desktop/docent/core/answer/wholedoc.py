@@ -52,6 +52,7 @@ from docent.core.answer.wholedoc_notes import (
 from docent.core.answer.wholedoc_plan import (
     MAX_CHUNKS,
     Kind,
+    compares_named,
     detect,
     named_documents,
     pack,
@@ -84,6 +85,7 @@ __all__ = [
     "pick_documents",
     "run",
     "select",
+    "compares_named",
 ]
 
 WholeEvent = Sources | Token | AnswerDone | WholeDocProgress | WholeDocCoverage

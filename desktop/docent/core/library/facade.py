@@ -215,6 +215,9 @@ class Library:
         if params is None:
             params = self._services.ask_params()
         kind = None if mode == "answer" else wholedoc.detect(question)
+        if kind is None and mode == "auto":
+            names = {d.id: Path(d.path).name for d in self.catalog.documents() if d.status == "indexed"}
+            kind = "compare" if wholedoc.compares_named(question, names) else None
         if mode == "whole" and kind is None:
             kind = "list"  # every point of the documents that bears on the question
         events: Iterator[AskEvent] = (
