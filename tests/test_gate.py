@@ -171,8 +171,45 @@ def test_names_and_years_the_passages_do_not_hold_are_declined_before_the_model(
     ("What was Northwind's revenue in fiscal 2019?", "Northwind's revenue was 41.2 million dollars in fiscal 2022.", False),
     ("What was Northwind's revenue in fiscal 2022?", "Northwind's revenue was 41.2 million dollars in fiscal 2022.", True),
     ("How many days of paid annual leave do employees get?", "Parental leave is 20 weeks at full pay.", False),
+    # its names and year, but not what it asks about
+    ("How many employees did Northwind Traders have in fiscal 2022?", "Northwind Traders annual report for fiscal 2022.",
+     False),
 ])
 def test_a_sentence_of_the_passages_bears_the_question_out(question: str, sentence: str, expected: bool) -> None:
     from docent.core.answer.gate import bears_out
 
     assert bears_out(question, sentence) is expected
+
+
+def test_a_refusal_that_the_passages_contradict_gives_their_sentence(tmp_path, embedder) -> None:  # noqa: ANN001
+    """When the model says the passages do not hold the answer and a sentence of theirs bears the
+    question out, that sentence is the answer, marked extractive; when none does, the refusal
+    stands. The real model and library; only the model's words are fixed (a refusal)."""
+    from docent.core.answer.qa import ask
+    from docent.core.library import Library
+    from docent.core.types import AnswerDone
+    from docent.settings import Settings
+    from helpers import run_index
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "northwind_annual_report_2022.txt").write_text(NORTHWIND, encoding="utf-8")
+    settings = Settings(n_ctx=2048, n_threads=1, chat_model="smollm2-135m-instruct")
+    with Library(tmp_path / "lib", settings, embedder=embedder) as lib:
+        run_index(lib, [docs])
+        real = lib.chat_model()
+
+        class Refuses:  # the real model, except that it answers with a refusal
+            def __getattr__(self, name: str):  # noqa: ANN204
+                return getattr(real, name)
+
+            def stream(self, *args: object, **kwargs: object):  # noqa: ANN202
+                yield "The documents do not contain the answer."
+
+        def answer(question: str) -> AnswerDone:
+            return [e for e in ask(question, lib.searcher(), Refuses) if isinstance(e, AnswerDone)][-1]
+
+        done = answer("What revenue did Northwind Traders report for fiscal 2022?")
+        assert done.answered and done.extractive and "41.2 million" in done.answer and done.citations
+        done = answer("How many employees did Northwind Traders have in fiscal 2022?")
+        assert not done.answered and not done.extractive and not done.citations

@@ -113,7 +113,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
             for c in done.citations:
                 print(f"  [{c.n}] {c.path}, {c.location}")
         if done.extractive:
-            print("\n(The model's answer " + ("was not in the passages" if done.withheld else "was empty")
+            print("\n(The model's answer " + ("was not in the passages" if done.withheld else "was empty or a refusal")
                   + ": this is the passages' sentence that best matches the question.)")
         if done.withheld:
             print("\nWithheld — the documents do not state this:")
