@@ -88,9 +88,12 @@ def test_detect(question: str, kind: str | None) -> None:
 def test_a_comparison_of_documents_named_by_file_is_a_comparison() -> None:
     from docent.core.answer.wholedoc_plan import compares_named
 
-    names = {1: "Cleaning_Service_Agreement.docx", 2: "Employee_Handbook.pdf", 3: "distilbert.pdf"}
+    names = {1: "Cleaning_Service_Agreement.docx", 2: "Employee_Handbook.pdf", 3: "distilbert.pdf", 4: "bert.pdf"}
     assert compares_named("Compare the cleaning service agreement with the employee handbook", names)
-    assert not compares_named("How does DistilBERT's GLUE score compare to BERT?", names)  # one file named
+    assert compares_named("What are the differences between the employee handbook and the cleaning service agreement?",
+                          names)
+    # two files named, a figure asked for: an ordinary question (ARAGOG has five such)
+    assert not compares_named("How does DistilBERT's performance on GLUE compare to BERT and ELMo?", names)
     assert not compares_named("What does the employee handbook say about the cleaning service agreement?", names)
 
 

@@ -59,11 +59,17 @@ def detect(question: str) -> Kind | None:
     return None
 
 
+# a comparison asked for as such: "Compare A with B", "Contrast …", "the differences between A and B"
+_COMPARE_ASKED = re.compile(r"^\s*(?:please\s+)?(?:compare|contrast)\b|\bdifferences?\s+between\b", re.IGNORECASE)
+
+
 def compares_named(question: str, names: dict[int, str]) -> bool:
-    """A comparison of documents the question names by file name ("Compare the cleaning agreement
-    with the employee handbook"), which `detect` alone cannot tell from a comparison of facts."""
+    """A comparison asked for as such, of documents the question names by file name ("Compare the
+    cleaning agreement with the employee handbook"), which `detect` alone cannot tell from a
+    comparison of facts. "How does DistilBERT's GLUE score compare to BERT?" names distilbert.pdf
+    and bert.pdf, yet asks for a figure one passage states: not a comparison of documents."""
     q = " ".join(question.split())
-    return bool(_PATTERNS[0][1].search(q)) and len(named_documents(q, names)) >= 2
+    return bool(_COMPARE_ASKED.search(q)) and len(named_documents(q, names)) >= 2
 
 
 # The stems of the words that name the task rather than its subject ("list every ...", "compare the contracts").
