@@ -174,6 +174,9 @@ def test_names_and_years_the_passages_do_not_hold_are_declined_before_the_model(
     # its names and year, but not what it asks about
     ("How many employees did Northwind Traders have in fiscal 2022?", "Northwind Traders annual report for fiscal 2022.",
      False),
+    # names and a lone other word: the names stand for the subject
+    ("When was the British Nationality Act passed?", "Such qualifications were introduced under the British "
+     "Nationality Act 1981.", True),
 ])
 def test_a_sentence_of_the_passages_bears_the_question_out(question: str, sentence: str, expected: bool) -> None:
     from docent.core.answer.gate import bears_out
