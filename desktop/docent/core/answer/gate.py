@@ -132,10 +132,10 @@ def _states(year: str, text: str) -> bool:
 def bears_out(question: str, sentence: str) -> bool:
     """Whether a sentence of the passages is about everything the question is: most of its content
     words (`EVIDENCE_COVERAGE`), most of those that are not names or years, each of its names and
-    each of its years. Such a sentence may stand
-    as the answer when every sentence the model wrote was withheld ("10 days of paid annual leave"
-    against the handbook's "Every full-time employee receives 27 days of paid annual leave");
-    a sentence about another company, year or subject may not."""
+    each of its years. Such a sentence may stand as the answer when every sentence the model wrote
+    was withheld ("10 days of paid annual leave" against the handbook's "Every full-time employee
+    receives 27 days of paid annual leave") or the model refused; a sentence about another company,
+    year or subject may not."""
     q, found = stems(question), stems(sentence)
     if not q or len(q & found) / len(q) < EVIDENCE_COVERAGE:
         return False

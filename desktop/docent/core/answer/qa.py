@@ -13,8 +13,9 @@ in its own module of `core/answer/`):
    the model's tokenizer; the model is told to cite them as [n];
 5. stream (`generate.py`): the model's tokens as they come, with the timings (a base model's
    answer is its first line);
-6. citations (`citations.py`): a refusal (`gate.is_refusal`) cites nothing; otherwise each
-   sentence's [n] is checked against the sources and moved where its words and numbers are, an
+6. citations (`citations.py`): a refusal (`gate.is_refusal`) cites nothing, unless the passages'
+   best sentence bears the question out (`gate.bears_out`: then it is the answer, extractive);
+   otherwise each sentence's [n] is checked against the sources and moved where its words and numbers are, an
    answer that cites nothing is attributed to the source it overlaps most, and every citation
    maps to a file, a page or heading path, and the passage's whole text;
 7. claims (`claims.py`): each sentence's support in the passages it cites; a sentence or number

@@ -79,13 +79,13 @@ __all__ = [
     "WholeEvent",
     "WholeParams",
     "ask_whole",
+    "compares_named",
     "detect",
     "named_documents",
     "pack",
     "pick_documents",
     "run",
     "select",
-    "compares_named",
 ]
 
 WholeEvent = Sources | Token | AnswerDone | WholeDocProgress | WholeDocCoverage
