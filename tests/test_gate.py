@@ -20,6 +20,18 @@ def test_a_word_or_number_is_an_answer(answer: str) -> None:
     assert not says_nothing(answer)
 
 
+@pytest.mark.parametrize("answer, expected", [
+    ("MGM RESORTS INTERNATIONAL REPORTS FOURTH QUARTER AND FULL YEAR 2022 FINANCIAL AND OPERATING RESULTS [1]", True),
+    ("UNITED STATES SECURITIES AND EXCHANGE COMMISSION [2]", True),
+    ("NASA [1].", False), ("The IRS and the SEC [1].", False), ("Las Vegas Strip Resorts [1].", False),
+    ("Revenue was $41.2 million in FY2022 [1].", False),
+])
+def test_a_copied_title_line_answers_nothing(answer: str, expected: bool) -> None:
+    from docent.core.answer.gate import copies_heading
+
+    assert copies_heading(answer) is expected
+
+
 def test_a_marker_alone_after_a_sentence_cites_nothing() -> None:
     """Qwen2.5 often ends "… 308 points [1]. [2]": the lone [2] adds a citation no words stand on."""
     from docent.core.answer.citations import attribute

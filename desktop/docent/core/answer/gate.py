@@ -191,6 +191,17 @@ _SCAFFOLD = re.compile(r"\b(?:sources?|answers?|passages?|references?|citations?
                        re.IGNORECASE)
 
 
+def copies_heading(answer: str) -> bool:
+    """An answer that is a title line copied in capitals ("MGM RESORTS INTERNATIONAL REPORTS FOURTH
+    QUARTER AND FULL YEAR 2022 FINANCIAL AND OPERATING RESULTS [1]", Gemma on a FinanceBench
+    question about regions): four or more words, nearly every letter upper case. A small model
+    copies a source's heading when it cannot phrase the answer; it answers nothing."""
+    text = CITE.sub(" ", answer)
+    letters = [ch for ch in text if ch.isalpha()]
+    words = [w for w in text.split() if any(ch.isalpha() for ch in w)]
+    return len(words) >= 4 and sum(ch.isupper() for ch in letters) >= 0.9 * len(letters)
+
+
 def says_nothing(answer: str) -> bool:
     """An answer without a word or number: empty, citation markers alone ("[2]", "[1][3]."), or
     the prompt's labels alone ("Sources:", "Answer: [1]"). Small instruct models write a bare

@@ -23,7 +23,8 @@ in its own module of `core/answer/`):
    on `AnswerDone.withheld` (an answer left with nothing is `claims.NOT_STATED`, not answered,
    unless the passages' best sentence bears the question out, `gate.bears_out`: then that
    sentence is the answer, marked extractive, with the model's withheld sentences listed);
-   a model that writes nothing (or citation markers alone, `gate.says_nothing`) gets the
+   a model that writes nothing (or citation markers alone, `gate.says_nothing`, or a copied title
+   line, `gate.copies_heading`) gets the
    passages' best sentence (`focus.evidence`) as the answer;
 8. provenance (`provenance.py`): what the answer was made from, on the final AnswerDone.
 
@@ -39,8 +40,8 @@ from docent.core.answer.citations import attribute, citations
 from docent.core.answer.claims import NOT_STATED, check_claims, withhold
 from docent.core.answer.focus import evidence, focus
 from docent.core.answer.gate import (
-    NOT_FOUND, absent_names, bears_out, drop_trailing_refusal, is_refusal, is_relevant, not_in_passages, not_mentioned, says_nothing,
-    unmatched,
+    NOT_FOUND, absent_names, bears_out, copies_heading, drop_trailing_refusal, is_refusal, is_relevant, not_in_passages,
+    not_mentioned, says_nothing, unmatched,
 )
 from docent.core.answer.generate import generate
 from docent.core.answer.params import AskParams
@@ -110,7 +111,7 @@ def ask(
         yield trail.done(AnswerDone(answer, bool(answer), citations(answer, included), cancelled=True,
                                     timings=timings), included)
         return
-    if says_nothing(answer):  # nothing, or a bare "[2]": the passages that passed the gate still speak
+    if says_nothing(answer) or copies_heading(answer):  # nothing, "[2]", a title line: the passages speak
         answer = ""
         best = evidence(question, included, searcher.embedder)
         if best is not None:
