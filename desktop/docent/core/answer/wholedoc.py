@@ -52,6 +52,7 @@ from docent.core.answer.wholedoc_notes import (
 from docent.core.answer.wholedoc_plan import (
     MAX_CHUNKS,
     Kind,
+    asks_to_compare,
     compares_named,
     detect,
     named_documents,
@@ -79,6 +80,7 @@ __all__ = [
     "WholeEvent",
     "WholeParams",
     "ask_whole",
+    "asks_to_compare",
     "compares_named",
     "detect",
     "named_documents",

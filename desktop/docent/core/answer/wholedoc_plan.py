@@ -63,13 +63,17 @@ def detect(question: str) -> Kind | None:
 _COMPARE_ASKED = re.compile(r"^\s*(?:please\s+)?(?:compare|contrast)\b|\bdifferences?\s+between\b", re.IGNORECASE)
 
 
+def asks_to_compare(question: str) -> bool:
+    """Whether the question asks for a comparison as such (cheap: no documents looked at)."""
+    return bool(_COMPARE_ASKED.search(" ".join(question.split())))
+
+
 def compares_named(question: str, names: dict[int, str]) -> bool:
     """A comparison asked for as such, of documents the question names by file name ("Compare the
     cleaning agreement with the employee handbook"), which `detect` alone cannot tell from a
     comparison of facts. "How does DistilBERT's GLUE score compare to BERT?" names distilbert.pdf
     and bert.pdf, yet asks for a figure one passage states: not a comparison of documents."""
-    q = " ".join(question.split())
-    return bool(_COMPARE_ASKED.search(q)) and len(named_documents(q, names)) >= 2
+    return asks_to_compare(question) and len(named_documents(" ".join(question.split()), names)) >= 2
 
 
 # The stems of the words that name the task rather than its subject ("list every ...", "compare the contracts").

@@ -215,7 +215,7 @@ class Library:
         if params is None:
             params = self._services.ask_params()
         kind = None if mode == "answer" else wholedoc.detect(question)
-        if kind is None and mode == "auto":
+        if kind is None and mode == "auto" and wholedoc.asks_to_compare(question):  # the catalog only then
             names = {d.id: Path(d.path).name for d in self.catalog.documents() if d.status == "indexed"}
             kind = "compare" if wholedoc.compares_named(question, names) else None
         if mode == "whole" and kind is None:
