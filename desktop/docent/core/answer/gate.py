@@ -139,16 +139,16 @@ def bears_out(question: str, sentence: str) -> bool:
     q, found = stems(question), stems(sentence)
     if not q or len(q & found) / len(q) < EVIDENCE_COVERAGE:
         return False
+    named, asked = names(question), years(question)
     # and most of what it asks about, apart from its names and years: "How many employees did
     # Northwind have in fiscal 2022?" is not borne out by "Northwind annual report for fiscal 2022."
     # A lone such word may be missing: "When was the British Nationality Act passed?" is borne out
     # by "… the British Nationality Act 1981" (SQuAD).
-    subject = q - stems(" ".join(names(question) + years(question)))
+    subject = q - stems(" ".join(named + asked))
     if len(subject) >= 2 and len(subject & found) / len(subject) < EVIDENCE_COVERAGE:
         return False
     low = sentence.lower()
-    return (all(n.lower() in low for n in names(question))
-            and all(_states(y, sentence) for y in years(question)))
+    return all(n.lower() in low for n in named) and all(_states(y, sentence) for y in asked)
 
 
 def not_in_passages(missing: Sequence[str]) -> str:

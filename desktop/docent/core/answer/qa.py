@@ -15,17 +15,16 @@ in its own module of `core/answer/`):
    answer is its first line);
 6. citations (`citations.py`): a refusal (`gate.is_refusal`) cites nothing, unless the passages'
    best sentence bears the question out (`gate.bears_out`: then it is the answer, extractive);
-   otherwise each sentence's [n] is checked against the sources and moved where its words and numbers are, an
-   answer that cites nothing is attributed to the source it overlaps most, and every citation
-   maps to a file, a page or heading path, and the passage's whole text;
+   otherwise each sentence's [n] is checked against the sources and moved where its words and
+   numbers are, an answer that cites nothing is attributed to the source it overlaps most, and
+   every citation maps to a file, a page or heading path, and the passage's whole text;
 7. claims (`claims.py`): each sentence's support in the passages it cites; a sentence or number
    no passage supports is withheld: left out of the answer and listed, with its closest passage,
    on `AnswerDone.withheld` (an answer left with nothing is `claims.NOT_STATED`, not answered,
    unless the passages' best sentence bears the question out, `gate.bears_out`: then that
    sentence is the answer, marked extractive, with the model's withheld sentences listed);
    a model that writes nothing (or citation markers alone, `gate.says_nothing`, or a copied title
-   line, `gate.copies_heading`) gets the
-   passages' best sentence (`focus.evidence`) as the answer;
+   line, `gate.copies_heading`) gets the passages' best sentence (`focus.evidence`) as the answer;
 8. provenance (`provenance.py`): what the answer was made from, on the final AnswerDone.
 
 Whole-document tasks (summaries, comparisons, lists) take the same steps 4-8 in `wholedoc.py`.
@@ -50,7 +49,7 @@ from docent.core.answer.provenance import Trail
 from docent.core.cancel import NEVER, CancelToken
 from docent.core.models.llm import ChatModel
 from docent.core.retrieval.search import Searcher
-from docent.core.types import AnswerDone, AskEvent, Sources, Token
+from docent.core.types import AnswerDone, AskEvent, Claim, Sources, Token, Withheld
 
 __all__ = ["NOT_FOUND", "AskParams", "ask"]
 
@@ -111,34 +110,34 @@ def ask(
         yield trail.done(AnswerDone(answer, bool(answer), citations(answer, included), cancelled=True,
                                     timings=timings), included)
         return
+    def quoted(must_bear_out: bool, claims: Sequence[Claim] = (), withheld: Sequence[Withheld] = ()) -> AnswerDone | None:
+        """The passages' best sentence as the answer (extractive), if there is one (and, with
+        `must_bear_out`, if it bears the question out); the model's claims and withheld sentences kept."""
+        best = evidence(question, included, searcher.embedder)
+        if best is None or (must_bear_out and not bears_out(question, best[1])):
+            return None
+        quote = f"{best[1]} [{best[0]}]"
+        return AnswerDone(quote, True, citations(quote, included), timings=timings,
+                          claims=[*claims, *check_claims(quote, included)], withheld=list(withheld), extractive=True)
+
     if says_nothing(answer) or copies_heading(answer):  # nothing, "[2]", a title line: the passages speak
         answer = ""
-        best = evidence(question, included, searcher.embedder)
-        if best is not None:
-            answer = f"{best[1]} [{best[0]}]"
-            yield trail.done(AnswerDone(answer, True, citations(answer, included), timings=timings,
-                                        claims=check_claims(answer, included), extractive=True), included)
+        done = quoted(must_bear_out=False)
+        if done is not None:
+            yield trail.done(done, included)
             return
     answer = drop_trailing_refusal(answer)
     if is_refusal(answer):
         # the model says the passages do not hold it; a sentence of theirs that bears the question
         # out says they do (SQuAD 200, Gemma: 13 answerable questions refused so)
-        best = evidence(question, included, searcher.embedder)
-        if best is not None and bears_out(question, best[1]):
-            quote = f"{best[1]} [{best[0]}]"
-            yield trail.done(AnswerDone(quote, True, citations(quote, included), timings=timings,
-                                        claims=check_claims(quote, included), extractive=True), included)
-            return
-        yield trail.done(AnswerDone(answer or NOT_FOUND, False, [], timings=timings), included)
+        done = quoted(must_bear_out=True)
+        yield trail.done(done or AnswerDone(answer or NOT_FOUND, False, [], timings=timings), included)
         return
     shown, claims, withheld = withhold(attribute(answer, included), included)
     if shown == NOT_STATED:  # the model failed: a sentence of the passages that bears the question out stands
-        best = evidence(question, included, searcher.embedder)
-        if best is not None and bears_out(question, best[1]):
-            quote = f"{best[1]} [{best[0]}]"
-            yield trail.done(AnswerDone(quote, True, citations(quote, included), timings=timings,
-                                        claims=claims + check_claims(quote, included), withheld=withheld,
-                                        extractive=True), included)
+        done = quoted(must_bear_out=True, claims=claims, withheld=withheld)
+        if done is not None:
+            yield trail.done(done, included)
             return
     answered = bool(shown) and shown != NOT_STATED
     yield trail.done(AnswerDone(shown, answered, citations(shown, included) if answered else [],
