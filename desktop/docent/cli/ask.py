@@ -89,8 +89,11 @@ def cmd_ask(args: argparse.Namespace) -> int:
                 # sentences the model wrote that no passage supports: left out of "answer", each with
                 # the numbers no passage states and the closest passage
                 "withheld": [w.to_json() for w in done.withheld],
-                # true when "answer" is the passages' best sentence (the model wrote nothing)
+                # true when "answer" is the passages' own words, not the model's: their best sentence
+                # (the model wrote nothing it could stand on) or a table row's figure
                 "extractive": done.extractive,
+                # "sentence" or "table" ("Total assets (2021): $59,268 million [1]."); "" when not extractive
+                "extractive_kind": done.extractive_kind,
             })
             return 0
         if not streamed:
@@ -112,7 +115,9 @@ def cmd_ask(args: argparse.Namespace) -> int:
             print("\nSources:")
             for c in done.citations:
                 print(f"  [{c.n}] {c.path}, {c.location}")
-        if done.extractive:
+        if done.extractive and done.extractive_kind == "table":
+            print("\n(Read from a table: the figure of the cited row, in the column of the year asked.)")
+        elif done.extractive:
             print("\n(The model's answer " + ("was not in the passages" if done.withheld else "was empty or a refusal")
                   + ": this is the passages' sentence that best matches the question.)")
         if done.withheld:

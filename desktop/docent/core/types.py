@@ -323,6 +323,9 @@ class AnswerDone:
     withheld: list["Withheld"] = field(default_factory=list)
     # the answer is the passages' own best sentence (the model wrote nothing), not the model's words
     extractive: bool = False
+    # what an extractive answer is: "sentence" (the passages' best sentence) or "table" (a figure read
+    # off a table row under the year's column, `answer/figures.py`); "" when not extractive
+    extractive_kind: str = ""
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,9 @@ class AskParams:
     # Decline a question whose names none of the passages' documents holds, or whose years none of
     # the passages states (gate.unmatched).
     passages_gate: bool = True
+    # Answer a question for one figure of one year from the table row that gives it, without the
+    # model (answer/figures.py).
+    table_figures: bool = True
     search: SearchParams = SearchParams()
 
     def lenient(self) -> AskParams:

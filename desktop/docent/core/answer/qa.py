@@ -7,6 +7,9 @@ in its own module of `core/answer/`):
    document mentions, or one whose names or years the passages found do not hold (`unmatched`),
    ends in a plain "not in your documents" (`NOT_FOUND`) with the reason, without loading the
    model;
+   a question for one figure of one year that a table row among the passages gives, under that
+   year's column (`figures.py`: "Costco's total assets at the end of FY2021"), is answered by that
+   row, also without the model (extractive, kind "table");
 3. focus sentences (`focus.py`): with `context="sentences"`, each passage is cut down to the
    sentences that bear on the question and their neighbours;
 4. prompt (`prompt.py`): the sources, numbered and fenced as data, fitted into the context with
@@ -37,6 +40,7 @@ from typing import Callable, Iterator, Sequence
 
 from docent.core.answer.citations import attribute, citations
 from docent.core.answer.claims import NOT_STATED, check_claims, withhold
+from docent.core.answer.figures import table_figure
 from docent.core.answer.focus import evidence, focus
 from docent.core.answer.gate import (
     NOT_FOUND, absent_names, bears_out, copies_heading, drop_trailing_refusal, is_refusal, is_relevant, not_in_passages,
@@ -81,6 +85,14 @@ def ask(
         yield Sources(hits)
         yield trail.done(AnswerDone(NOT_FOUND, False, [], timings=timings), hits)
         return
+    figure = table_figure(question, hits, searcher.catalog) if params.table_figures else None
+    if figure is not None:  # "Costco's total assets at the end of FY2021": the balance sheet's row says it
+        yield Sources(hits)
+        yield Token(figure.answer)
+        yield trail.done(AnswerDone(figure.answer, True, citations(figure.answer, hits), timings=timings,
+                                    claims=check_claims(figure.answer, hits), extractive=True,
+                                    extractive_kind="table"), hits)
+        return
     t1 = time.monotonic()
     model = model_loader()
     trail.model = model
@@ -118,7 +130,8 @@ def ask(
             return None
         quote = f"{best[1]} [{best[0]}]"
         return AnswerDone(quote, True, citations(quote, included), timings=timings,
-                          claims=[*claims, *check_claims(quote, included)], withheld=list(withheld), extractive=True)
+                          claims=[*claims, *check_claims(quote, included)], withheld=list(withheld), extractive=True,
+                          extractive_kind="sentence")
 
     if says_nothing(answer) or copies_heading(answer):  # nothing, "[2]", a title line: the passages speak
         answer = ""

@@ -75,6 +75,7 @@ class Turn:
     provenance: dict[str, Any] = field(default_factory=dict)  # docent.core.answer.provenance.Provenance.to_json()
     unsupported: list[str] = field(default_factory=list)  # answer sentences not found in their sources
     extractive: bool = False  # the answer is the passages' own sentence, not the model's words
+    extractive_kind: str = ""  # "sentence" or "table" (a figure read off a table row); "" for older chats
 
     @property
     def finished(self) -> bool:
@@ -97,6 +98,7 @@ class Turn:
             provenance=dict(raw["provenance"]) if isinstance(raw.get("provenance"), dict) else {},
             unsupported=[str(x) for x in raw.get("unsupported", []) if isinstance(x, str)],
             extractive=bool(raw.get("extractive", False)),
+            extractive_kind=str(raw.get("extractive_kind", "") or ""),
         )
 
 
@@ -257,6 +259,13 @@ def provenance_lines(prov: dict[str, Any]) -> list[str]:
 
 EXTRACTIVE_NOTE = ("Quoted from your documents: the model gave no answer that these passages support, so "
                    "this is the passage sentence that best matches the question.")
+TABLE_NOTE = ("Read from a table in your documents: the figure of the cited row, in the column of the year "
+              "asked. Check the row's label against what you asked.")
+
+
+def extractive_note(kind: str) -> str:
+    """The line shown (and exported) with an extractive answer of this kind."""
+    return TABLE_NOTE if kind == "table" else EXTRACTIVE_NOTE
 
 
 def to_markdown(chat: Chat, provenance: bool = True) -> str:
@@ -273,7 +282,7 @@ def to_markdown(chat: Chat, provenance: bool = True) -> str:
         answer = turn.answer.strip() or "_(no answer)_"
         lines += [answer, ""]
         if turn.extractive and turn.answered:
-            lines += [f"_{EXTRACTIVE_NOTE}_", ""]
+            lines += [f"_{extractive_note(turn.extractive_kind)}_", ""]
         withheld = [u for u in turn.unsupported if u not in turn.answer]  # left out of the answer
         flagged = [u for u in turn.unsupported if u in turn.answer]
         if withheld:

@@ -220,6 +220,7 @@ class ChatController(QObject):
             turn.provenance = provenance.to_json() if provenance is not None else {}
             turn.unsupported = [c.sentence for c in ev.claims if c.supported is False]
             turn.extractive = ev.extractive
+            turn.extractive_kind = ev.extractive_kind
             turn.model = answered_by(turn.model, turn.provenance, self.library.settings.llm_server)
 
     @Slot(object)

@@ -13,7 +13,7 @@ from PySide6.QtGui import QGuiApplication, QMouseEvent
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QSizePolicy, QToolButton, QVBoxLayout, QWidget
 
 from docent.core.answer.gate import NOT_FOUND
-from docent.core.storage.chats import EXTRACTIVE_NOTE, Passage, Turn
+from docent.core.storage.chats import Passage, Turn, extractive_note
 from docent.ui.theme import answer_html
 from docent.ui.widgets.numbering import display_numbers, renumber_text, renumbered
 
@@ -258,7 +258,7 @@ class TurnWidget(QWidget):
             if why:  # the gate's reason: "No document mentions “Pfizer”."
                 status = f"Not found in your documents. {why}" + (" The nearest passages are below." if turn.sources else "")
         elif turn.answered and turn.extractive and not turn.error:
-            status = EXTRACTIVE_NOTE
+            status = extractive_note(turn.extractive_kind)
         elif turn.answered and not turn.citations and not turn.error and turn.sources:
             status = "This answer cites no source — check it against the nearest passages below."
         self.set_status(status)
