@@ -7,11 +7,13 @@
 - a summary of a whole paper ("Summarize <file>"), with its time;
 - a quoted answer: the README's sample question on the sample handbook, where the model's own
   sentence is withheld and the handbook's sentence is the answer, marked as quoted (when the model
-  gets it right itself, the shot shows that instead, and says so).
+  gets it right itself, the shot shows that instead, and says so);
+- with --table-only, a figure read from a table: a one-figure question about a real 10-K filing
+  (../shared/eval/financebench), answered by the balance sheet's row, marked as read from a table.
 
     xvfb-run -s "-screen 0 1600x1000x24" .venv/bin/python tests/ui/shot_answers.py [OUT_DIR]
         [--paper FILE.pdf (asked about)] [--summary FILE.pdf (summarised; default PAL.pdf, 34 pages)]
-        [--quoted-only]
+        [--quoted-only | --table-only]
 
 Not collected by pytest. Throw-away data, model and log folders; papers from ../shared/eval/aragog.
 """
@@ -25,6 +27,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 PAPERS = ROOT.parent / "shared" / "eval" / "aragog" / "papers_for_questions"
+FILINGS = ROOT.parent / "shared" / "eval" / "financebench" / "pdfs"
+TABLE_FILING, TABLE_QUESTION = "COSTCO_2021_10K.pdf", (
+    "Using only the information within the balance sheet, how much total assets did Costco have at the end of "
+    "FY2021? Answer in USD millions.")
 # near-topic questions a paper library holds only in part: a small model tends to add a figure
 NEAR = [
     "How many parameters does the largest DistilBERT model have, and how long did it train?",
@@ -41,6 +47,7 @@ def main(argv: list[str]) -> int:
 
     paper, summary = "distilbert.pdf", "PAL.pdf"  # PAL: 34 pages
     quoted_only = "--quoted-only" in argv
+    table_only = "--table-only" in argv
     for flag in ("--paper", "--summary"):
         if flag in argv:
             i = argv.index(flag)
@@ -52,9 +59,12 @@ def main(argv: list[str]) -> int:
     out, tmp = throwaway(argv, "docent-answer-shots-")
     docs = tmp / "Papers"
     docs.mkdir()
-    for name in {paper, summary, "bert.pdf", "roberta.pdf"}:
-        shutil.copy(PAPERS / name, docs / name)
-    shutil.copy(ROOT / "resources" / "samples" / "Employee_Handbook.pdf", docs / "Employee_Handbook.pdf")
+    if table_only:
+        shutil.copy(FILINGS / TABLE_FILING, docs / TABLE_FILING)
+    else:
+        for name in {paper, summary, "bert.pdf", "roberta.pdf"}:
+            shutil.copy(PAPERS / name, docs / name)
+        shutil.copy(ROOT / "resources" / "samples" / "Employee_Handbook.pdf", docs / "Employee_Handbook.pdf")
 
     from PySide6.QtWidgets import QApplication
 
@@ -84,6 +94,14 @@ def main(argv: list[str]) -> int:
         pump(app, 600)
         return window.chat_pane.turns[-1], time.monotonic() - t
 
+    if table_only:
+        turn, took = ask(TABLE_QUESTION)
+        record = window.chats.chat.turns[-1]
+        print(f"{took:6.1f} s  extractive={record.extractive_kind or record.extractive}\n        → {record.answer!r}")
+        window.grab().save(str(out / "14-table-figure.png"))
+        window.close()
+        print(f"screenshots in {out}")
+        return 0
     turn, took = ask("How many days of paid annual leave do employees get?")
     record = window.chats.chat.turns[-1]
     print(f"{took:6.1f} s  extractive={record.extractive}  withheld={record.unsupported}\n        → {record.answer!r}")
