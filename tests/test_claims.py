@@ -108,3 +108,12 @@ def test_evidence_is_the_passages_sentence_that_bears_most_on_the_question(embed
     assert evidence("What was Ulta's diluted EPS for fiscal 2022?", hits, embedder) == (
         2, "Ulta Beauty reported diluted earnings per share of $24.01 for fiscal 2022.")
     assert evidence("anything", [_hit(1, "   ")], embedder) is None
+
+
+def test_a_title_line_in_capitals_is_not_evidence(embedder) -> None:  # noqa: ANN001
+    """The line a small model copies instead of answering (gate.copies_heading) is not quoted in its place."""
+    title = "MGM RESORTS INTERNATIONAL REPORTS FOURTH QUARTER AND FULL YEAR 2022 RESULTS BY REGION."
+    region = "Las Vegas Strip Resorts contributed most of the company's Adjusted Property EBITDAR in 2022."
+    q = "Which region had the highest EBITDAR contribution for MGM in 2022?"
+    assert evidence(q, [_hit(1, title), _hit(2, region)], embedder) == (2, region)
+    assert evidence(q, [_hit(1, title)], embedder) is None

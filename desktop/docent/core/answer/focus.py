@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any, Sequence
 
+from docent.core.answer.gate import copies_heading
 from docent.core.text import sentences, stems
 from docent.core.types import Hit
 
@@ -26,8 +27,12 @@ def _split(hits: Sequence[Hit]) -> tuple[list[Item], list[list[tuple[int, int]]]
 
 def evidence(question: str, hits: Sequence[Hit], embedder: object) -> tuple[int, str] | None:
     """(the number of the passage, from 1, and its sentence) that bears most on the question, by
-    the focus score; None when the passages hold no sentence."""
+    the focus score; None when the passages hold no sentence. A title line in capitals is no
+    answer (`gate.copies_heading`): on FinanceBench the quote for "Which region had the highest
+    EBITDAR?" was "MGM RESORTS INTERNATIONAL REPORTS FOURTH QUARTER AND FULL YEAR 2022 ...", the
+    very line the model had copied."""
     items, _ = _split(hits)
+    items = [it for it in items if not copies_heading(hits[it[0]].text[it[2]:it[3]])]
     if not items:
         return None
     score = _scores(question, hits, items, embedder, keep=1)
