@@ -22,9 +22,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Protocol, Sequence
+from typing import Sequence
 
-from docent.core.answer.gate import names, years
+from docent.core.answer.gate import Holdings, _states, names, years
 from docent.core.text import STOPWORDS, stem
 from docent.core.types import Hit
 
@@ -49,10 +49,6 @@ _MONTH_EARLY = re.compile(r"\b(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?)\b\.?", r
 _UNIT = re.compile(r"\bin\s+(thousands|millions|billions)\b", re.IGNORECASE)
 _PAREN = re.compile(r"\([^()]*\)")
 _NOTE = re.compile(r"\s*\(\d\)|\s*\*+$")
-
-
-class Holdings(Protocol):
-    def documents_holding(self, words: Sequence[str], doc_ids: Sequence[int]) -> list[set[int]] | None: ...
 
 
 @dataclass(frozen=True)
@@ -139,7 +135,7 @@ def _matches(label: list[str], item: list[str]) -> bool:
 def _column(cells: list[tuple[str, str]], year: str, question: str) -> tuple[str, str] | None:
     """The one cell whose header states the year asked, unless that header is a date of January to
     March the question does not name."""
-    found = [(h, f) for h, f in cells if re.search(rf"(?<!\d){year}(?!\d)", h)
+    found = [(h, f) for h, f in cells if _states(year, h)
              or re.fullmatch(rf"(?:FY|Fiscal\s+)'?{year[2:]}", h, re.IGNORECASE)]
     if len(found) != 1:
         return None
@@ -168,7 +164,7 @@ def table_figure(question: str, hits: Sequence[Hit], catalog: Holdings | None = 
     if asked is None:
         return None
     item, year = asked
-    best: tuple[int, int, Figure] | None = None
+    best: tuple[tuple[int, int], int, str, tuple[str, str]] | None = None  # (key, rank, label, cell)
     for rank, hit in enumerate(hits):
         for label, cells in rows(hit.text):
             clean = _NOTE.sub("", _PAREN.sub(" ", label)).strip(" :")
@@ -176,18 +172,15 @@ def table_figure(question: str, hits: Sequence[Hit], catalog: Holdings | None = 
             if not words or not _matches(words, item):
                 continue
             cell = _column(cells, year, question)
-            if cell is None:
-                continue
-            key = (len(words), -rank)
-            if best is None or key > best[:2]:
-                best = (len(words), -rank, Figure(rank + 1, " ".join(clean.split()), cell[0], cell[1], ""))
+            if cell is not None and (best is None or (len(words), -rank) > best[0]):
+                best = ((len(words), -rank), rank, " ".join(clean.split()), cell)
     if best is None:
         return None
-    figure = best[2]
-    hit = hits[figure.source - 1]
+    _, rank, label, (header, value) = best
+    hit = hits[rank]
     named = names(question)
     if named and catalog is not None:
         held = catalog.documents_holding(named, [hit.doc_id])
         if held is not None and not all(hit.doc_id in docs for docs in held):
             return None  # the row is another company's
-    return Figure(figure.source, figure.label, figure.header, figure.value, _unit(hit, hits))
+    return Figure(rank + 1, label, header, value, _unit(hit, hits))
