@@ -8,7 +8,7 @@ and coverage of the question's words, `qa.is_relevant`) decides; with `--ask N`,
 go through `Library.ask`, where the model may decline too.
 
     .venv/bin/python tests/bench/refusal.py [--set squad|aragog|financebench] [--docs 24] [--per-kind 300]
-        [--ask 20] [--model NAME] [--data-dir DIR] [--no-names] [--no-passages]
+        [--ask 20] [--model NAME] [--data-dir DIR] [--no-names] [--no-passages] [--details FILE]
 
 ARAGOG and FinanceBench index every other document: a question about a paper or filing left out is
 unanswerable (for FinanceBench often the same company's other year, or a company like it).
@@ -62,6 +62,7 @@ def main() -> int:
     ap.add_argument("--model", help="the chat model for --ask (a Docent model name or a .gguf path; default: the library's)")
     ap.add_argument("--data-dir")
     ap.add_argument("--no-names", action="store_true", help="the gate without its names rule (to compare)")
+    ap.add_argument("--details", help="with --ask: write each question's answer (JSON lines) to FILE")
     ap.add_argument("--no-passages", action="store_true",
                     help="the gate without its rule on names and years the passages found do not hold")
     args = ap.parse_args()
@@ -97,17 +98,27 @@ def main() -> int:
                        "unanswerable_declined": gate_declines(unanswerable),
                        "answerable_declined": gate_declines(answerable)}
         if args.ask:
-            def ask_declines(qs: list[dict[str, Any]]) -> tuple[float, float]:
+            details = open(args.details, "w", encoding="utf-8") if args.details else None
+
+            def ask_declines(qs: list[dict[str, Any]], kind: str) -> tuple[float, float]:
                 """(share declined, share declined or with a sentence withheld as unsupported)."""
                 declined = held = 0
                 for q in qs:
                     done = [ev for ev in lib.ask(q["question"], params=params) if isinstance(ev, AnswerDone)][-1]
                     declined += int(not done.answered)
                     held += int(not done.answered or bool(getattr(done, "withheld", [])))
+                    if details:
+                        details.write(json.dumps({
+                            "kind": kind, "question": q["question"], "doc": q["doc"], "gold": q.get("answer"),
+                            "answered": done.answered, "answer": done.answer, "extractive_kind": done.extractive_kind,
+                            "withheld": [{"sentence": w.sentence, "missing": w.missing} for w in done.withheld],
+                            "cited": sorted({Path(c.path).stem for c in done.citations}),
+                        }) + "\n")
                 n = max(1, len(qs))
                 return round(declined / n, 3), round(held / n, 3)
 
-            un, an = ask_declines(spaced(unanswerable, args.ask)), ask_declines(spaced(answerable, args.ask))
+            un, an = (ask_declines(spaced(unanswerable, args.ask), "unanswerable"),
+                      ask_declines(spaced(answerable, args.ask), "answerable"))
             out["ask"] = {"model": lib.chat_model().name, "questions_per_kind": args.ask,
                           "unanswerable_declined": un[0], "unanswerable_declined_or_withheld": un[1],
                           "answerable_declined": an[0], "answerable_declined_or_withheld": an[1]}
