@@ -292,3 +292,23 @@ def test_status_pages_a_large_library_and_filters_by_state(tmp_path: Path) -> No
 
     failed = _json(_run(["status", "--json", "--state", "failed"], netlog, data_dir=data))
     assert len(failed["documents"]) == 9 and {d["status"] for d in failed["documents"]} == {"failed"}
+
+
+def test_cli_ask_json_shows_a_metric_computed_from_table_rows(tmp_path: Path) -> None:
+    """`ask --json` of a metric question (answer/metrics.py): the answer is computed from the cited
+    rows, marked "computed", and "computation" gives the formula and each figure with its source."""
+    from test_metrics import write_report
+
+    docs, data, netlog = tmp_path / "docs", tmp_path / "data", tmp_path / "netlog.txt"
+    write_report(docs / "example_corp_2021_10k.pdf")
+    _run(["index", str(docs), "--json"], netlog, data)
+    out = _json(_run(["ask", "What is Example Corp's FY2021 working capital ratio?", "--json"], netlog, data))
+    assert out["answered"] is True and out["extractive"] is True and out["extractive_kind"] == "computed"
+    assert out["answer"].startswith("Working capital ratio, FY2021: 1.50")
+    comp = out["computation"]
+    assert comp["result"] == "1.50" and comp["formula"] == "total current assets / total current liabilities"
+    assert [(i["label"], i["figure"], i["year"]) for i in comp["inputs"]] == [
+        ("Total current assets", "6,000", 2021), ("Total current liabilities", "4,000", 2021)]
+    cited = {c["n"]: c["page"] for c in out["citations"]}
+    assert all(cited[i["source"]] == 2 for i in comp["inputs"])  # the balance sheet's page
+    assert out["model"] is None  # no model was loaded

@@ -75,11 +75,15 @@ def value_right(answer: str, value: float) -> bool:
     return False
 
 
-def shown_unsupported_numbers(answer: str, sources: Sequence[Any]) -> set[str]:
-    """The numbers an answer shows that no given passage states."""
+def shown_unsupported_numbers(answer: str, sources: Sequence[Any], computation: Any = None) -> set[str]:
+    """The numbers an answer shows that no given passage states; of a computed answer, not those the
+    computation produced from the passages' figures (its result, each year's value) nor its
+    formula's constants (365 days)."""
     from docent.core.text import numbers
 
     stated: set[str] = set().union(*(numbers(h.text) for h in sources)) if sources else set()
+    if computation is not None:
+        stated |= numbers(" ".join([*computation.derived, computation.formula]))
     return numbers(answer) - stated
 
 
@@ -140,7 +144,7 @@ def _run(lib: Any, qa: QASet, questions: Sequence[dict[str, Any]]) -> dict[str, 
         golds = q["answers"] if "answers" in q else [q["answer"]] if q.get("answer") else []
         if golds:
             f1s.append(max(token_f1(done.answer if done.answered else "", a) for a in golds))
-        bad = shown_unsupported_numbers(done.answer, given) if done.answered else set()
+        bad = shown_unsupported_numbers(done.answer, given, done.computation) if done.answered else set()
         shown_bad += int(bool(bad))
         withheld += int(bool(getattr(done, "withheld", [])))
         gold_page = qa.pages.get(q["id"])

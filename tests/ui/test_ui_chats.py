@@ -6,6 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QFileDialog, QMessageBox
@@ -137,28 +139,39 @@ def test_a_quoted_answer_says_it_is_the_passages_sentence_in_the_window_the_expo
     assert EXTRACTIVE_NOTE not in to_markdown(Chat("y", turns=[plain.turn]), provenance=False)
 
 
-def test_a_figure_read_from_a_table_says_so_in_the_window_the_export_and_a_reload(qtbot: Any) -> None:
-    """A figure read off a table row (answer/figures.py, extractive kind "table") is not called a
-    quoted sentence: the window and the export say it comes from the cited row, and a reload keeps that."""
+@pytest.mark.parametrize("kind, answer", [
+    ("table", "TOTAL ASSETS (2021): $59,268 million [1]."),
+    ("computed", "Working capital ratio, FY2021: 1.00, computed as total current assets / total current "
+                 "liabilities. From the tables: Total current assets (2021): 29,505 [1]; Total current "
+                 "liabilities (2021): 29,441 [1]."),
+])
+def test_a_figure_read_or_computed_from_a_table_says_so_in_the_window_the_export_and_a_reload(
+        qtbot: Any, kind: str, answer: str) -> None:
+    """A figure read off a table row (answer/figures.py, extractive kind "table") or computed from
+    rows (answer/metrics.py, "computed") is not called a quoted sentence: the window and the export
+    say where it comes from, and a reload keeps that."""
     import json
 
-    from docent.core.storage.chats import EXTRACTIVE_NOTE, TABLE_NOTE, Chat, Passage, Turn, to_markdown
+    from docent.core.storage.chats import (
+        COMPUTED_NOTE, EXTRACTIVE_NOTE, TABLE_NOTE, Chat, Passage, Turn, to_markdown,
+    )
     from docent.ui.widgets.turn import TurnWidget
 
-    row = Passage(1, "/docs/costco_2021_10k.pdf", 38, "p. 38", "TOTAL ASSETS | 2021: $59,268 | 2020: $55,556")
-    answer = "TOTAL ASSETS (2021): $59,268 million [1]."
-    turn = Turn("How much total assets did Costco have at the end of FY2021?", answer, answered=True,
-                citations=[row], sources=[row], extractive=True, extractive_kind="table", model="Gemma 3 270M")
+    note = {"table": TABLE_NOTE, "computed": COMPUTED_NOTE}[kind]
+    row = Passage(1, "/docs/costco_2021_10k.pdf", 38, "p. 38", "TOTAL ASSETS | 2021: $59,268 | 2020: $55,556\n"
+                  "Total current assets | 2021: 29,505 | 2020: 28,120\nTotal current liabilities | 2021: 29,441")
+    turn = Turn("What was Costco's FY2021 figure?", answer, answered=True,
+                citations=[row], sources=[row], extractive=True, extractive_kind=kind, model="Gemma 3 270M")
     reloaded = Turn.from_json(json.loads(json.dumps(Chat("x", turns=[turn]).to_json()))["turns"][0])
-    assert reloaded.extractive_kind == "table"
+    assert reloaded.extractive_kind == kind
     widget = TurnWidget(reloaded)
     qtbot.addWidget(widget)
     widget.show()
-    assert widget.status.isVisible() and widget.status.text() == TABLE_NOTE
+    assert widget.status.isVisible() and widget.status.text() == note
     # not the chat model's name: it wrote nothing
     assert "no model needed" in widget.meta.text() and "Gemma" not in widget.meta.text()
     md = to_markdown(Chat("x", turns=[turn]), provenance=False)
-    assert TABLE_NOTE in md and EXTRACTIVE_NOTE not in md and "$59,268 million" in md
+    assert note in md and EXTRACTIVE_NOTE not in md and answer in md
 
 
 def test_an_uncited_answer_shows_the_nearest_passages_and_a_declined_one_says_it_once(qtbot: Any) -> None:

@@ -78,7 +78,9 @@ def cmd_ask(args: argparse.Namespace) -> int:
                 "answered": done.answered,
                 "citations": [c.to_json() for c in done.citations],
                 "sources": [h.to_json() for h in sources],
-                "model": lib.chat_model().name if streamed else None,
+                # the model that wrote the answer; None when none did (declined, or read or computed from tables)
+                "model": lib.chat_model().name if streamed and done.extractive_kind not in ("table", "computed")
+                else None,
                 "timings": {k: round(v, 4) for k, v in done.timings.items()},
                 "provenance": provenance.to_json() if provenance is not None else None,
                 # each sentence checked against the passages it cites; supported: false = check it
@@ -92,8 +94,11 @@ def cmd_ask(args: argparse.Namespace) -> int:
                 # true when "answer" is the passages' own words, not the model's: their best sentence
                 # (the model wrote nothing it could stand on) or a table row's figure
                 "extractive": done.extractive,
-                # "sentence" or "table" ("Total assets (2021): $59,268 million [1]."); "" when not extractive
+                # "sentence", "table" ("Total assets (2021): $59,268 million [1].") or "computed" (a
+                # metric computed from table rows); "" when not extractive
                 "extractive_kind": done.extractive_kind,
+                # for "computed": the metric, its formula, the result and each figure used with its source
+                "computation": done.computation.to_json() if done.computation is not None else None,
             })
             return 0
         if not streamed:
@@ -117,6 +122,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
                 print(f"  [{c.n}] {c.path}, {c.location}")
         if done.extractive and done.extractive_kind == "table":
             print("\n(Read from a table: the figure of the cited row, in the column of the year asked.)")
+        elif done.extractive and done.extractive_kind == "computed":
+            print("\n(Computed from tables: the formula shown, applied to the cited rows' figures; no model was used.)")
         elif done.extractive:
             print("\n(The model's answer " + ("was not in the passages" if done.withheld else "was empty or a refusal")
                   + ": this is the passages' sentence that best matches the question.)")

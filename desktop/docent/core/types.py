@@ -323,9 +323,28 @@ class AnswerDone:
     withheld: list["Withheld"] = field(default_factory=list)
     # the answer is the passages' own best sentence (the model wrote nothing), not the model's words
     extractive: bool = False
-    # what an extractive answer is: "sentence" (the passages' best sentence) or "table" (a figure read
-    # off a table row under the year's column, `answer/figures.py`); "" when not extractive
+    # what an extractive answer is: "sentence" (the passages' best sentence), "table" (a figure read
+    # off a table row under the year's column, `answer/figures.py`) or "computed" (a metric computed
+    # from such figures, `answer/metrics.py`); "" when not extractive
     extractive_kind: str = ""
+    # how a "computed" answer was computed: the formula and each figure it used, with its source
+    computation: "Computation | None" = None
+
+
+@dataclass(frozen=True)
+class Computation:
+    """A metric computed from table rows: `result` as shown, `derived` the numbers the answer shows
+    that the computation produced (the result, each year's value), `inputs` each figure read."""
+
+    metric: str
+    formula: str
+    result: str
+    derived: list[str]
+    inputs: list[dict[str, object]]
+
+    def to_json(self) -> dict[str, object]:
+        return {"metric": self.metric, "formula": self.formula, "result": self.result,
+                "derived": list(self.derived), "inputs": [dict(i) for i in self.inputs]}
 
 
 @dataclass(frozen=True)

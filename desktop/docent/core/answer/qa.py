@@ -9,7 +9,9 @@ in its own module of `core/answer/`):
    model;
    a question for one figure of one year that a table row among the passages gives, under that
    year's column (`figures.py`: "Costco's total assets at the end of FY2021"), is answered by that
-   row, also without the model (extractive, kind "table");
+   row, also without the model (extractive, kind "table"); a metric the question names (a ratio, a
+   margin, a growth rate: `metrics.py`) is computed from the rows of the named company's tables,
+   each figure cited (extractive, kind "computed"; its formula and figures on `computation`);
 3. focus sentences (`focus.py`): with `context="sentences"`, each passage is cut down to the
    sentences that bear on the question and their neighbours;
 4. prompt (`prompt.py`): the sources, numbered and fenced as data, fitted into the context with
@@ -47,6 +49,7 @@ from docent.core.answer.gate import (
     not_mentioned, says_nothing, unmatched,
 )
 from docent.core.answer.generate import generate
+from docent.core.answer.metrics import computed
 from docent.core.answer.params import AskParams
 from docent.core.answer.prompt import build_prompt
 from docent.core.answer.provenance import Trail
@@ -92,6 +95,17 @@ def ask(
         yield trail.done(AnswerDone(figure.answer, True, citations(figure.answer, hits), timings=timings,
                                     claims=check_claims(figure.answer, hits), extractive=True,
                                     extractive_kind="table"), hits)
+        return
+    comp = computed(question, hits, searcher, params.search, doc_ids) if params.table_figures else None
+    if comp is not None:  # "Block's FY2016 working capital ratio": the balance sheet's two rows and a division
+        found = comp.hits
+        yield Sources(found)
+        yield Token(comp.answer)
+        timings["compute_s"] = time.monotonic() - t0 - timings["retrieval_s"]
+        inputs = comp.answer[comp.answer.find("From the tables"):]
+        yield trail.done(AnswerDone(comp.answer, True, citations(comp.answer, found), timings=timings,
+                                    claims=check_claims(inputs, found), extractive=True,
+                                    extractive_kind=comp.kind, computation=comp.computation), found)
         return
     t1 = time.monotonic()
     model = model_loader()

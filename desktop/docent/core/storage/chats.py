@@ -75,7 +75,9 @@ class Turn:
     provenance: dict[str, Any] = field(default_factory=dict)  # docent.core.answer.provenance.Provenance.to_json()
     unsupported: list[str] = field(default_factory=list)  # answer sentences not found in their sources
     extractive: bool = False  # the answer is the passages' own sentence, not the model's words
-    extractive_kind: str = ""  # "sentence" or "table" (a figure read off a table row); "" for older chats
+    # "sentence", "table" (a figure read off a table row) or "computed" (a metric computed from such
+    # figures); "" for older chats
+    extractive_kind: str = ""
 
     @property
     def finished(self) -> bool:
@@ -262,10 +264,13 @@ EXTRACTIVE_NOTE = ("Quoted from your documents: the model gave no answer that th
 TABLE_NOTE = ("Read from a table in your documents: the figure of the cited row, in the column of the year "
               "asked. Check the row's label against what you asked.")
 
+COMPUTED_NOTE = ("Computed from tables in your documents: the formula shown, applied to the cited rows' figures "
+                 "for the years asked. Check the rows and the formula against what you asked.")
+
 
 def extractive_note(kind: str) -> str:
     """The line shown (and exported) with an extractive answer of this kind."""
-    return TABLE_NOTE if kind == "table" else EXTRACTIVE_NOTE
+    return {"table": TABLE_NOTE, "computed": COMPUTED_NOTE}.get(kind, EXTRACTIVE_NOTE)
 
 
 def to_markdown(chat: Chat, provenance: bool = True) -> str:

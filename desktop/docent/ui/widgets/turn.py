@@ -267,8 +267,8 @@ class TurnWidget(QWidget):
         self.copy.setVisible(bool(turn.answer))
         self.why.setVisible(bool(turn.provenance))
         bits = []
-        if turn.extractive_kind == "table" and turn.answered:
-            bits.append("no model needed")  # the figure came from the row, not from the model
+        if turn.extractive_kind in ("table", "computed") and turn.answered:
+            bits.append("no model needed")  # the figures came from the rows, not from the model
         elif turn.model:
             bits.append(turn.model)
         total = sum(v for k, v in turn.timings.items() if k.endswith("_s") and k != "first_token_s")

@@ -1,0 +1,501 @@
+"""A financial metric computed from a filing's table rows: "What is Block's FY2016 working capital
+ratio? Define working capital ratio as total current assets divided by total current liabilities."
+is answered by the balance sheet's rows "Total current assets | 2016: 1,001,425 | 2015: 705,563"
+and "Total current liabilities | 2016: 577,464 | …": 1.73, with both figures cited. A small model
+cannot do this arithmetic (on FinanceBench's computed questions Gemma 3 270M got none right); the
+figures are in the tables, and arithmetic is not a model's job.
+
+The computation answers only when it knows exactly what to compute, and stays out of the way
+otherwise (the model then answers as before):
+- the question names one metric Docent knows (`_METRICS`: working capital and quick ratios,
+  margins, turnovers, days outstanding, the cash conversion cycle, retention and payout ratios,
+  return on assets, "X as a % of revenue", free cash flow, EBITDA), or the growth rate of one
+  line item between two years;
+- every line item the question mentions is one the formula uses (a question that defines the
+  metric otherwise, with items the formula does not have, is left to the model), and nothing
+  adjusted (non-GAAP) nor a quarter or half year is asked;
+- the years are whole fiscal years: one (with the year before it when the formula averages a
+  balance), two for a growth rate, or a range of N for an "N year average";
+- each figure is read off a row whose label is one of the item's usual names, exactly, in the
+  column whose header states the year (`figures._column`: one such column, not a January–March
+  date unless the question names the month), in a document that holds the question's names;
+  when the rows found disagree the value most of them give wins, then the best-ranked passage.
+Rows are looked for among the passages retrieved for the question and, for each line item, by a
+search of its own in the named company's documents (a statement's rows are rarely all among the
+question's top passages). Pure functions over a searcher's results."""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+from typing import Any, Callable, Protocol, Sequence
+
+from docent.core.answer.figures import _GENERIC, _NOTE, _PAREN, _PART, _column, _unit, _words, asked_item, rows
+from docent.core.answer.gate import Holdings, names, years
+from docent.core.types import Computation, Hit
+
+_log = logging.getLogger(__name__)
+
+# A line item's usual row labels (the statements' own words); the first is the search query.
+_LABELS: dict[str, tuple[str, ...]] = {
+    "revenue": ("total revenue", "total revenues", "revenue", "revenues", "total net revenue", "total net revenues",
+                "net revenue", "net revenues", "net sales", "total net sales", "sales", "total sales",
+                "net operating revenues", "total net sales and revenue", "sales to customers"),
+    "cogs": ("cost of goods sold", "cost of sales", "cost of revenue", "cost of revenues", "total cost of revenue",
+             "total cost of revenues", "total cost of sales", "cost of products sold", "cost of goods and services sold",
+             "cost of merchandise sold"),
+    "operating_income": ("operating income", "income from operations", "operating profit", "total operating income",
+                         "operating income loss", "income loss from operations", "earnings from operations"),
+    "da": ("depreciation and amortization", "depreciation amortization", "depreciation and amortization expense",
+           "depreciation depletion and amortization", "depreciation and amortization of property equipment and intangibles",
+           "depreciation amortization and other", "depreciation and amortization of property and equipment"),
+    "net_income": ("net income", "net earnings", "net income loss", "net earnings loss",
+                   "net income attributable", "net earnings attributable", "net income loss attributable"),
+    "inventory": ("inventories", "inventory", "merchandise inventories", "inventories net", "inventory net"),
+    "ap": ("accounts payable", "trade accounts payable", "accounts payable trade"),
+    "ar": ("accounts receivable", "accounts receivable net", "receivables", "receivables net", "trade receivables",
+           "trade receivables net", "accounts receivable less allowance"),
+    "current_assets": ("total current assets",),
+    "current_liabilities": ("total current liabilities",),
+    "total_assets": ("total assets",),
+    "dividends": ("dividends paid", "cash dividends paid", "dividends paid to shareholders", "payments of dividends",
+                  "dividends", "cash dividends", "dividends paid to stockholders", "payment of dividends"),
+    "capex": ("purchases of property and equipment", "purchases of property plant and equipment",
+              "capital expenditures", "additions to property plant and equipment", "payments for property and equipment",
+              "purchase of property plant and equipment", "payments for property plant and equipment",
+              "additions to property and equipment", "capital spending"),
+    "ppe": ("property plant and equipment net", "property and equipment net", "net property plant and equipment",
+            "land buildings and equipment net"),
+    "ocf": ("net cash provided by operating activities", "net cash provided by used in operating activities",
+            "cash provided by operations", "net cash from operating activities", "cash provided by operating activities",
+            "net cash provided by operations", "net cash used in provided by operating activities"),
+}
+# the labels searched for (the statements' commonest): a statement's row is found by its own words
+_QUERIES: dict[str, tuple[str, ...]] = {
+    "revenue": ("total revenues", "net sales"), "cogs": ("cost of sales", "cost of revenue", "cost of goods sold"),
+    "operating_income": ("operating income", "income from operations"),
+    "da": ("depreciation and amortization",), "net_income": ("net income", "net earnings"),
+    "ar": ("accounts receivable",), "ppe": ("property and equipment, net",),
+    "capex": ("purchases of property and equipment", "capital expenditures"),
+    "dividends": ("dividends paid",), "ocf": ("net cash provided by operating activities",),
+}
+# how a question names a line item besides its labels
+_ALIASES: dict[str, tuple[str, ...]] = {
+    "revenue": ("top line",), "cogs": ("cogs",), "da": ("d&a", "d & a"), "ppe": ("pp&e", "ppe", "fixed assets"),
+    "capex": ("capex", "capital expenditure"), "ocf": ("cash flow from operating activities", "operating cash flow",
+                                                      "cash from operations", "cash flow from operations"),
+    "net_income": ("net profit",), "ap": ("payables",),
+}
+_NAMES = {
+    "revenue": "revenue", "cogs": "cost of goods sold", "operating_income": "operating income",
+    "da": "depreciation and amortization", "net_income": "net income", "inventory": "inventory",
+    "ap": "accounts payable", "ar": "accounts receivable", "current_assets": "total current assets",
+    "current_liabilities": "total current liabilities", "total_assets": "total assets",
+    "dividends": "dividends paid", "capex": "capital expenditures", "ppe": "net PP&E",
+    "ocf": "cash from operating activities",
+}
+_ATTRIBUTABLE = re.compile(r"\s+(?:attributable|available)\s+to\s+.*$", re.IGNORECASE)
+_MINORITY = re.compile(r"non-?controlling|minority|redeemable", re.IGNORECASE)
+_ADJUSTED = re.compile(r"(?<![\w-])(?:adjusted|non-gaap|pro forma|organic|core)\b", re.IGNORECASE)
+_ROUND = re.compile(r"\b(?:round\w*|to)\b[^.?]*?\b(one|two|three|four|zero|no|\d)\s+decimal", re.IGNORECASE)
+_WHOLE = re.compile(r"\bnearest\s+(?:whole|integer)\b", re.IGNORECASE)
+_NUMBER = re.compile(r"^\(?-?\$?\s*\(?(\d[\d,]*(?:\.\d+)?)\)?\s*%?\)?$")
+_SCALE = {"thousand": 1e3, "million": 1e6, "billion": 1e9}
+_COUNTS = {"two": 2, "three": 3, "four": 4, "five": 5, "2": 2, "3": 3, "4": 4, "5": 5}
+# what a one-figure question may say it did besides the item ("how much did Block generate in cash
+# flow from operating activities")
+_VERBS = frozenset(_words("generate generated spend spent record recorded post posted hold held carry carried"))
+_NYEAR = re.compile(r"\b(two|three|four|five|[2-5])[- ]year\s+average\b", re.IGNORECASE)
+
+Value = Callable[[str, int], float]
+
+
+@dataclass(frozen=True)
+class _Metric:
+    title: str
+    pattern: str  # how a question names it (a regex, lower case)
+    items: tuple[str, ...]
+    kind: str  # "ratio", "percent", "days" or "amount"
+    formula: str
+    fn: Callable[[Value, int], float]
+    prior: bool = False  # averages a balance over the year and the year before
+    base: int = 0  # a growth rate's first year
+
+
+def _avg(v: Value, item: str, y: int) -> float:
+    return (v(item, y) + v(item, y - 1)) / 2
+
+
+def _dpo(v: Value, y: int) -> float:
+    return 365 * _avg(v, "ap", y) / (v("cogs", y) + v("inventory", y) - v("inventory", y - 1))
+
+
+def _dio(v: Value, y: int) -> float:
+    return 365 * _avg(v, "inventory", y) / v("cogs", y)
+
+
+def _dso(v: Value, y: int) -> float:
+    return 365 * _avg(v, "ar", y) / v("revenue", y)
+
+
+_METRICS: tuple[_Metric, ...] = (
+    _Metric("Cash conversion cycle", r"cash conversion cycle|\bccc\b", ("inventory", "cogs", "ar", "revenue", "ap"),
+            "days", "DIO + DSO − DPO (DIO = 365 × average inventory / COGS; DSO = 365 × average accounts receivable "
+            "/ revenue; DPO = 365 × average accounts payable / (COGS + change in inventory))",
+            lambda v, y: _dio(v, y) + _dso(v, y) - _dpo(v, y), prior=True),
+    _Metric("Days payable outstanding", r"days payables? outstanding|\bdpo\b", ("ap", "cogs", "inventory"), "days",
+            "365 × average accounts payable / (COGS + change in inventory)", _dpo, prior=True),
+    _Metric("Days inventory outstanding", r"days inventory outstanding|\bdio\b|days sales (?:of|in) inventory",
+            ("inventory", "cogs"), "days", "365 × average inventory / COGS", _dio, prior=True),
+    _Metric("Days sales outstanding", r"days sales outstanding|\bdso\b", ("ar", "revenue"), "days",
+            "365 × average accounts receivable / revenue", _dso, prior=True),
+    _Metric("Inventory turnover ratio", r"inventory turnover", ("cogs", "inventory"), "ratio",
+            "COGS / average inventory", lambda v, y: v("cogs", y) / _avg(v, "inventory", y), prior=True),
+    _Metric("Fixed asset turnover ratio", r"fixed asset turnover", ("revenue", "ppe"), "ratio",
+            "revenue / average net PP&E", lambda v, y: v("revenue", y) / _avg(v, "ppe", y), prior=True),
+    _Metric("Total asset turnover ratio", r"(?<!fixed )\basset turnover", ("revenue", "total_assets"), "ratio",
+            "revenue / average total assets", lambda v, y: v("revenue", y) / _avg(v, "total_assets", y), prior=True),
+    _Metric("Return on assets", r"return on (?:total )?assets|\broa\b", ("net_income", "total_assets"), "percent",
+            "net income / average total assets", lambda v, y: 100 * v("net_income", y) / _avg(v, "total_assets", y),
+            prior=True),
+    _Metric("Quick ratio", r"quick ratio", ("current_assets", "inventory", "current_liabilities"), "ratio",
+            "(total current assets − inventory) / total current liabilities",
+            lambda v, y: (v("current_assets", y) - v("inventory", y)) / v("current_liabilities", y)),
+    _Metric("Working capital ratio", r"working capital ratio|current ratio", ("current_assets", "current_liabilities"),
+            "ratio", "total current assets / total current liabilities",
+            lambda v, y: v("current_assets", y) / v("current_liabilities", y)),
+    _Metric("Retention ratio", r"retention ratio", ("dividends", "net_income"), "ratio",
+            "1 − dividends paid / net income", lambda v, y: 1 - abs(v("dividends", y)) / v("net_income", y)),
+    _Metric("Dividend payout ratio", r"(?:dividend )?payout ratio", ("dividends", "net_income"), "ratio",
+            "dividends paid / net income", lambda v, y: abs(v("dividends", y)) / v("net_income", y)),
+    _Metric("EBITDA margin", r"ebitda (?:%\s*)?margin", ("operating_income", "da", "revenue"), "percent",
+            "(operating income + depreciation and amortization) / revenue",
+            lambda v, y: 100 * (v("operating_income", y) + v("da", y)) / v("revenue", y)),
+    _Metric("Operating income margin", r"operating (?:income |profit )?(?:%\s*)?margin",
+            ("operating_income", "revenue"), "percent", "operating income / revenue",
+            lambda v, y: 100 * v("operating_income", y) / v("revenue", y)),
+    _Metric("Gross margin", r"gross (?:profit )?(?:%\s*)?margin", ("revenue", "cogs"), "percent",
+            "(revenue − COGS) / revenue", lambda v, y: 100 * (v("revenue", y) - v("cogs", y)) / v("revenue", y)),
+    _Metric("Net profit margin", r"net (?:profit |income )?(?:%\s*)?margin", ("net_income", "revenue"), "percent",
+            "net income / revenue", lambda v, y: 100 * v("net_income", y) / v("revenue", y)),
+    _Metric("Free cash flow", r"free cash flow", ("ocf", "capex"), "amount",
+            "cash from operating activities − capital expenditures", lambda v, y: v("ocf", y) - abs(v("capex", y))),
+    _Metric("EBITDA", r"\bebitda\b", ("operating_income", "da"), "amount",
+            "operating income + depreciation and amortization", lambda v, y: v("operating_income", y) + v("da", y)),
+)
+_SHARE = re.compile(r"\bas\s+(?:a\s+)?(?:%|percent(?:age)?)\s+of\s+(?:total\s+|net\s+)?(?:revenues?|sales)\b"
+                    r"|\b(?:%|percent(?:age)?)\s+of\s+(?:total\s+|net\s+)?(?:revenues?|sales)\b", re.IGNORECASE)
+_GROWTH = re.compile(r"\bgrowth\b|\b(?:change|increase|decrease|decline)\s+rate\b|\byoy\b|year[- ]over[- ]year\s+"
+                     r"(?:change|growth)", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Cell:
+    """A figure the computation used: `source` is the 1-based number of the passage holding it."""
+
+    item: str
+    year: int
+    label: str
+    header: str
+    text: str  # as the row writes it
+    value: float
+    source: int
+    unit: str
+
+
+@dataclass(frozen=True)
+class Computed:
+    """A metric computed from table rows: the answer shown, the passages it cites (the question's
+    own, then those the line items' searches found), and the figures it used."""
+
+    answer: str
+    hits: list[Hit]
+    cells: list[Cell] = field(default_factory=list)
+    result: str = ""
+    kind: str = "computed"  # "table": one figure read off its row (under another name than the question's)
+    computation: Computation | None = None
+
+
+class Finder(Protocol):
+    """What the computation needs of a searcher: its catalog, and a search within documents."""
+
+    @property
+    def catalog(self) -> Holdings: ...
+
+    def search(self, query: str, top_k: int, doc_ids: Sequence[int] | None, params: Any) -> list[Hit]: ...
+
+
+def _phrases(item: str) -> list[list[str]]:
+    return [_words(p) for p in (*_LABELS[item], *_ALIASES.get(item, ()))]
+
+
+def _contains(seq: list[str], part: list[str]) -> bool:
+    n = len(part)
+    return n > 0 and any(seq[i:i + n] == part for i in range(len(seq) - n + 1))
+
+
+def mentioned(question: str) -> set[str]:
+    """The line items a question mentions, by their usual names ("COGS", "total current assets")."""
+    words = _words(question.replace("&", " and ").replace("-", " "))
+    low = question.lower()
+    out = set()
+    for item in _LABELS:
+        if any(_contains(words, p) for p in _phrases(item)) or any(
+                a in low for a in _ALIASES.get(item, ()) if not a.isalpha()):
+            out.add(item)
+    if re.search(r"\bebitda\b", low):
+        out |= {"operating_income", "da"}
+    return out
+
+
+def _strip(words: list[str], phrases: list[list[str]]) -> list[str]:
+    out = list(words)
+    for p in sorted(phrases, key=len, reverse=True):
+        i = 0
+        while i <= len(out) - len(p):
+            if p and out[i:i + len(p)] == p:
+                out[i:i + len(p)] = ["·"]
+            i += 1
+    return out
+
+
+def _plan(question: str) -> tuple[_Metric, list[int], int] | None:
+    """(the metric, the years it is computed for, the decimals to show) or None."""
+    low = " ".join(question.lower().split())
+    if _PART.search(question) or _ADJUSTED.search(low.replace("unadjusted", "")):
+        return None
+    asked = sorted(int(y) for y in years(question))
+    if not asked:
+        return None
+    items = mentioned(question)
+    metric = next((m for m in _METRICS if re.search(m.pattern, low)), None)
+    if metric is None and _SHARE.search(low):
+        rest = items - {"revenue"}
+        if len(rest) == 1:
+            (part,) = rest
+
+            def share(v: Value, y: int) -> float:
+                return 100 * abs(v(part, y)) / v("revenue", y)
+            metric = _Metric(f"{_title(part)} as a % of revenue", "", (part, "revenue"), "percent",
+                             f"{_NAMES[part]} / revenue", share)
+    if metric is None and _GROWTH.search(low) and len(asked) == 2 and len(items) == 1:
+        (grown,) = items
+        first = asked[0]
+
+        def growth(v: Value, y: int) -> float:
+            return 100 * (v(grown, y) / v(grown, first) - 1)
+        metric = _Metric(f"{_title(grown)} growth", "", (grown,), "percent",
+                         f"{_NAMES[grown]} {asked[1]} / {_NAMES[grown]} {first} − 1", growth, base=first)
+        return metric, [asked[1]], _decimals(question, metric)
+    if metric is None and len(items) == 1 and len(asked) == 1:
+        (item,) = items
+        return _figure(question, item)
+    if metric is None or not items <= set(metric.items):
+        return None
+    n = _NYEAR.search(low)
+    if n:
+        span = list(range(asked[0], asked[-1] + 1))
+        if len(span) != _COUNTS[n.group(1).lower()] or metric.kind == "amount":
+            return None
+        return metric, span, _decimals(question, metric)
+    if re.search(r"\baverage\b", low) and not metric.prior:
+        return None  # an average the formula does not take
+    year = asked[-1]
+    if any(y not in (year, year - 1) for y in asked) or (len(asked) == 2 and not metric.prior):
+        return None
+    return metric, [year], _decimals(question, metric)
+
+
+def _figure(question: str, item: str) -> tuple[_Metric, list[int], int] | None:
+    """One line item's figure of one year, asked by another of its names than the row's ("the
+    FY2016 COGS" of a statement whose row is "Total cost of revenue"): when the question's clause
+    asks for nothing but that item (`figures.asked_item`, less the item's words and generic ones)."""
+    asked = asked_item(question)
+    if asked is None:
+        return None
+    words, year = asked
+    rest = _strip(words, _phrases(item))
+    if any(w != "·" and w not in _GENERIC and w not in _VERBS for w in rest) or "·" not in rest:
+        return None
+    def figure(v: Value, y: int) -> float:
+        return v(item, y)
+    return _Metric(_title(item), "", (item,), "figure", "", figure), [int(year)], 0
+
+
+def _title(item: str) -> str:
+    return _NAMES[item][0].upper() + _NAMES[item][1:]
+
+
+def _decimals(question: str, metric: _Metric) -> int:
+    m = _ROUND.search(question)
+    if m:
+        word = m.group(1).lower()
+        return {"zero": 0, "no": 0, "one": 1, "two": 2, "three": 3, "four": 4}.get(word, int(word) if word.isdigit() else 2)
+    if _WHOLE.search(question):
+        return 0
+    return {"ratio": 2, "percent": 1, "days": 1}.get(metric.kind, 0)
+
+
+def _value(text: str) -> float | None:
+    """A cell's figure as a number: "$1,001,425" → 1001425, "(1,244)" → −1244; None for "—"."""
+    t = text.strip().replace("$", "").replace(" ", "")
+    m = _NUMBER.match(t)
+    if not m:
+        return None
+    v = float(m.group(1).replace(",", ""))
+    return -v if t.startswith("(") or t.startswith("-") else v
+
+
+def _key(text: str) -> str:
+    """A label as its letters alone: "Depreciation and amort ization" (a PDF's broken word) is
+    "Depreciation and amortization", "Property, plant & equipment, net" is "property plant and
+    equipment net"."""
+    return re.sub(r"[^a-z]", "", text.lower().replace("&", "and"))
+
+
+_KEYS = {item: frozenset(_key(x) for x in labels) for item, labels in _LABELS.items()}
+
+
+def _clean(label: str) -> str:
+    clean = _NOTE.sub("", _PAREN.sub(" ", label)).strip(" :")
+    if not _MINORITY.search(clean):  # "… attributable to Walmart" is the company's; to noncontrolling interests not
+        clean = _ATTRIBUTABLE.sub("", clean)
+    return clean
+
+
+def _is(item: str, label: str) -> bool:
+    return _key(_clean(label)) in _KEYS[item]
+
+
+class _Missing(Exception):
+    pass
+
+
+def computed(question: str, hits: Sequence[Hit], searcher: Finder, search_params: Any,
+             doc_ids: Sequence[int] | None = None) -> Computed | None:
+    """The metric the question asks, computed from table rows (see the module's rules), or None."""
+    plan = _plan(question)
+    if plan is None or not hits:
+        return None
+    metric, span, decimals = plan
+    docs = _company_documents(question, hits, searcher.catalog)
+    if not docs:
+        return None
+    if doc_ids is not None:
+        docs = [d for d in docs if d in set(doc_ids)]
+    pool: list[Hit] = [h for h in hits if h.doc_id in docs]
+    seen = {h.chunk_id for h in pool}
+    needed = sorted(set(span) | ({y - 1 for y in span} if metric.prior else set()) | ({metric.base} - {0}))
+    for item in metric.items:
+        for label in _QUERIES.get(item, _LABELS[item][:1]):
+            for h in searcher.search(f"{label} {' '.join(str(y) for y in needed)}", 8, docs, search_params):
+                if h.chunk_id not in seen:
+                    seen.add(h.chunk_id)
+                    pool.append(h)
+    cells: dict[tuple[str, int], Cell] = {}
+    used: list[Hit] = list(hits)
+
+    def value(item: str, year: int) -> float:
+        key = (item, year)
+        if key not in cells:
+            found = _cell(question, item, year, pool)
+            if found is None:
+                raise _Missing(f"{item} {year}")
+            hit, label, header, text, v = found
+            if hit not in used:
+                used.append(hit)
+            cells[key] = Cell(item, year, label, header, text, v, used.index(hit) + 1, _unit(hit, pool))
+        return cells[key].value
+
+    try:
+        results = [metric.fn(value, y) for y in span]
+    except (_Missing, ZeroDivisionError) as e:
+        _log.debug("not computed: %s", e)
+        return None
+    units = {c.unit for c in cells.values() if c.unit}
+    if len(units) > 1 and metric.kind != "amount":
+        # figures in thousands and in millions: put them on one scale, then compute again
+        scale = {k: _SCALE.get(c.unit, 1.0) for k, c in cells.items()}
+
+        def scaled(item: str, year: int) -> float:
+            return value(item, year) * scale[(item, year)]
+        try:
+            results = [metric.fn(scaled, y) for y in span]
+        except (_Missing, ZeroDivisionError):
+            return None
+    elif len(units) > 1:
+        return None
+    result = sum(results) / len(results)
+    if metric.kind == "figure":  # read, not computed: as the row writes it, with the table's unit
+        (cell,) = cells.values()
+        shown = f"{cell.text} {cell.unit}".strip() if cell.unit else cell.text
+        answer = f"{metric.title}, FY{span[0]}: {shown}, read from the row {cell.label} ({cell.header}) [{cell.source}]."
+        return Computed(answer, used, [cell], shown, kind="table")
+    shown = _format(result, metric.kind, decimals, next(iter(units), ""))
+    period = f"FY{span[0]}" if len(span) == 1 else f"FY{span[0]}–FY{span[-1]} average"
+    if metric.base:
+        period = f"FY{metric.base} to FY{span[0]}"
+    inputs = "; ".join(f"{c.label} ({c.header}): {c.text} [{c.source}]" for c in sorted(
+        cells.values(), key=lambda c: (metric.items.index(c.item) if c.item in metric.items else 9, -c.year)))
+    per_year = ""
+    if len(span) > 1:
+        per_year = " Per year: " + ", ".join(f"FY{y} {_format(r, metric.kind, decimals, '')}"
+                                              for y, r in zip(span, results)) + "."
+    unit_note = f" (figures in {next(iter(units))}s)" if len(units) == 1 else ""
+    answer = (f"{metric.title}, {period}: {shown}, computed as {metric.formula}.{per_year} "
+              f"From the tables{unit_note}: {inputs}.")
+    derived = [shown, *(_format(r, metric.kind, decimals, "") for r in results if len(span) > 1)]
+    computation = Computation(
+        f"{metric.title}, {period}", metric.formula, shown, derived,
+        [{"item": _NAMES[c.item], "year": c.year, "label": c.label, "header": c.header, "figure": c.text,
+          "unit": c.unit, "source": c.source} for c in cells.values()])
+    return Computed(answer, used, list(cells.values()), shown, computation=computation)
+
+
+def _format(value: float, kind: str, decimals: int, unit: str) -> str:
+    if kind == "percent":
+        return f"{value:,.{decimals}f}%"
+    if kind == "days":
+        return f"{value:,.{decimals}f} days"
+    if kind == "amount":
+        return f"{value:,.{decimals}f}" + (f" {unit}" if unit else "")
+    return f"{value:,.{decimals}f}"
+
+
+def _company_documents(question: str, hits: Sequence[Hit], catalog: Holdings) -> list[int]:
+    """The documents the figures may come from: those of the passages found that hold every name
+    the question gives ("Block", "Square"); with no name, the best passage's document."""
+    named = names(question)
+    ids = sorted({h.doc_id for h in hits})
+    if not named:
+        return [hits[0].doc_id]
+    held = catalog.documents_holding(named, ids)
+    if held is None:
+        return []
+    both = set(ids)
+    for docs in held:
+        both &= docs
+    return sorted(both)
+
+
+def _cell(question: str, item: str, year: int, pool: Sequence[Hit]) -> tuple[Hit, str, str, str, float] | None:
+    """The figure of the item in the year's column: the value most of the rows found give."""
+    found: list[tuple[Hit, str, str, str, float]] = []
+    for hit in pool:
+        for label, cells in rows(hit.text):
+            if not _is(item, label):
+                continue
+            cell = _column(cells, str(year), question)
+            if cell is None:
+                continue
+            v = _value(cell[1])
+            if v is not None:
+                found.append((hit, " ".join(_PAREN.sub(" ", label).split()).strip(" :"), cell[0], cell[1], v))
+    if not found:
+        return None
+    # the company's own net income before the total that includes noncontrolling interests; then
+    # the largest figure: a statement's line is the whole of which notes and segments give parts
+    # ("Cost of sales" 11,108.4 on the income statement, 9.9 of it restructuring costs in a note)
+    own = [f for f in found if _ATTRIBUTABLE.search(f[1]) and not _MINORITY.search(f[1])]
+    return max(own or found, key=lambda f: abs(f[4]))

@@ -1,0 +1,156 @@
+"""A financial metric computed from a filing's table rows (answer/metrics.py): a real statement PDF,
+indexed with the real embedder and searched by the real searcher; the formula is applied to the
+rows of the years asked, each figure cited, and anything it cannot compute exactly is left to the
+model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from docent.core.answer.metrics import computed
+from docent.core.types import AnswerDone
+
+# (title, years, rows): the pages of Example Corp's 2021 annual report, in millions
+PAGES = [
+    ("EXAMPLE CORP. CONSOLIDATED STATEMENTS OF INCOME (In millions)", ("2021", "2020", "2019"), [
+        ("Revenues", ["$ 12,000", "$ 10,000", "$ 8,000"]),
+        ("Cost of sales", ["7,200", "6,100", "5,000"]),
+        ("Gross profit", ["4,800", "3,900", "3,000"]),
+        ("Operating income", ["1,800", "1,200", "920"]),
+        ("Net income", ["1,300", "840", "630"]),
+        ("Net income attributable to noncontrolling interests", ["50", "40", "30"]),
+        ("Net income attributable to Example Corp", ["$ 1,250", "$ 800", "$ 600"]),
+    ]),
+    ("EXAMPLE CORP. CONSOLIDATED BALANCE SHEETS (In millions)", ("2021", "2020"), [
+        ("Accounts receivable, net", ["1,500", "1,300"]),
+        ("Inventories", ["2,000", "1,800"]),
+        ("Total current assets", ["6,000", "5,000"]),
+        ("Total assets", ["$ 20,000", "$ 18,000"]),
+        ("Accounts payable", ["1,100", "900"]),
+        ("Total current liabilities", ["4,000", "3,125"]),
+    ]),
+    ("EXAMPLE CORP. CONSOLIDATED STATEMENTS OF CASH FLOWS (In millions)", ("2021", "2020", "2019"), [
+        ("Depreciation and amortization", ["400", "350", "300"]),
+        ("Net cash provided by operating activities", ["2,100", "1,700", "1,400"]),
+        ("Purchases of property and equipment", ["(600)", "(500)", "(450)"]),
+        ("Dividends paid", ["(500)", "(400)", "(300)"]),
+    ]),
+    ("NOTE 7. RESTRUCTURING CHARGES (In millions)", ("2021", "2020"), [
+        ("Cost of sales", ["9.9", "14.0"]),  # a part of the line, in a note: not the line itself
+        ("Selling, general and administrative expenses", ["3.1", "2.2"]),
+    ]),
+]
+
+
+def write_report(path: Path) -> Path:
+    from reportlab.lib.pagesizes import letter
+    from reportlab.pdfgen import canvas
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    c = canvas.Canvas(str(path), pagesize=letter)
+    for title, years, rows in PAGES:
+        c.setFont("Helvetica", 8)
+        c.drawString(150, 740, title)
+        c.drawString(430, 715, "Year Ended December 31,")
+        xs = (440, 500, 560)[:len(years)]
+        for x, year in zip(xs, years):
+            c.drawRightString(x, 704, year)
+        y = 690
+        for label, figures in rows:
+            c.drawString(30, y, label)
+            for x, f in zip(xs, figures):
+                c.drawRightString(x, y, f)
+            y -= 12
+        c.drawString(30, y - 20, "See accompanying notes to consolidated financial statements.")
+        c.showPage()
+    c.save()
+    return path
+
+
+@pytest.fixture(scope="module")
+def library(tmp_path_factory: pytest.TempPathFactory, embedder) -> Iterator[object]:  # noqa: ANN001
+    from docent.core.library import Library
+    from helpers import run_index
+
+    tmp = tmp_path_factory.mktemp("metrics")
+    write_report(tmp / "docs" / "example_corp_2021_10k.pdf")
+    with Library(tmp / "lib", embedder=embedder) as lib:
+        run_index(lib, [tmp / "docs"])
+        yield lib
+
+
+def compute(lib, question: str):  # noqa: ANN001, ANN201
+    searcher = lib.searcher()
+    params = lib._services.ask_params()
+    hits = searcher.search(question, params.sources, None, params.search)
+    return computed(question, hits, searcher, params.search)
+
+
+@pytest.mark.parametrize("question, result, figures", [
+    ("What is Example Corp's FY2021 working capital ratio? Define working capital ratio as total current "
+     "assets divided by total current liabilities. Round your answer to two decimal places.", "1.50",
+     ["6,000", "4,000"]),
+    ("What is the FY2020 - FY2021 total revenue growth rate for Example Corp? Answer in units of percents "
+     "and round to one decimal place.", "20.0%", ["$ 12,000", "$ 10,000"]),
+    ("What is the FY2021 inventory turnover ratio for Example Corp? Inventory turnover ratio is defined as: "
+     "(FY2021 COGS) / (average inventory between FY2020 and FY2021).", "3.79", ["7,200", "2,000", "1,800"]),
+    ("What is the FY2019 - FY2021 3 year average operating income % margin for Example Corp?", "12.8%",
+     ["1,800", "1,200", "920", "$ 12,000", "$ 10,000", "$ 8,000"]),
+    # the company's own net income, not the total with noncontrolling interests' share
+    ("What is the FY2021 retention ratio (using total cash dividends paid and net income attributable to "
+     "shareholders) for Example Corp?", "0.60", ["(500)", "$ 1,250"]),
+    ("What is Example Corp's FY2021 days payable outstanding (DPO)? DPO is defined as: 365 * (average "
+     "accounts payable between FY2020 and FY2021) / (FY2021 COGS + change in inventory between FY2020 and "
+     "FY2021).", "49.3 days", ["1,100", "900", "7,200", "2,000", "1,800"]),
+    ("What was Example Corp's free cash flow in FY2021?", "1,500 million", ["2,100", "(600)"]),
+])
+def test_a_metric_is_computed_from_the_rows_of_the_years_asked(library, question: str, result: str,  # noqa: ANN001
+                                                               figures: list[str]) -> None:
+    found = compute(library, question)
+    assert found is not None and found.kind == "computed"
+    assert found.result == result
+    assert found.computation is not None and found.computation.result == result
+    assert sorted(c.text for c in found.cells) == sorted(f.replace(" ", "") for f in figures)
+    assert found.answer.startswith(found.computation.metric + ": " + result)
+    for c in found.cells:  # each figure cited to the passage (and page) holding its row
+        assert f"{c.text} [{c.source}]" in found.answer
+        assert c.text in found.hits[c.source - 1].text
+
+
+def test_a_line_item_asked_by_another_name_is_read_off_its_row(library) -> None:  # noqa: ANN001
+    """"COGS" is the statement's "Cost of sales": the line's figure, not the note's part of it."""
+    found = compute(library, "What is the FY2021 COGS for Example Corp? Please state answer in USD millions.")
+    assert found is not None and found.kind == "table"
+    assert found.result == "7,200 million"
+    (cell,) = found.cells
+    assert (cell.label, cell.header, found.hits[cell.source - 1].page) == ("Cost of sales", "2021", 1)
+
+
+@pytest.mark.parametrize("question", [
+    # defined with an item the formula does not use: not what Docent would compute
+    "What is Example Corp's FY2021 working capital ratio? Define it as total current assets less inventories, "
+    "divided by total current liabilities.",
+    "What is the FY2021 adjusted operating margin for Example Corp?",  # non-GAAP
+    "What is Example Corp's Q2 FY2021 gross margin?",  # a quarter
+    "What is Example Corp's FY2019 working capital ratio?",  # a year the balance sheet has no column of
+    "What is the FY2020 - FY2021 average working capital ratio for Example Corp?",  # an average not asked as N years
+    "What is Example Corp's interest coverage ratio in FY2021?",  # a metric Docent does not know
+    "What is the FY2021 revenue per employee for Example Corp?",  # more than the line item
+])
+def test_anything_else_is_left_to_the_model(library, question: str) -> None:  # noqa: ANN001
+    assert compute(library, question) is None
+
+
+def test_the_library_answers_a_metric_question_without_the_model(library) -> None:  # noqa: ANN001
+    done = [e for e in library.ask("What is Example Corp's FY2021 working capital ratio?")
+            if isinstance(e, AnswerDone)][-1]
+    assert done.answered and done.extractive and done.extractive_kind == "computed"
+    assert done.answer.startswith("Working capital ratio, FY2021: 1.50, computed as total current assets / "
+                                  "total current liabilities.")
+    assert [c.page for c in done.citations] == [2]
+    assert done.computation is not None and [i["figure"] for i in done.computation.inputs] == ["6,000", "4,000"]
+    assert all(c.supported for c in done.claims)  # the figures it used are the cited rows'
+    assert "model_load_s" not in done.timings  # the model was not needed
