@@ -20,6 +20,8 @@ PAGES = [
         ("Cost of sales", ["7,200", "6,100", "5,000"]),
         ("Gross profit", ["4,800", "3,900", "3,000"]),
         ("Operating income", ["1,800", "1,200", "920"]),
+        ("Income before income taxes", ["1,700", "1,100", "850"]),
+        ("Provision for income taxes", ["400", "260", "220"]),
         ("Net income", ["1,300", "840", "630"]),
         ("Net income attributable to noncontrolling interests", ["50", "40", "30"]),
         ("Net income attributable to Example Corp", ["$ 1,250", "$ 800", "$ 600"]),
@@ -31,6 +33,7 @@ PAGES = [
         ("Total assets", ["$ 20,000", "$ 18,000"]),
         ("Accounts payable", ["1,100", "900"]),
         ("Total current liabilities", ["4,000", "3,125"]),
+        ("Total shareholders' equity", ["10,000", "9,000"]),
     ]),
     ("EXAMPLE CORP. CONSOLIDATED STATEMENTS OF CASH FLOWS (In millions)", ("2021", "2020", "2019"), [
         ("Depreciation and amortization", ["400", "350", "300"]),
@@ -106,6 +109,13 @@ def compute(lib, question: str):  # noqa: ANN001, ANN201
      "accounts payable between FY2020 and FY2021) / (FY2021 COGS + change in inventory between FY2020 and "
      "FY2021).", "49.3 days", ["1,100", "900", "7,200", "2,000", "1,800"]),
     ("What was Example Corp's free cash flow in FY2021?", "1,500 million", ["2,100", "(600)"]),
+    ("What is Example Corp's FY2021 effective tax rate?", "23.5%", ["400", "1,700"]),
+    ("What is the FY2020 operating cash flow ratio for Example Corp? Operating cash flow ratio is defined as: "
+     "cash from operations / total current liabilities.", "0.54", ["1,700", "3,125"]),
+    ("How much working capital did Example Corp have at the end of FY2021?", "2,000 million", ["6,000", "4,000"]),
+    ("What is Example Corp's FY2021 return on equity?", "13.2%", ["$ 1,250", "10,000", "9,000"]),
+    ("What is the FY2019 - FY2021 3 year average of capex as a % of revenue for Example Corp?", "5.2%",
+     ["(600)", "(500)", "(450)", "$ 12,000", "$ 10,000", "$ 8,000"]),
 ])
 def test_a_metric_is_computed_from_the_rows_of_the_years_asked(library, question: str, result: str,  # noqa: ANN001
                                                                figures: list[str]) -> None:
@@ -127,6 +137,9 @@ def test_a_line_item_asked_by_another_name_is_read_off_its_row(library) -> None:
     assert found.result == "7,200 million"
     (cell,) = found.cells
     assert (cell.label, cell.header, found.hits[cell.source - 1].page) == ("Cost of sales", "2021", 1)
+    found = compute(library, "What is Example Corp's FY2020 capital expenditure amount (in USD millions)?")
+    assert found is not None and found.result == "(500) million" and found.cells[0].label == (
+        "Purchases of property and equipment")
 
 
 @pytest.mark.parametrize("question", [

@@ -70,6 +70,14 @@ _LABELS: dict[str, tuple[str, ...]] = {
     "ocf": ("net cash provided by operating activities", "net cash provided by used in operating activities",
             "cash provided by operations", "net cash from operating activities", "cash provided by operating activities",
             "net cash provided by operations", "net cash used in provided by operating activities"),
+    "tax": ("provision for income taxes", "income tax expense", "income taxes", "provision for taxes",
+            "income tax provision", "provision benefit for income taxes", "income tax expense benefit",
+            "provision for income taxes benefit"),
+    "pretax": ("income before income taxes", "earnings before income taxes", "income before provision for income taxes",
+               "income loss before income taxes", "earnings before provision for income taxes",
+               "income before taxes", "total income before income taxes"),
+    "equity": ("total shareholders equity", "total stockholders equity", "total equity", "total shareholders investment",
+               "total shareowners equity"),
 }
 # the labels searched for (the statements' commonest): a statement's row is found by its own words
 _QUERIES: dict[str, tuple[str, ...]] = {
@@ -79,13 +87,17 @@ _QUERIES: dict[str, tuple[str, ...]] = {
     "ar": ("accounts receivable",), "ppe": ("property and equipment, net",),
     "capex": ("purchases of property and equipment", "capital expenditures"),
     "dividends": ("dividends paid",), "ocf": ("net cash provided by operating activities",),
+    "tax": ("provision for income taxes",), "pretax": ("income before income taxes",),
+    "equity": ("total shareholders equity", "total stockholders equity"),
 }
 # how a question names a line item besides its labels
 _ALIASES: dict[str, tuple[str, ...]] = {
     "revenue": ("top line",), "cogs": ("cogs",), "da": ("d&a", "d & a"), "ppe": ("pp&e", "ppe", "fixed assets"),
     "capex": ("capex", "capital expenditure"), "ocf": ("cash flow from operating activities", "operating cash flow",
                                                       "cash from operations", "cash flow from operations"),
-    "net_income": ("net profit",), "ap": ("payables",),
+    "net_income": ("net profit",), "ap": ("payables",), "tax": ("tax expense",),
+    "pretax": ("pretax income", "pre tax income", "income before taxes"),
+    "equity": ("shareholders equity", "stockholders equity"),
 }
 _NAMES = {
     "revenue": "revenue", "cogs": "cost of goods sold", "operating_income": "operating income",
@@ -93,7 +105,8 @@ _NAMES = {
     "ap": "accounts payable", "ar": "accounts receivable", "current_assets": "total current assets",
     "current_liabilities": "total current liabilities", "total_assets": "total assets",
     "dividends": "dividends paid", "capex": "capital expenditures", "ppe": "net PP&E",
-    "ocf": "cash from operating activities",
+    "ocf": "cash from operating activities", "tax": "income tax expense", "pretax": "income before income taxes",
+    "equity": "total shareholders' equity",
 }
 _ATTRIBUTABLE = re.compile(r"\s+(?:attributable|available)\s+to\s+.*$", re.IGNORECASE)
 _MINORITY = re.compile(r"non-?controlling|minority|redeemable", re.IGNORECASE)
@@ -105,7 +118,8 @@ _SCALE = {"thousand": 1e3, "million": 1e6, "billion": 1e9}
 _COUNTS = {"two": 2, "three": 3, "four": 4, "five": 5, "2": 2, "3": 3, "4": 4, "5": 5}
 # what a one-figure question may say it did besides the item ("how much did Block generate in cash
 # flow from operating activities")
-_VERBS = frozenset(_words("generate generated spend spent record recorded post posted hold held carry carried"))
+_VERBS = frozenset(_words("generate generated spend spent record recorded post posted hold held carry carried "
+                          "attributable shareholders stockholders common parent unadjusted gaap"))
 _NYEAR = re.compile(r"\b(two|three|four|five|[2-5])[- ]year\s+average\b", re.IGNORECASE)
 
 Value = Callable[[str, int], float]
@@ -179,6 +193,17 @@ _METRICS: tuple[_Metric, ...] = (
             "(revenue − COGS) / revenue", lambda v, y: 100 * (v("revenue", y) - v("cogs", y)) / v("revenue", y)),
     _Metric("Net profit margin", r"net (?:profit |income )?(?:%\s*)?margin", ("net_income", "revenue"), "percent",
             "net income / revenue", lambda v, y: 100 * v("net_income", y) / v("revenue", y)),
+    _Metric("Operating cash flow ratio", r"operating cash flow ratio|cash flow from operations ratio",
+            ("ocf", "current_liabilities"), "ratio", "cash from operating activities / total current liabilities",
+            lambda v, y: v("ocf", y) / v("current_liabilities", y)),
+    _Metric("Effective tax rate", r"effective (?:income )?tax rate", ("tax", "pretax"), "percent",
+            "income tax expense / income before income taxes", lambda v, y: 100 * v("tax", y) / v("pretax", y)),
+    _Metric("Return on equity", r"return on (?:shareholders'? |stockholders'? )?equity|\broe\b",
+            ("net_income", "equity"), "percent", "net income / average total shareholders' equity",
+            lambda v, y: 100 * v("net_income", y) / _avg(v, "equity", y), prior=True),
+    _Metric("Working capital", r"working capital(?! ratio)", ("current_assets", "current_liabilities"), "amount",
+            "total current assets − total current liabilities",
+            lambda v, y: v("current_assets", y) - v("current_liabilities", y)),
     _Metric("Free cash flow", r"free cash flow", ("ocf", "capex"), "amount",
             "cash from operating activities − capital expenditures", lambda v, y: v("ocf", y) - abs(v("capex", y))),
     _Metric("EBITDA", r"\bebitda\b", ("operating_income", "da"), "amount",
@@ -236,14 +261,16 @@ def _contains(seq: list[str], part: list[str]) -> bool:
 
 
 def mentioned(question: str) -> set[str]:
-    """The line items a question mentions, by their usual names ("COGS", "total current assets")."""
+    """The line items a question mentions, by their usual names ("COGS", "total current assets");
+    the longest name first, so "income before income taxes" is not also "income taxes"."""
     words = _words(question.replace("&", " and ").replace("-", " "))
     low = question.lower()
     out = set()
-    for item in _LABELS:
-        if any(_contains(words, p) for p in _phrases(item)) or any(
-                a in low for a in _ALIASES.get(item, ()) if not a.isalpha()):
+    for item, phrase in sorted(((i, p) for i in _LABELS for p in _phrases(i)), key=lambda ip: -len(ip[1])):
+        if _contains(words, phrase):
             out.add(item)
+            words = _strip(words, [phrase])
+    out |= {item for item, aliases in _ALIASES.items() for a in aliases if not a.isalpha() and a in low}
     if re.search(r"\bebitda\b", low):
         out |= {"operating_income", "da"}
     return out
