@@ -9,7 +9,8 @@
   sentence is withheld and the handbook's sentence is the answer, marked as quoted (when the model
   gets it right itself, the shot shows that instead, and says so);
 - with --table-only, a figure read from a table: a one-figure question about a real 10-K filing
-  (../shared/eval/financebench), answered by the balance sheet's row, marked as read from a table.
+  (../shared/eval/financebench), answered by the balance sheet's row, marked as read from a table;
+  then a metric computed from the same filing's rows (the working capital ratio), marked as computed.
 
     xvfb-run -s "-screen 0 1600x1000x24" .venv/bin/python tests/ui/shot_answers.py [OUT_DIR]
         [--paper FILE.pdf (asked about)] [--summary FILE.pdf (summarised; default PAL.pdf, 34 pages)]
@@ -31,6 +32,7 @@ FILINGS = ROOT.parent / "shared" / "eval" / "financebench" / "pdfs"
 TABLE_FILING, TABLE_QUESTION = "COSTCO_2021_10K.pdf", (
     "Using only the information within the balance sheet, how much total assets did Costco have at the end of "
     "FY2021? Answer in USD millions.")
+METRIC_QUESTION = "What was Costco's working capital ratio in FY2021?"
 # near-topic questions a paper library holds only in part: a small model tends to add a figure
 NEAR = [
     "How many parameters does the largest DistilBERT model have, and how long did it train?",
@@ -99,6 +101,12 @@ def main(argv: list[str]) -> int:
         record = window.chats.chat.turns[-1]
         print(f"{took:6.1f} s  extractive={record.extractive_kind or record.extractive}\n        → {record.answer!r}")
         window.grab().save(str(out / "14-table-figure.png"))
+        window.chats.new_chat()
+        pump(app, 300)
+        turn, took = ask(METRIC_QUESTION)
+        record = window.chats.chat.turns[-1]
+        print(f"{took:6.1f} s  extractive={record.extractive_kind or record.extractive}\n        → {record.answer!r}")
+        window.grab().save(str(out / "15-computed-metric.png"))
         window.close()
         print(f"screenshots in {out}")
         return 0

@@ -168,6 +168,8 @@ def test_a_figure_read_or_computed_from_a_table_says_so_in_the_window_the_export
     qtbot.addWidget(widget)
     widget.show()
     assert widget.status.isVisible() and widget.status.text() == note
+    # the note wraps: it does not widen the turn past a narrow window (the answer pane scrolls sideways otherwise)
+    assert widget.minimumSizeHint().width() < 500
     # not the chat model's name: it wrote nothing
     assert "no model needed" in widget.meta.text() and "Gemma" not in widget.meta.text()
     md = to_markdown(Chat("x", turns=[turn]), provenance=False)
@@ -220,3 +222,57 @@ def test_the_turn_names_the_model_that_wrote_the_answer() -> None:
     assert answered_by("Gemma 3 270M", same_file, "") == "Gemma 3 270M"
     declined = {"model_used": False, "generation": {}}
     assert answered_by("Gemma 3 270M", declined, "http://10.0.0.6:8080") == "Gemma 3 270M"
+
+
+def test_a_source_card_quotes_the_cited_row_not_the_pages_heading(qtbot: Any) -> None:
+    """A statement's passage starts with the page's heading and other rows; the card quotes from
+    the row the answer's sentence rests on, marked as cut ("…"), so the figure shown is visible."""
+    from docent.core.storage.chats import Passage, Turn
+    from docent.ui.widgets.turn import TurnWidget
+
+    heading = ("Table of Contents COSTCO WHOLESALE CORPORATION CONSOLIDATED BALANCE SHEETS (amounts in millions, "
+               "except par value and share data) ")
+    rows = "\n".join(f"Line item {i} | 2021: {i},000 | 2020: {i},100" for i in range(1, 12))
+    text = heading + "\n" + rows + "\nTotal current liabilities | 2021: 29,441 | 2020: 24,844"
+    p = Passage(1, "/docs/costco_2021_10k.pdf", 38, "p. 38", text)
+    turn = Turn("What were Costco's total current liabilities in FY2021?",
+                "Total current liabilities (2021): 29,441 million [1].", answered=True, citations=[p], sources=[p],
+                extractive=True, extractive_kind="table")
+    widget = TurnWidget(turn)
+    qtbot.addWidget(widget)
+    widget.show()
+    (card,) = widget.source_cards()
+    assert card.quote.text().startswith("“…Total current liabilities | 2021: 29,441")
+    # an answer citing nothing in particular of a short passage quotes it from its start
+    short = Passage(1, "/docs/a.pdf", 1, "p. 1", "Employees receive 27 days of paid annual leave.")
+    plain = TurnWidget(Turn("Leave?", "27 days [1].", answered=True, citations=[short], sources=[short]))
+    qtbot.addWidget(plain)
+    plain.show()
+    assert plain.source_cards()[0].quote.text() == "“Employees receive 27 days of paid annual leave.”"
+
+
+def test_each_citation_rests_on_the_words_just_before_it(qtbot: Any) -> None:
+    """Two figures in one sentence, each cited to its own passage: each card quotes its own row; markers
+    side by side share the words before them."""
+    from docent.core.storage.chats import Passage, Turn
+    from docent.ui.widgets.turn import TurnWidget
+
+    both = ("Total current assets | 2021: 29,505 | 2020: 28,120\nTotal current liabilities | 2021: 29,441 | "
+            "2020: 24,844")
+    a = Passage(1, "/docs/c.pdf", 38, "p. 38", both)
+    b = Passage(2, "/docs/c.pdf", 38, "p. 38", both)
+    turn = Turn("Costco's FY2021 working capital ratio?",
+                "Working capital ratio, FY2021: 1.00. From the tables: Total current assets (2021): 29,505 [1]; "
+                "Total current liabilities (2021): 29,441 [2].", answered=True, citations=[a, b], sources=[a, b])
+    widget = TurnWidget(turn)
+    qtbot.addWidget(widget)
+    widget.show()
+    assert widget.support_for(a).startswith("Total current assets")
+    assert widget.support_for(b).startswith("Total current liabilities")
+    leave = "Overtime is paid monthly.\nEvery full-time employee receives 27 days of paid annual leave."
+    c, d = Passage(1, "/docs/h.pdf", 4, "p. 4", leave), Passage(2, "/docs/h.pdf", 5, "p. 5", leave)
+    shared = TurnWidget(Turn("Leave?", "Employees receive 27 days of paid annual leave [1][2].", answered=True,
+                             citations=[c, d], sources=[c, d]))
+    qtbot.addWidget(shared)
+    assert shared.support_for(c) == shared.support_for(d) == (
+        "Every full-time employee receives 27 days of paid annual leave.")

@@ -20,8 +20,15 @@ from docent.ui.widgets.numbering import display_numbers, renumber_text, renumber
 QUOTE_CHARS = 280
 
 
-def _quote(text: str, limit: int = QUOTE_CHARS) -> str:
+def _quote(text: str, limit: int = QUOTE_CHARS, focus: str = "") -> str:
+    """The passage as the card quotes it: from its start, or from `focus` (the sentence or table row
+    that bears the answer out) when that lies past the card's length, so the card shows what was
+    cited, not the page's heading."""
     text = " ".join(text.split())
+    focus = " ".join(focus.split())
+    at = text.find(focus) if focus else -1
+    if at > 0 and at + len(focus) > limit:
+        text = "…" + text[at:]
     if len(text) > limit:
         text = text[: limit - 1].rsplit(" ", 1)[0] + "…"
     return f"“{text}”"
@@ -47,7 +54,7 @@ class SourceCard(QFrame):
 
     activated = Signal(object)
 
-    def __init__(self, passage: Passage, parent: QWidget | None = None) -> None:
+    def __init__(self, passage: Passage, parent: QWidget | None = None, focus: str = "") -> None:
         super().__init__(parent)
         self.passage = passage
         self.setObjectName("sourceCard")
@@ -62,7 +69,7 @@ class SourceCard(QFrame):
         self.title.setWordWrap(True)  # a long file name wraps (anywhere, if it must) inside the chat's width
         self.title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.title.setMinimumWidth(60)
-        self.quote = QLabel(_quote(passage.text))
+        self.quote = QLabel(_quote(passage.text, focus=focus))
         self.quote.setObjectName("sourceQuote")
         self.quote.setWordWrap(True)
         self.quote.setTextFormat(Qt.TextFormat.PlainText)
@@ -118,6 +125,7 @@ class TurnWidget(QWidget):
         card.setSpacing(6)
         self.status = QLabel("")
         self.status.setObjectName("turnStatus")
+        self.status.setWordWrap(True)  # a long note (why declined, where a figure came from) wraps
         card.addWidget(self.status)
         self.answer = QLabel("")
         self.answer.setObjectName("answerText")
@@ -286,7 +294,7 @@ class TurnWidget(QWidget):
         self.sources_label.setText("Sources" if turn.citations else "Nearest passages")
         self.sources_label.setVisible(bool(passages))
         for p in passages:
-            card = SourceCard(p)
+            card = SourceCard(p, focus=self.support_for(p) if turn.citations else "")
             card.activated.connect(self._open)
             self.sources_box.addWidget(card)
 
@@ -323,9 +331,19 @@ class TurnWidget(QWidget):
             answer = self.shown_answer()
         else:  # still streaming: numbered as shown so far
             answer = renumber_text(self._streamed, display_numbers(self._streamed, self._sources))
-        claims = [answer[s:e] for s, e in sentences(answer)
-                  if any(str(p.n) in [x.strip() for x in m.group(1).replace(";", ",").split(",")]
-                         for m in CITE.finditer(answer[s:e]))]
+        # what the answer says before each [n] (since the sentence's start or the previous marker):
+        # "Total current assets (2021): 29,505 [1]; Total current liabilities (2021): 29,441 [2]"
+        # rests on passage 2 for the liabilities only
+        # rests on passage 2 for the liabilities only; markers side by side ("[1][2]") share the words
+        claims = []
+        for s, e in sentences(answer):
+            start, said = s, ""
+            for m in CITE.finditer(answer, s, e):
+                piece = answer[start:m.start()]
+                said = piece if piece.strip(" ,;.") else said
+                if str(p.n) in [x.strip() for x in m.group(1).replace(";", ",").split(",")]:
+                    claims.append(said)
+                start = m.end()
         return supporting_sentence(p.text, " ".join(claims)) if claims else ""
 
     def activate_citation(self, n: int) -> None:
