@@ -90,6 +90,12 @@ _QUERIES: dict[str, tuple[str, ...]] = {
     "tax": ("provision for income taxes",), "pretax": ("income before income taxes",),
     "equity": ("total shareholders equity", "total stockholders equity"),
 }
+# the statement each line item is a row of (its title, searched for with the row)
+_STATEMENT = {item: "consolidated balance sheets" for item in (
+    "inventory", "ap", "ar", "current_assets", "current_liabilities", "total_assets", "ppe", "equity")}
+_STATEMENT.update({item: "consolidated statements of income" for item in (
+    "revenue", "cogs", "operating_income", "net_income", "tax", "pretax")})
+_STATEMENT.update({item: "consolidated statements of cash flows" for item in ("da", "dividends", "capex", "ocf")})
 # how a question names a line item besides its labels
 _ALIASES: dict[str, tuple[str, ...]] = {
     "revenue": ("top line",), "cogs": ("cogs",), "da": ("d&a", "d & a"), "ppe": ("pp&e", "ppe", "fixed assets"),
@@ -135,6 +141,16 @@ class _Metric:
     fn: Callable[[Value, int], float]
     prior: bool = False  # averages a balance over the year and the year before
     base: int = 0  # a growth rate's first year
+    # what a real company's figure can be: a result outside it means a row was misread (a note's
+    # "Inventories $78" of a business held for sale, where the balance sheet says 6,854), so none is shown
+    bounds: tuple[float, float] | None = None
+
+    @property
+    def plausible(self) -> tuple[float, float]:
+        if self.bounds is not None:
+            return self.bounds
+        return {"ratio": (-10.0, 100.0), "percent": (-100.0, 100.0), "days": (-1000.0, 1000.0)}.get(
+            self.kind, (-float("inf"), float("inf")))
 
 
 def _avg(v: Value, item: str, y: int) -> float:
@@ -313,7 +329,8 @@ def _plan(question: str) -> tuple[_Metric, list[int], int] | None:
         def growth(v: Value, y: int) -> float:
             return 100 * (v(grown, y) / v(grown, first) - 1)
         metric = _Metric(f"{_title(grown)} growth", "", (grown,), "percent",
-                         f"{_NAMES[grown]} {asked[1]} / {_NAMES[grown]} {first} − 1", growth, base=first)
+                         f"{_NAMES[grown]} {asked[1]} / {_NAMES[grown]} {first} − 1", growth, base=first,
+                         bounds=(-100.0, 10000.0))
         return metric, [asked[1]], _decimals(question, metric)
     if metric is None and len(items) == 1 and len(asked) == 1:
         (item,) = items
@@ -392,7 +409,9 @@ def _clean(label: str) -> str:
 
 
 def _is(item: str, label: str) -> bool:
-    return _key(_clean(label)) in _KEYS[item]
+    """Whether a row's label is one of the item's usual names; "Total inventories" is "Inventories"."""
+    key = _key(_clean(label))
+    return key in _KEYS[item] or (key.startswith("total") and key[5:] in _KEYS[item])
 
 
 class _Missing(Exception):
@@ -415,8 +434,11 @@ def computed(question: str, hits: Sequence[Hit], searcher: Finder, search_params
     seen = {h.chunk_id for h in pool}
     needed = sorted(set(span) | ({y - 1 for y in span} if metric.prior else set()) | ({metric.base} - {0}))
     for item in metric.items:
-        for label in _QUERIES.get(item, _LABELS[item][:1]):
-            for h in searcher.search(f"{label} {' '.join(str(y) for y in needed)}", 8, docs, search_params):
+        wanted = ' '.join(str(y) for y in needed)
+        queries = [f"{label} {wanted}" for label in _QUERIES.get(item, _LABELS[item][:1])]
+        queries.append(f"{_STATEMENT[item]} {_LABELS[item][0]} {wanted}")  # the statement's page itself
+        for query in queries:
+            for h in searcher.search(query, 8, docs, search_params):
                 if h.chunk_id not in seen:
                     seen.add(h.chunk_id)
                     pool.append(h)
@@ -452,6 +474,10 @@ def computed(question: str, hits: Sequence[Hit], searcher: Finder, search_params
         except (_Missing, ZeroDivisionError):
             return None
     elif len(units) > 1:
+        return None
+    low, high = metric.plausible
+    if not all(low <= r <= high for r in results):
+        _log.debug("not computed: %s = %s is not a plausible figure", metric.title, results)
         return None
     result = sum(results) / len(results)
     if metric.kind == "figure":  # read, not computed: as the row writes it, with the table's unit
