@@ -117,3 +117,19 @@ def test_a_title_line_in_capitals_is_not_evidence(embedder) -> None:  # noqa: AN
     q = "Which region had the highest EBITDAR contribution for MGM in 2022?"
     assert evidence(q, [_hit(1, title), _hit(2, region)], embedder) == (2, region)
     assert evidence(q, [_hit(1, title)], embedder) is None
+
+
+def test_a_lead_in_ending_in_a_colon_is_no_answer_nor_evidence(embedder) -> None:  # noqa: ANN001
+    """"Pfizer Inc. acquired the following companies in 2023: [4]" promises a list it never gives; a
+    balance sheet's "… Assets Current assets:" states nothing. Neither is quoted as the answer."""
+    from docent.core.answer.gate import lead_in
+
+    assert lead_in("Pfizer Inc. acquired the following companies in 2023: [4]")
+    assert lead_in("CONSOLIDATED BALANCE SHEETS (In thousands) December 31, 2020 2019 Assets Current assets:")
+    assert not lead_in("Pfizer acquired Trillium, Array and Therachon [1].")
+    assert not lead_in("The ratio is 3:1 [2].")
+    sheet = "CONSOLIDATED BALANCE SHEETS (In thousands) December 31, 2020 2019 Assets Current assets:"
+    fact = "Square's current assets were $1,001 million at the end of 2016, against $577 million of liabilities."
+    q = "What is Square's 2016 current assets total?"
+    assert evidence(q, [_hit(1, sheet), _hit(2, fact)], embedder) == (2, fact)
+    assert evidence(q, [_hit(1, sheet)], embedder) is None

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any, Sequence
 
-from docent.core.answer.gate import copies_heading
+from docent.core.answer.gate import copies_heading, lead_in
 from docent.core.text import sentences, stems
 from docent.core.types import Hit
 
@@ -30,9 +30,10 @@ def evidence(question: str, hits: Sequence[Hit], embedder: object) -> tuple[int,
     the focus score; None when the passages hold no sentence. A title line in capitals is no
     answer (`gate.copies_heading`): on FinanceBench the quote for "Which region had the highest
     EBITDAR?" was "MGM RESORTS INTERNATIONAL REPORTS FOURTH QUARTER AND FULL YEAR 2022 ...", the
-    very line the model had copied."""
+    very line the model had copied. Nor is a lead-in ending in a colon (`gate.lead_in`)."""
     items, _ = _split(hits)
-    items = [it for it in items if not copies_heading(hits[it[0]].text[it[2]:it[3]])]
+    items = [it for it in items if not copies_heading(hits[it[0]].text[it[2]:it[3]])
+             and not lead_in(hits[it[0]].text[it[2]:it[3]])]
     if not items:
         return None
     score = _scores(question, hits, items, embedder, keep=1)

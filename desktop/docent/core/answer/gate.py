@@ -202,6 +202,14 @@ def copies_heading(answer: str) -> bool:
     return len(words) >= 4 and sum(ch.isupper() for ch in letters) >= 0.9 * len(letters)
 
 
+def lead_in(text: str) -> bool:
+    """A line that only introduces what follows: it ends with a colon ("Pfizer Inc. acquired the
+    following companies in 2023: [4]", a balance sheet's "… Assets Current assets:"). Gemma wrote
+    the first for a FinanceBench question, and its quoted fallback picked the second; neither
+    states anything, however well its words match the question."""
+    return CITE.sub(" ", text).rstrip(" .\n\t").endswith(":")
+
+
 def says_nothing(answer: str) -> bool:
     """An answer without a word or number: empty, citation markers alone ("[2]", "[1][3]."), or
     the prompt's labels alone ("Sources:", "Answer: [1]"). Small instruct models write a bare

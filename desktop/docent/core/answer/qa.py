@@ -28,8 +28,9 @@ in its own module of `core/answer/`):
    on `AnswerDone.withheld` (an answer left with nothing is `claims.NOT_STATED`, not answered,
    unless the passages' best sentence bears the question out, `gate.bears_out`: then that
    sentence is the answer, marked extractive, with the model's withheld sentences listed);
-   a model that writes nothing (or citation markers alone, `gate.says_nothing`, or a copied title
-   line, `gate.copies_heading`) gets the passages' best sentence (`focus.evidence`) as the answer;
+   a model that writes nothing (or citation markers alone, `gate.says_nothing`, a copied title
+   line, `gate.copies_heading`, or a lone lead-in ending in a colon, `gate.lead_in`) gets the
+   passages' best sentence (`focus.evidence`) as the answer;
 8. provenance (`provenance.py`): what the answer was made from, on the final AnswerDone.
 
 Whole-document tasks (summaries, comparisons, lists) take the same steps 4-8 in `wholedoc.py`.
@@ -45,8 +46,8 @@ from docent.core.answer.claims import NOT_STATED, check_claims, withhold
 from docent.core.answer.figures import table_figure
 from docent.core.answer.focus import evidence, focus
 from docent.core.answer.gate import (
-    NOT_FOUND, absent_names, bears_out, copies_heading, drop_trailing_refusal, is_refusal, is_relevant, not_in_passages,
-    not_mentioned, says_nothing, unmatched,
+    NOT_FOUND, absent_names, bears_out, copies_heading, drop_trailing_refusal, is_refusal, is_relevant, lead_in,
+    not_in_passages, not_mentioned, says_nothing, unmatched,
 )
 from docent.core.answer.generate import generate
 from docent.core.answer.metrics import computed
@@ -54,6 +55,7 @@ from docent.core.answer.params import AskParams
 from docent.core.answer.prompt import build_prompt
 from docent.core.answer.provenance import Trail
 from docent.core.cancel import NEVER, CancelToken
+from docent.core.text import sentences
 from docent.core.models.llm import ChatModel
 from docent.core.retrieval.search import Searcher
 from docent.core.types import AnswerDone, AskEvent, Claim, Sources, Token, Withheld
@@ -147,7 +149,8 @@ def ask(
                           claims=[*claims, *check_claims(quote, included)], withheld=list(withheld), extractive=True,
                           extractive_kind="sentence")
 
-    if says_nothing(answer) or copies_heading(answer):  # nothing, "[2]", a title line: the passages speak
+    # nothing, "[2]", a title line, a lead-in to a list it never gives: the passages speak
+    if says_nothing(answer) or copies_heading(answer) or (lead_in(answer) and len(sentences(answer)) <= 1):
         answer = ""
         done = quoted(must_bear_out=False)
         if done is not None:
