@@ -48,13 +48,32 @@ PAGES = [
 ]
 
 
-def write_report(path: Path) -> Path:
+# another company's filing in the same library: its rows are never Example Corp's; its tax line is
+# printed as a deduction, "(300)", and means an expense of 300 (1,000 − 300 = 700 of net income)
+OTHER = [
+    ("GLOBEX INC. CONSOLIDATED STATEMENTS OF OPERATIONS (In millions)", ("2021", "2020"), [
+        ("Revenues", ["$ 50,000", "$ 40,000"]),
+        ("Income before income taxes", ["1,000", "900"]),
+        ("Provision for income taxes", ["(300)", "(250)"]),
+        ("Net income", ["$ 700", "$ 650"]),
+    ]),
+    ("GLOBEX INC. CONSOLIDATED BALANCE SHEETS (In millions)", ("2021", "2020"), [
+        ("Cash and cash equivalents", ["2,000", "1,500"]),
+        ("Inventories", ["4,000", "3,900"]),
+        ("Total current assets", ["9,000", "8,000"]),
+        ("Total assets", ["30,000", "28,000"]),
+        ("Total current liabilities", ["3,000", "2,500"]),
+    ]),
+]
+
+
+def write_report(path: Path, pages: list = PAGES, company: str = "Example Corp") -> Path:  # type: ignore[type-arg]
     from reportlab.lib.pagesizes import letter
     from reportlab.pdfgen import canvas
 
     path.parent.mkdir(parents=True, exist_ok=True)
     c = canvas.Canvas(str(path), pagesize=letter)
-    for title, years, rows in PAGES:
+    for title, years, rows in pages:
         c.setFont("Helvetica", 8)
         c.drawString(150, 740, title)
         c.drawString(430, 715, "Year Ended December 31,")
@@ -67,7 +86,8 @@ def write_report(path: Path) -> Path:
             for x, f in zip(xs, figures):
                 c.drawRightString(x, y, f)
             y -= 12
-        c.drawString(30, y - 20, "See accompanying notes to consolidated financial statements.")
+        c.drawString(30, y - 20, f"See accompanying notes to {company}'s consolidated financial statements.")
+        c.drawString(30, y - 32, f"{company} reports in millions of dollars. {company} is audited annually.")
         c.showPage()
     c.save()
     return path
@@ -80,6 +100,7 @@ def library(tmp_path_factory: pytest.TempPathFactory, embedder) -> Iterator[obje
 
     tmp = tmp_path_factory.mktemp("metrics")
     write_report(tmp / "docs" / "example_corp_2021_10k.pdf")
+    write_report(tmp / "docs" / "globex_2021_10k.pdf", OTHER, "Globex")
     with Library(tmp / "lib", embedder=embedder) as lib:
         run_index(lib, [tmp / "docs"])
         yield lib
@@ -89,7 +110,7 @@ def compute(lib, question: str):  # noqa: ANN001, ANN201
     searcher = lib.searcher()
     params = lib._services.ask_params()
     hits = searcher.search(question, params.sources, None, params.search)
-    return computed(question, hits, searcher, params.search)
+    return computed(question, hits, searcher.catalog)
 
 
 @pytest.mark.parametrize("question, result, figures", [
@@ -109,7 +130,8 @@ def compute(lib, question: str):  # noqa: ANN001, ANN201
      "accounts payable between FY2020 and FY2021) / (FY2021 COGS + change in inventory between FY2020 and "
      "FY2021).", "49.3 days", ["1,100", "900", "7,200", "2,000", "1,800"]),
     ("What was Example Corp's free cash flow in FY2021?", "1,500 million", ["2,100", "(600)"]),
-    ("What is Example Corp's FY2021 effective tax rate?", "23.5%", ["400", "1,700"]),
+    # net income tells the tax line's sign: pretax income less the tax
+    ("What is Example Corp's FY2021 effective tax rate?", "23.5%", ["400", "1,700", "$ 1,250"]),
     ("What is the FY2020 operating cash flow ratio for Example Corp? Operating cash flow ratio is defined as: "
      "cash from operations / total current liabilities.", "0.54", ["1,700", "3,125"]),
     ("How much working capital did Example Corp have at the end of FY2021?", "2,000 million", ["6,000", "4,000"]),
@@ -128,6 +150,18 @@ def test_a_metric_is_computed_from_the_rows_of_the_years_asked(library, question
     for c in found.cells:  # each figure cited to the passage (and page) holding its row
         assert f"{c.text} [{c.source}]" in found.answer
         assert c.text in found.hits[c.source - 1].text
+
+
+def test_a_tax_printed_as_a_deduction_is_an_expense_and_each_company_has_its_own_rows(library) -> None:  # noqa: ANN001
+    found = compute(library, "What is Globex's FY2021 effective tax rate?")
+    assert found is not None and found.result == "30.0%"
+    assert all(found.hits[c.source - 1].path.endswith("globex_2021_10k.pdf") for c in found.cells)
+    found = compute(library, "What is Globex's FY2021 working capital ratio?")
+    assert found is not None and found.result == "3.00"
+    # Example Corp's figures come from Example Corp's filing only
+    found = compute(library, "What is Example Corp's FY2021 working capital ratio?")
+    assert found is not None and found.result == "1.50"
+    assert all(found.hits[c.source - 1].path.endswith("example_corp_2021_10k.pdf") for c in found.cells)
 
 
 def test_a_line_item_asked_by_another_name_is_read_off_its_row(library) -> None:  # noqa: ANN001

@@ -28,12 +28,13 @@ from __future__ import annotations
 
 import logging
 import re
+from pathlib import Path
 from dataclasses import dataclass, field
 from typing import Any, Callable, Protocol, Sequence
 
 from docent.core.answer.figures import _GENERIC, _NOTE, _PAREN, _PART, _column, _unit, _words, asked_item, rows
 from docent.core.answer.gate import Holdings, names, years
-from docent.core.types import Computation, Hit
+from docent.core.types import Computation, DocumentRecord, Hit
 
 _log = logging.getLogger(__name__)
 
@@ -51,51 +52,54 @@ _LABELS: dict[str, tuple[str, ...]] = {
            "depreciation depletion and amortization", "depreciation and amortization of property equipment and intangibles",
            "depreciation amortization and other", "depreciation and amortization of property and equipment"),
     "net_income": ("net income", "net earnings", "net income loss", "net earnings loss",
-                   "net income attributable", "net earnings attributable", "net income loss attributable"),
+                   "net income attributable", "net earnings attributable", "net income loss attributable", "consolidated net income"),
     "inventory": ("inventories", "inventory", "merchandise inventories", "inventories net", "inventory net"),
     "ap": ("accounts payable", "trade accounts payable", "accounts payable trade"),
     "ar": ("accounts receivable", "accounts receivable net", "receivables", "receivables net", "trade receivables",
-           "trade receivables net", "accounts receivable less allowance"),
+           "trade receivables net", "accounts receivable less allowance", "trade accounts receivable net"),
     "current_assets": ("total current assets",),
     "current_liabilities": ("total current liabilities",),
     "total_assets": ("total assets",),
     "dividends": ("dividends paid", "cash dividends paid", "dividends paid to shareholders", "payments of dividends",
-                  "dividends", "cash dividends", "dividends paid to stockholders", "payment of dividends"),
+                  "dividends", "cash dividends", "dividends paid to stockholders", "payment of dividends", "common stock cash dividends paid", "cash dividend payments", "dividends common and preferred",
+                  "dividends paid on common stock", "cash dividends paid to shareholders"),
     "capex": ("purchases of property and equipment", "purchases of property plant and equipment",
               "capital expenditures", "additions to property plant and equipment", "payments for property and equipment",
               "purchase of property plant and equipment", "payments for property plant and equipment",
-              "additions to property and equipment", "capital spending"),
+              "additions to property and equipment", "capital spending", "purchases of land buildings and equipment",
+              "property plant and equipment additions", "capital expenditures for property plant and equipment"),
     "ppe": ("property plant and equipment net", "property and equipment net", "net property plant and equipment",
             "land buildings and equipment net"),
     "ocf": ("net cash provided by operating activities", "net cash provided by used in operating activities",
             "cash provided by operations", "net cash from operating activities", "cash provided by operating activities",
-            "net cash provided by operations", "net cash used in provided by operating activities"),
+            "net cash provided by operations", "net cash used in provided by operating activities", "net cash from operations", "cash flows from operating activities"),
     "tax": ("provision for income taxes", "income tax expense", "income taxes", "provision for taxes",
             "income tax provision", "provision benefit for income taxes", "income tax expense benefit",
-            "provision for income taxes benefit"),
+            "provision for income taxes benefit", "provision for taxes on income", "income tax expense benefit"),
     "pretax": ("income before income taxes", "earnings before income taxes", "income before provision for income taxes",
                "income loss before income taxes", "earnings before provision for income taxes",
-               "income before taxes", "total income before income taxes"),
+               "income before taxes", "total income before income taxes", "income from continuing operations before income taxes",
+               "income from continuing operations before provision for taxes on income"),
     "equity": ("total shareholders equity", "total stockholders equity", "total equity", "total shareholders investment",
                "total shareowners equity"),
 }
-# the labels searched for (the statements' commonest): a statement's row is found by its own words
-_QUERIES: dict[str, tuple[str, ...]] = {
-    "revenue": ("total revenues", "net sales"), "cogs": ("cost of sales", "cost of revenue", "cost of goods sold"),
-    "operating_income": ("operating income", "income from operations"),
-    "da": ("depreciation and amortization",), "net_income": ("net income", "net earnings"),
-    "ar": ("accounts receivable",), "ppe": ("property and equipment, net",),
-    "capex": ("purchases of property and equipment", "capital expenditures"),
-    "dividends": ("dividends paid",), "ocf": ("net cash provided by operating activities",),
-    "tax": ("provision for income taxes",), "pretax": ("income before income taxes",),
-    "equity": ("total shareholders equity", "total stockholders equity"),
-}
-# the statement each line item is a row of (its title, searched for with the row)
-_STATEMENT = {item: "consolidated balance sheets" for item in (
+# the statement each line item is a row of, and how a page gives each statement's title
+_STATEMENT = {item: "balance" for item in (
     "inventory", "ap", "ar", "current_assets", "current_liabilities", "total_assets", "ppe", "equity")}
-_STATEMENT.update({item: "consolidated statements of income" for item in (
-    "revenue", "cogs", "operating_income", "net_income", "tax", "pretax")})
-_STATEMENT.update({item: "consolidated statements of cash flows" for item in ("da", "dividends", "capex", "ocf")})
+_STATEMENT.update({item: "income" for item in ("revenue", "cogs", "operating_income", "net_income", "tax", "pretax")})
+_STATEMENT.update({item: "cash" for item in ("da", "dividends", "capex", "ocf")})
+_TITLES = {
+    "balance": re.compile(r"balance\s+sheets?|statements?\s+of\s+(?:consolidated\s+)?financial\s+(?:position|condition)",
+                          re.IGNORECASE),
+    "income": re.compile(r"statements?\s+of\s+(?:consolidated\s+)?(?:income|operations|earnings|comprehensive\s+income)"
+                         r"|income\s+statements?", re.IGNORECASE),
+    "cash": re.compile(r"statements?\s+of\s+(?:consolidated\s+)?cash\s+flows?|cash\s+flows?\s+statements?",
+                       re.IGNORECASE),
+}
+# a balance or a sale is positive; an expense may be printed in parentheses
+_POSITIVE = frozenset({"revenue", "inventory", "ap", "ar", "current_assets", "current_liabilities", "total_assets", "ppe"})
+_EXPENSES = frozenset({"cogs", "da"})
+_TRIES = 3  # documents tried, most likely first
 # how a question names a line item besides its labels
 _ALIASES: dict[str, tuple[str, ...]] = {
     "revenue": ("top line",), "cogs": ("cogs",), "da": ("d&a", "d & a"), "ppe": ("pp&e", "ppe", "fixed assets"),
@@ -114,8 +118,9 @@ _NAMES = {
     "ocf": "cash from operating activities", "tax": "income tax expense", "pretax": "income before income taxes",
     "equity": "total shareholders' equity",
 }
-_ATTRIBUTABLE = re.compile(r"\s+(?:attributable|available)\s+to\s+.*$", re.IGNORECASE)
-_MINORITY = re.compile(r"non-?controlling|minority|redeemable", re.IGNORECASE)
+_ATTRIBUTABLE = re.compile(r"(?:attributable|available)to.*$")  # on a label's key (`_key`)
+_MINORITY = re.compile(r"noncontrolling|minority|redeemable")
+_ALLOWANCE = re.compile(r"(?:net)?(?:of|less)allowances?.*$")
 _ADJUSTED = re.compile(r"(?<![\w-])(?:adjusted|non-gaap|pro forma|organic|core)\b", re.IGNORECASE)
 _ROUND = re.compile(r"\b(?:round\w*|to)\b[^.?]*?\b(one|two|three|four|zero|no|\d)\s+decimal", re.IGNORECASE)
 _WHOLE = re.compile(r"\bnearest\s+(?:whole|integer)\b", re.IGNORECASE)
@@ -155,6 +160,18 @@ class _Metric:
 
 def _avg(v: Value, item: str, y: int) -> float:
     return (v(item, y) + v(item, y - 1)) / 2
+
+
+def _tax(v: Value, y: int) -> float:
+    """The year's income tax expense (a benefit negative). Statements print the provision either as
+    an amount ("Provision for income taxes 4,915") or as a deduction ("$(491)"), and a benefit also
+    in parentheses; the sign is the one by which pretax income less the tax is net income."""
+    tax, pretax = abs(v("tax", y)), v("pretax", y)
+    try:
+        net = v("net_income", y)
+    except _Missing:
+        return tax
+    return min((tax, -tax), key=lambda t: abs(pretax - t - net))
 
 
 def _dpo(v: Value, y: int) -> float:
@@ -212,8 +229,8 @@ _METRICS: tuple[_Metric, ...] = (
     _Metric("Operating cash flow ratio", r"operating cash flow ratio|cash flow from operations ratio",
             ("ocf", "current_liabilities"), "ratio", "cash from operating activities / total current liabilities",
             lambda v, y: v("ocf", y) / v("current_liabilities", y)),
-    _Metric("Effective tax rate", r"effective (?:income )?tax rate", ("tax", "pretax"), "percent",
-            "income tax expense / income before income taxes", lambda v, y: 100 * v("tax", y) / v("pretax", y)),
+    _Metric("Effective tax rate", r"effective (?:income )?tax rate", ("tax", "pretax", "net_income"), "percent",
+            "income tax expense / income before income taxes", lambda v, y: 100 * _tax(v, y) / v("pretax", y)),
     _Metric("Return on equity", r"return on (?:shareholders'? |stockholders'? )?equity|\broe\b",
             ("net_income", "equity"), "percent", "net income / average total shareholders' equity",
             lambda v, y: 100 * v("net_income", y) / _avg(v, "equity", y), prior=True),
@@ -258,13 +275,12 @@ class Computed:
     computation: Computation | None = None
 
 
-class Finder(Protocol):
-    """What the computation needs of a searcher: its catalog, and a search within documents."""
+class Filings(Holdings, Protocol):
+    """What the computation needs of the catalog: its documents, which hold a name, their passages."""
 
-    @property
-    def catalog(self) -> Holdings: ...
+    def documents(self, under: str | None = None) -> Sequence[DocumentRecord]: ...
 
-    def search(self, query: str, top_k: int, doc_ids: Sequence[int] | None, params: Any) -> list[Hit]: ...
+    def document_chunks(self, doc_id: int) -> list[tuple[Any, ...]]: ...
 
 
 def _phrases(item: str) -> list[list[str]]:
@@ -401,16 +417,24 @@ def _key(text: str) -> str:
 _KEYS = {item: frozenset(_key(x) for x in labels) for item, labels in _LABELS.items()}
 
 
-def _clean(label: str) -> str:
-    clean = _NOTE.sub("", _PAREN.sub(" ", label)).strip(" :")
-    if not _MINORITY.search(clean):  # "… attributable to Walmart" is the company's; to noncontrolling interests not
-        clean = _ATTRIBUTABLE.sub("", clean)
-    return clean
+def _label_key(label: str) -> str:
+    """A row label's key (`_key`), its notes and parentheses left out, and "… attributable to
+    Walmart" cut to what it is of; what is attributable to noncontrolling interests is kept whole
+    (no item's name). On letters alone, so a PDF's "attributab le" reads as "attributable"."""
+    key = _key(_NOTE.sub("", _PAREN.sub(" ", label)))
+    key = _ALLOWANCE.sub("net", key)  # "Accounts receivable, net of allowance for doubtful accounts of $650"
+    return key if _MINORITY.search(key) else _ATTRIBUTABLE.sub("", key)
+
+
+def _own(label: str) -> bool:
+    """A line of the company's own ("Net income attributable to Corning Incorporated")."""
+    key = _key(label)
+    return bool(_ATTRIBUTABLE.search(key)) and not _MINORITY.search(key)
 
 
 def _is(item: str, label: str) -> bool:
     """Whether a row's label is one of the item's usual names; "Total inventories" is "Inventories"."""
-    key = _key(_clean(label))
+    key = _label_key(label)
     return key in _KEYS[item] or (key.startswith("total") and key[5:] in _KEYS[item])
 
 
@@ -418,43 +442,58 @@ class _Missing(Exception):
     pass
 
 
-def computed(question: str, hits: Sequence[Hit], searcher: Finder, search_params: Any,
-             doc_ids: Sequence[int] | None = None) -> Computed | None:
+def computed(question: str, hits: Sequence[Hit], catalog: Filings, doc_ids: Sequence[int] | None = None,
+             ) -> Computed | None:
     """The metric the question asks, computed from table rows (see the module's rules), or None."""
     plan = _plan(question)
     if plan is None or not hits:
         return None
+    docs, by_file = _company_documents(question, hits, catalog, doc_ids)
+    for doc in docs[:_TRIES]:
+        pool = _chunks(catalog, doc)
+        if not by_file and not _about(pool, names(question)):
+            continue
+        done = _compute(question, plan, hits, pool)
+        if done is not None:
+            return done
+    return None
+
+
+def _about(pool: Sequence[Hit], named: Sequence[str], least: int = 3) -> bool:
+    """Whether a document is about each name: it writes it, capitalised as the question does or in
+    capitals ("NIKE, Inc."), at least `least` times (a company's filing names it on most pages;
+    "Square" in another's is "square feet")."""
+    for name in named:
+        pattern = re.compile(rf"(?<!\w)(?:{re.escape(name)}|{re.escape(name.upper())})(?!\w)")
+        if sum(len(pattern.findall(h.text)) for h in pool) < least:
+            return False
+    return True
+
+
+def _chunks(catalog: Filings, doc_id: int) -> list[Hit]:
+    return [Hit(cid, d_id, path, page, location, text, 0.0, ordinal, a, b, heading=heading or "")
+            for (cid, d_id, path, ordinal, text, page, location, a, b, heading) in catalog.document_chunks(doc_id)]
+
+
+def _compute(question: str, plan: tuple[_Metric, list[int], int], hits: Sequence[Hit],
+             pool: list[Hit]) -> Computed | None:
+    """The metric from the rows of one document's passages (`pool`), or None."""
     metric, span, decimals = plan
-    docs = _company_documents(question, hits, searcher.catalog)
-    if not docs:
-        return None
-    if doc_ids is not None:
-        docs = [d for d in docs if d in set(doc_ids)]
-    pool: list[Hit] = [h for h in hits if h.doc_id in docs]
-    seen = {h.chunk_id for h in pool}
-    needed = sorted(set(span) | ({y - 1 for y in span} if metric.prior else set()) | ({metric.base} - {0}))
-    for item in metric.items:
-        wanted = ' '.join(str(y) for y in needed)
-        queries = [f"{label} {wanted}" for label in _QUERIES.get(item, _LABELS[item][:1])]
-        queries.append(f"{_STATEMENT[item]} {_LABELS[item][0]} {wanted}")  # the statement's page itself
-        for query in queries:
-            for h in searcher.search(query, 8, docs, search_params):
-                if h.chunk_id not in seen:
-                    seen.add(h.chunk_id)
-                    pool.append(h)
+    titles = _statement_pages(pool)
     cells: dict[tuple[str, int], Cell] = {}
     used: list[Hit] = list(hits)
 
     def value(item: str, year: int) -> float:
         key = (item, year)
         if key not in cells:
-            found = _cell(question, item, year, pool)
+            found = _cell(question, item, year, pool, titles)
             if found is None:
                 raise _Missing(f"{item} {year}")
             hit, label, header, text, v = found
-            if hit not in used:
+            if hit.chunk_id not in {h.chunk_id for h in used}:
                 used.append(hit)
-            cells[key] = Cell(item, year, label, header, text, v, used.index(hit) + 1, _unit(hit, pool))
+            n = next(i for i, h in enumerate(used, start=1) if h.chunk_id == hit.chunk_id)
+            cells[key] = Cell(item, year, label, header, text, v, n, _unit(hit, pool))
         return cells[key].value
 
     try:
@@ -516,24 +555,53 @@ def _format(value: float, kind: str, decimals: int, unit: str) -> str:
     return f"{value:,.{decimals}f}"
 
 
-def _company_documents(question: str, hits: Sequence[Hit], catalog: Holdings) -> list[int]:
-    """The documents the figures may come from: those of the passages found that hold every name
-    the question gives ("Block", "Square"); with no name, the best passage's document."""
+def _company_documents(question: str, hits: Sequence[Hit], catalog: Filings,
+                       doc_ids: Sequence[int] | None) -> tuple[list[int], bool]:
+    """The documents the figures may come from, most likely first: those that hold every name the
+    question gives and are named after one of them ("NIKE_2019_10K.pdf"), in the order of the
+    passages found; when no file is, the best passage's document that holds the names; with no
+    name, the passages' documents. One document gives all the figures of one answer: a filing's
+    statements agree, and "Square" is also in other companies' filings ("square feet"). With
+    whether they are the files named after the company."""
     named = names(question)
-    ids = sorted({h.doc_id for h in hits})
+    ranked = list(dict.fromkeys(h.doc_id for h in hits))
     if not named:
-        return [hits[0].doc_id]
+        return [d for d in ranked if doc_ids is None or d in doc_ids], False
+    records = [r for r in catalog.documents() if r.status == "indexed" and (doc_ids is None or r.id in doc_ids)]
+    ids = [r.id for r in records]
     held = catalog.documents_holding(named, ids)
     if held is None:
-        return []
+        return [], False
     both = set(ids)
     for docs in held:
         both &= docs
-    return sorted(both)
+    keys = [_key(n) for n in named]
+    by_name = [r.id for r in records if r.id in both and any(k and k in _key(Path(r.path).stem) for k in keys)]
+    order = {d: i for i, d in enumerate(ranked)}
+    by_name.sort(key=lambda d: order.get(d, len(order)))
+    if by_name:
+        return by_name, True
+    # no file is named after the company: the best passage's document that holds the names, alone
+    # (another document that merely holds the word, "square feet", is another company's)
+    return [d for d in ranked if d in both][:1], False
 
 
-def _cell(question: str, item: str, year: int, pool: Sequence[Hit]) -> tuple[Hit, str, str, str, float] | None:
-    """The figure of the item in the year's column: the value most of the rows found give."""
+def _statement_pages(pool: Sequence[Hit]) -> dict[str, set[tuple[int, int | None]]]:
+    """For each statement, the pages (document, page) whose passages give its title."""
+    text: dict[tuple[int, int | None], str] = {}
+    for h in pool:
+        text[(h.doc_id, h.page)] = text.get((h.doc_id, h.page), "") + f" {h.heading} {h.text}"
+    return {name: {page for page, t in text.items() if pattern.search(t)} for name, pattern in _TITLES.items()}
+
+
+def _cell(question: str, item: str, year: int, pool: Sequence[Hit],
+          titles: dict[str, set[tuple[int, int | None]]]) -> tuple[Hit, str, str, str, float] | None:
+    """The figure of the item in the year's column: a row on its statement's page before any
+    other (a note's, a segment's), then the company's own net income before the total that
+    includes noncontrolling interests, then the largest figure: a statement's line is the whole
+    of which notes and segments give parts ("Cost of sales" 11,108.4 on the income statement, 9.9
+    of it restructuring costs in a note). A balance or a sale is never negative: "Receivables
+    (166.3)" is the cash flow statement's change, not the balance."""
     found: list[tuple[Hit, str, str, str, float]] = []
     for hit in pool:
         for label, cells in rows(hit.text):
@@ -543,12 +611,15 @@ def _cell(question: str, item: str, year: int, pool: Sequence[Hit]) -> tuple[Hit
             if cell is None:
                 continue
             v = _value(cell[1])
-            if v is not None:
-                found.append((hit, " ".join(_PAREN.sub(" ", label).split()).strip(" :"), cell[0], cell[1], v))
+            if v is None or (item in _POSITIVE and v <= 0):
+                continue
+            if item in _EXPENSES:
+                v = abs(v)
+            found.append((hit, " ".join(_PAREN.sub(" ", label).split()).strip(" :"), cell[0], cell[1], v))
     if not found:
         return None
-    # the company's own net income before the total that includes noncontrolling interests; then
-    # the largest figure: a statement's line is the whole of which notes and segments give parts
-    # ("Cost of sales" 11,108.4 on the income statement, 9.9 of it restructuring costs in a note)
-    own = [f for f in found if _ATTRIBUTABLE.search(f[1]) and not _MINORITY.search(f[1])]
+    pages = titles.get(_STATEMENT[item], set())
+    on_statement = [f for f in found if (f[0].doc_id, f[0].page) in pages]
+    found = on_statement or found
+    own = [f for f in found if _own(f[1])]
     return max(own or found, key=lambda f: abs(f[4]))

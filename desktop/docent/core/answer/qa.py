@@ -98,7 +98,7 @@ def ask(
                                     claims=check_claims(figure.answer, hits), extractive=True,
                                     extractive_kind="table"), hits)
         return
-    comp = computed(question, hits, searcher, params.search, doc_ids) if params.table_figures else None
+    comp = computed(question, hits, searcher.catalog, doc_ids) if params.table_figures else None
     if comp is not None:  # "Block's FY2016 working capital ratio": the balance sheet's two rows and a division
         found = comp.hits
         yield Sources(found)
