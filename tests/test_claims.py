@@ -133,3 +133,19 @@ def test_a_lead_in_ending_in_a_colon_is_no_answer_nor_evidence(embedder) -> None
     q = "What is Square's 2016 current assets total?"
     assert evidence(q, [_hit(1, sheet), _hit(2, fact)], embedder) == (2, fact)
     assert evidence(q, [_hit(1, sheet)], embedder) is None
+
+
+def test_a_reference_list_entry_is_not_evidence(embedder) -> None:  # noqa: ANN001
+    """The quoted fallback once answered an ARAGOG question about SuperGLUE's tasks with a
+    bibliography line; a reference entry, or a passage of a reference list, is not quoted."""
+    from docent.core.answer.focus import cites_a_work
+
+    entry = ("Alex Wang, Yada Pruksachatkun, and Nikita Nangia. 2019. SuperGLUE: A stickier benchmark for "
+             "general-purpose language understanding systems. arXiv preprint 1905.00537.")
+    body = "The tasks in SuperGLUE address coreference, entailment and question answering that GLUE no longer tests."
+    assert cites_a_work(entry) and cites_a_work("In Proceedings of the 2019 Conference of NAACL, pp. 4171-4186.")
+    assert not cites_a_work(body) and not cites_a_work("Revenue grew 12% in 2019.")
+    q = "What challenges do the tasks in SuperGLUE address?"
+    assert evidence(q, [_hit(1, entry), _hit(2, body)], embedder) == (2, body)
+    refs = "References\n[1] A. Wang et al. SuperGLUE tasks and challenges (2019).\n[2] B. Lee. Tasks (2020)."
+    assert evidence(q, [_hit(1, refs)], embedder) is None

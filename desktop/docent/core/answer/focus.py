@@ -4,10 +4,12 @@ best of them (`evidence`), which is the answer when the model writes nothing."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from typing import Any, Sequence
 
 from docent.core.answer.gate import copies_heading, lead_in
+from docent.core.answer.wholedoc_plan import is_boilerplate
 from docent.core.text import sentences, stems
 from docent.core.types import Hit
 
@@ -25,15 +27,27 @@ def _split(hits: Sequence[Hit]) -> tuple[list[Item], list[list[tuple[int, int]]]
     return items, per_hit
 
 
+_WORK = re.compile(r"arxiv\s*(?:preprint|:)|\bin\s+proceedings\b|\bproceedings\s+of\s+the\b|\bpp\.\s*\d|"
+                   r"\bdoi:|\bvol\.\s*\d|\b(?:19|20)\d\d[a-z]?\.\s*(?:URL|In\b)", re.IGNORECASE)
+
+
+def cites_a_work(sentence: str) -> bool:
+    """A reference-list entry: "… arXiv preprint 1905.00537.", "In Proceedings of …", "pp. 12–19"."""
+    return _WORK.search(sentence) is not None
+
+
 def evidence(question: str, hits: Sequence[Hit], embedder: object) -> tuple[int, str] | None:
     """(the number of the passage, from 1, and its sentence) that bears most on the question, by
     the focus score; None when the passages hold no sentence. A title line in capitals is no
     answer (`gate.copies_heading`): on FinanceBench the quote for "Which region had the highest
     EBITDAR?" was "MGM RESORTS INTERNATIONAL REPORTS FOURTH QUARTER AND FULL YEAR 2022 ...", the
-    very line the model had copied. Nor is a lead-in ending in a colon (`gate.lead_in`)."""
+    very line the model had copied. Nor is a lead-in ending in a colon (`gate.lead_in`), a
+    reference-list entry ("SuperGLUE: A stickier benchmark … arXiv preprint 1905.00537.", quoted
+    for an ARAGOG question), nor anything of a title block or reference list (`is_boilerplate`)."""
     items, _ = _split(hits)
     items = [it for it in items if not copies_heading(hits[it[0]].text[it[2]:it[3]])
-             and not lead_in(hits[it[0]].text[it[2]:it[3]])]
+             and not lead_in(hits[it[0]].text[it[2]:it[3]]) and not cites_a_work(hits[it[0]].text[it[2]:it[3]])
+             and not is_boilerplate(hits[it[0]].text)]
     if not items:
         return None
     score = _scores(question, hits, items, embedder, keep=1)
