@@ -201,3 +201,21 @@ def test_the_library_answers_a_metric_question_without_the_model(library) -> Non
     assert done.computation is not None and [i["figure"] for i in done.computation.inputs] == ["6,000", "4,000"]
     assert all(c.supported for c in done.claims)  # the figures it used are the cited rows'
     assert "model_load_s" not in done.timings  # the model was not needed
+
+
+@pytest.mark.parametrize("question, start", [
+    ("Did Example Corp's revenue increase in FY2021 compared to FY2020?",
+     "Yes: revenue rose from $10,000 million in FY2020 to $12,000 million in FY2021 (+20.0%)."),
+    ("Did Example Corp's gross margin improve from FY2020 to FY2021?",
+     "Yes: gross margin rose from 39.0% in FY2020 to 40.0% in FY2021 (+1.0 percentage points)"),
+    ("Did Example Corp's inventories decrease between FY2020 and FY2021?",
+     "No: inventory rose from 1,800 million in FY2020 to 2,000 million in FY2021 (+11.1%)."),
+    ("Did Example Corp's operating margin increase or decrease in FY2021 compared with FY2020?",
+     "It increased: operating income margin rose from 12.0% in FY2020 to 15.0% in FY2021"),
+])
+def test_a_yes_no_question_of_two_years_compares_them(library, question: str, start: str) -> None:  # noqa: ANN001
+    found = compute(library, question)
+    assert found is not None and found.kind == "computed"
+    assert found.answer.startswith(start)
+    assert found.computation is not None and found.computation.result == start.split(":")[0]
+    assert {c.year for c in found.cells} == {2020, 2021}

@@ -29,7 +29,7 @@ from __future__ import annotations
 import logging
 import re
 from pathlib import Path
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Protocol, Sequence
 
 from docent.core.answer.figures import _GENERIC, _NOTE, _PAREN, _PART, _column, _unit, _words, asked_item, rows
@@ -131,6 +131,10 @@ _COUNTS = {"two": 2, "three": 3, "four": 4, "five": 5, "2": 2, "3": 3, "4": 4, "
 # flow from operating activities")
 _VERBS = frozenset(_words("generate generated spend spent record recorded post posted hold held carry carried "
                           "attributable shareholders stockholders common parent unadjusted gaap"))
+_YESNO = re.compile(r"\s*(?:did|has|have|had|was|were|is|are|does|do)\b", re.IGNORECASE)
+_UP = re.compile(r"\b(?:increas\w*|grow\w*|grew|rise|rose|risen|improv\w*|higher|expand\w*)\b")
+_DOWN = re.compile(r"\b(?:decreas\w*|declin\w*|drop\w*|fall|fell|fallen|shrink\w*|shrank|lower|reduc\w*)\b")
+_CHANGE = re.compile(r"\bchang\w*\b")
 _NYEAR = re.compile(r"\b(two|three|four|five|[2-5])[- ]year\s+average\b", re.IGNORECASE)
 
 Value = Callable[[str, int], float]
@@ -146,6 +150,7 @@ class _Metric:
     fn: Callable[[Value, int], float]
     prior: bool = False  # averages a balance over the year and the year before
     base: int = 0  # a growth rate's first year
+    compare: str = ""  # a yes/no question of two years: "up", "down", "change" or "either" ("increase or decrease")
     # what a real company's figure can be: a result outside it means a row was misread (a note's
     # "Inventories $78" of a business held for sale, where the balance sheet says 6,854), so none is shown
     bounds: tuple[float, float] | None = None
@@ -338,6 +343,8 @@ def _plan(question: str) -> tuple[_Metric, list[int], int] | None:
                 return 100 * abs(v(part, y)) / v("revenue", y)
             metric = _Metric(f"{_title(part)} as a % of revenue", "", (part, "revenue"), "percent",
                              f"{_NAMES[part]} / revenue", share)
+    if _YESNO.match(question) and len(asked) == 2:
+        return _comparison(question, low, metric, items, asked)
     if metric is None and _GROWTH.search(low) and len(asked) == 2 and len(items) == 1:
         (grown,) = items
         first = asked[0]
@@ -365,6 +372,27 @@ def _plan(question: str) -> tuple[_Metric, list[int], int] | None:
     if any(y not in (year, year - 1) for y in asked) or (len(asked) == 2 and not metric.prior):
         return None
     return metric, [year], _decimals(question, metric)
+
+
+def _comparison(question: str, low: str, metric: _Metric | None, items: set[str],
+                asked: list[int]) -> tuple[_Metric, list[int], int] | None:
+    """A yes/no question whether a line item or a metric went up or down between two years ("Did
+    Nike's gross margin improve in FY2021 compared to FY2020?"): both years' values, compared."""
+    up, down = bool(_UP.search(low)), bool(_DOWN.search(low))
+    compare = "either" if up and down else "up" if up else "down" if down else "change" if _CHANGE.search(low) else ""
+    if not compare:
+        return None
+    if metric is None:
+        if len(items) != 1:
+            return None
+        (item,) = items
+
+        def amount(v: Value, y: int) -> float:
+            return v(item, y)
+        metric = _Metric(_title(item), "", (item,), "amount", "", amount)
+    elif not items <= set(metric.items) or metric.prior or metric.base:
+        return None  # an averaged balance needs a third year the two statements may not have
+    return replace(metric, compare=compare), asked, _decimals(question, metric)
 
 
 def _figure(question: str, item: str) -> tuple[_Metric, list[int], int] | None:
@@ -518,6 +546,8 @@ def _compute(question: str, plan: tuple[_Metric, list[int], int], hits: Sequence
     if not all(low <= r <= high for r in results):
         _log.debug("not computed: %s = %s is not a plausible figure", metric.title, results)
         return None
+    if metric.compare:
+        return _compared(metric, span, results, cells, used, decimals, units)
     result = sum(results) / len(results)
     if metric.kind == "figure":  # read, not computed: as the row writes it, with the table's unit
         (cell,) = cells.values()
@@ -543,6 +573,41 @@ def _compute(question: str, plan: tuple[_Metric, list[int], int], hits: Sequence
         [{"item": _NAMES[c.item], "year": c.year, "label": c.label, "header": c.header, "figure": c.text,
           "unit": c.unit, "source": c.source} for c in cells.values()])
     return Computed(answer, used, list(cells.values()), shown, computation=computation)
+
+
+def _compared(metric: _Metric, span: list[int], results: list[float], cells: dict[tuple[str, int], Cell],
+              used: list[Hit], decimals: int, units: set[str]) -> Computed:
+    """The answer to a yes/no question of two years: "Yes: gross margin rose from 44.7% in FY2020 to
+    44.8% in FY2021 (+0.1 percentage points), …"."""
+    (first, last), (a, b) = span, results
+    if metric.kind == "amount" and not metric.formula:  # one line item: as its rows write it
+        shown = [f"{cells[(metric.items[0], y)].text}" + (f" {next(iter(units))}" if len(units) == 1 else "")
+                 for y in span]
+        delta = f"{100 * (b / a - 1):+.1f}%" if a else ""
+    else:
+        shown = [_format(r, metric.kind, decimals, next(iter(units), "")) for r in results]
+        delta = (f"{b - a:+.{decimals}f} percentage points" if metric.kind == "percent"
+                 else f"{b - a:+,.{decimals}f}" if metric.kind != "amount" else f"{100 * (b / a - 1):+.1f}%" if a else "")
+    moved = "rose" if b > a else "fell" if b < a else "was unchanged"
+    if metric.compare == "either":
+        verdict = "It increased" if b > a else "It decreased" if b < a else "Neither"
+    else:
+        yes = {"up": b > a, "down": b < a, "change": b != a}[metric.compare]
+        verdict = "Yes" if yes else "No"
+    how = f", computed as {metric.formula}" if metric.formula else ""
+    inputs = "; ".join(f"{c.label} ({c.header}): {c.text} [{c.source}]" for c in sorted(
+        cells.values(), key=lambda c: (metric.items.index(c.item) if c.item in metric.items else 9, -c.year)))
+    unit_note = f" (figures in {next(iter(units))}s)" if len(units) == 1 else ""
+    change = f" ({delta})" if delta else ""
+    title = metric.title if metric.title[1:2].isupper() else metric.title[0].lower() + metric.title[1:]
+    answer = (f"{verdict}: {title} {moved} from {shown[0]} in FY{first} to "
+              f"{shown[1]} in FY{last}{change}{how}. From the tables{unit_note}: {inputs}.")
+    derived = [*shown, delta] if metric.formula or metric.kind != "amount" else [delta]
+    computation = Computation(f"{metric.title}, FY{first} to FY{last}", metric.formula or "comparison", verdict,
+                              [d for d in derived if d],
+                              [{"item": _NAMES[c.item], "year": c.year, "label": c.label, "header": c.header,
+                                "figure": c.text, "unit": c.unit, "source": c.source} for c in cells.values()])
+    return Computed(answer, used, list(cells.values()), verdict, computation=computation)
 
 
 def _format(value: float, kind: str, decimals: int, unit: str) -> str:
