@@ -228,3 +228,19 @@ def test_a_refusal_that_the_passages_contradict_gives_their_sentence(tmp_path, e
         assert done.answered and done.extractive and "41.2 million" in done.answer and done.citations
         done = answer("How many employees did Northwind Traders have in fiscal 2022?")
         assert not done.answered and not done.extractive and not done.citations
+
+
+def test_a_sentence_bears_on_a_question_when_it_holds_its_words_names_and_years() -> None:
+    """What the quoted fallback may quote when the model wrote nothing (qa.ask): a sentence about
+    the question, not merely from a passage retrieved for it."""
+    from docent.core.answer.gate import bears_on
+
+    assert bears_on("What compounds can be masked with the molecules of the host cell?",
+                    "Masking antigens with host molecules is another common strategy for avoiding detection.")
+    # a filing's boilerplate that names the company, and a sentence of the wrong year
+    assert not bears_on("What are three main companies acquired by Pfizer mentioned in this 10K report?",
+                        "Unless the context requires otherwise, references to “Pfizer” in this Form 10-Q refer "
+                        "to Pfizer Inc. and its subsidiaries.")
+    assert not bears_on("How many stores did Northwind open in 2021?", "Northwind opened 40 stores in 2020.")
+    assert bears_on("How many stores did Northwind open in 2021?", "Northwind opened 40 stores in 2021.")
+    assert not bears_on("How many stores did Northwind open in 2021?", "Contoso opened 40 stores in 2021.")

@@ -30,7 +30,8 @@ in its own module of `core/answer/`):
    sentence is the answer, marked extractive, with the model's withheld sentences listed);
    a model that writes nothing (or citation markers alone, `gate.says_nothing`, a copied title
    line, `gate.copies_heading`, or a lone lead-in ending in a colon, `gate.lead_in`) gets the
-   passages' best sentence (`focus.evidence`) as the answer;
+   passages' best sentence (`focus.evidence`) as the answer if it bears on the question at all
+   (`gate.bears_on`: 0.4 of its words, its names and years), else "not in your documents";
 8. provenance (`provenance.py`): what the answer was made from, on the final AnswerDone.
 
 Whole-document tasks (summaries, comparisons, lists) take the same steps 4-8 in `wholedoc.py`.
@@ -46,7 +47,7 @@ from docent.core.answer.claims import NOT_STATED, check_claims, withhold
 from docent.core.answer.figures import table_figure
 from docent.core.answer.focus import evidence, focus
 from docent.core.answer.gate import (
-    NOT_FOUND, absent_names, bears_out, copies_heading, drop_trailing_refusal, is_refusal, is_relevant, lead_in,
+    NOT_FOUND, absent_names, bears_on, bears_out, copies_heading, drop_trailing_refusal, is_refusal, is_relevant, lead_in,
     not_in_passages, not_mentioned, says_nothing, unmatched,
 )
 from docent.core.answer.generate import generate
@@ -139,10 +140,11 @@ def ask(
                                     timings=timings), included)
         return
     def quoted(must_bear_out: bool, claims: Sequence[Claim] = (), withheld: Sequence[Withheld] = ()) -> AnswerDone | None:
-        """The passages' best sentence as the answer (extractive), if there is one (and, with
-        `must_bear_out`, if it bears the question out); the model's claims and withheld sentences kept."""
+        """The passages' best sentence as the answer (extractive), if there is one that bears on
+        the question (`gate.bears_on`; with `must_bear_out`, that bears it out, `gate.bears_out`);
+        the model's claims and withheld sentences kept."""
         best = evidence(question, included, searcher.embedder)
-        if best is None or (must_bear_out and not bears_out(question, best[1])):
+        if best is None or not (bears_out if must_bear_out else bears_on)(question, best[1]):
             return None
         quote = f"{best[1]} [{best[0]}]"
         return AnswerDone(quote, True, citations(quote, included), timings=timings,
