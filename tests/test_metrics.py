@@ -219,3 +219,18 @@ def test_a_yes_no_question_of_two_years_compares_them(library, question: str, st
     assert found.answer.startswith(start)
     assert found.computation is not None and found.computation.result == start.split(":")[0]
     assert {c.year for c in found.cells} == {2020, 2021}
+
+
+@pytest.mark.parametrize("question, result", [
+    # a compound annual growth rate over the years between
+    ("What is the FY2019 - FY2021 total revenue 2 year CAGR for Example Corp? Round to one decimal place.", "22.5%"),
+    # "COGS % margin": the line item over revenue
+    ("What is Example Corp's FY2021 COGS % margin?", "60.0%"),
+    # defined as a division, no percent asked: the ratio is given beside the percentage
+    ("What is the FY2021 return on assets (ROA) for Example Corp? ROA is defined as: FY2021 net income / "
+     "(average total assets between FY2020 and FY2021). Round your answer to two decimal places.",
+     "6.58% (a ratio of 0.07)"),
+])
+def test_growth_margins_and_ratios_as_financebench_words_them(library, question: str, result: str) -> None:  # noqa: ANN001
+    found = compute(library, question)
+    assert found is not None and found.result == result

@@ -166,7 +166,11 @@ _METRICS: tuple[_Metric, ...] = (
             "operating income + depreciation and amortization", lambda v, y: v("operating_income", y) + v("da", y)),
 )
 _SHARE = re.compile(r"\bas\s+(?:a\s+)?(?:%|percent(?:age)?)\s+of\s+(?:total\s+|net\s+)?(?:revenues?|sales)\b"
-                    r"|\b(?:%|percent(?:age)?)\s+of\s+(?:total\s+|net\s+)?(?:revenues?|sales)\b", re.IGNORECASE)
+                    r"|\b(?:%|percent(?:age)?)\s+of\s+(?:total\s+|net\s+)?(?:revenues?|sales)\b"
+                    r"|(?:%|\bpercent(?:age)?)\s+margin\b", re.IGNORECASE)  # "COGS % margin": a line item over revenue
+_CAGR = re.compile(r"\bcagr\b|compound(?:ed)?\s+annual\s+growth", re.IGNORECASE)
+_PERCENT = re.compile(r"%|\bpercent", re.IGNORECASE)
+_DEFINED = re.compile(r"\bdefined?\b[^?]*?(?:/|\bdivided\s+by\b)", re.IGNORECASE)  # "ROA is defined as: X / Y"
 _GROWTH = re.compile(r"\bgrowth\b|\b(?:change|increase|decrease|decline)\s+rate\b|\byoy\b|year[- ]over[- ]year\s+"
                      r"(?:change|growth)", re.IGNORECASE)
 
@@ -229,6 +233,19 @@ def _plan(question: str) -> tuple[_Metric, list[int], int] | None:
                              f"{NAMES[part]} / revenue", share)
     if _YESNO.match(question) and len(asked) == 2:
         return _comparison(question, low, metric, items, asked)
+    if metric is None and _CAGR.search(low) and len(asked) == 2 and len(items) == 1:
+        (grown,) = items
+        first, last = asked
+
+        def cagr(v: Value, y: int) -> float:
+            ratio = v(grown, y) / v(grown, first)
+            if ratio <= 0:
+                raise ZeroDivisionError("no compound rate between figures of opposite signs")
+            return 100 * (float(ratio ** (1 / (y - first))) - 1)
+        metric = _Metric(f"{_title(grown)} CAGR", "", (grown,), "percent",
+                         f"({NAMES[grown]} {last} / {NAMES[grown]} {first})^(1/{last - first}) − 1", cagr,
+                         base=first, bounds=(-100.0, 1000.0))
+        return metric, [last], _decimals(question, metric)
     if metric is None and _GROWTH.search(low) and len(asked) == 2 and len(items) == 1:
         (grown,) = items
         first = asked[0]
@@ -398,6 +415,9 @@ def _compute(question: str, plan: tuple[_Metric, list[int], int], hits: Sequence
         answer = f"{metric.title}, FY{span[0]}: {shown}, read from the row {cell.label} ({cell.header}) [{cell.source}]."
         return Computed(answer, used, [cell], shown, kind="table")
     shown = _format(result, metric.kind, decimals, next(iter(units), ""))
+    if metric.kind == "percent" and _DEFINED.search(question) and not _PERCENT.search(question):
+        # "ROA is defined as: net income / average total assets", no percent asked: the ratio too
+        shown += f" (a ratio of {result / 100:,.{max(2, decimals)}f})"
     period = f"FY{span[0]}" if len(span) == 1 else f"FY{span[0]}–FY{span[-1]} average"
     if metric.base:
         period = f"FY{metric.base} to FY{span[0]}"
