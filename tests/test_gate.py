@@ -61,6 +61,10 @@ NORTHWIND = ("Northwind Traders annual report for fiscal 2022.\n\nNorthwind Trad
     ("LLaMA's training data against GPT-3 and Chinchilla?", ["LLaMA", "Chinchilla"]),
     ("How does DistilBERT compare on IMDb, using AdamW?", ["DistilBERT", "IMDb", "AdamW"]),
     ("As of FY2023Q1, what EBITDA did the USD report show?", []),
+    # capitals for emphasis, and a question in title case, where capitals say nothing of names
+    ("Which region had the Highest EBITDAR Contribution for MGM during FY2022?", ["Contribution"]),
+    ("What Is The Main Finding Of The Seriola Study?", []),
+    ("What Is The Main Finding Of DistilBERT Paper?", ["DistilBERT"]),
 ])
 def test_the_names_a_question_writes(question: str, expected: list[str]) -> None:
     from docent.core.answer.gate import names

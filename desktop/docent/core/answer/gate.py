@@ -57,13 +57,23 @@ _YEAR = re.compile(r"(?<![\d.,$])(?:FY|Q[1-4]|H[12])?'?((?:19|20)\d\d)(?![\d%]|\
 _FY2 = re.compile(r"\bFY\s?'?(\d\d)\b")
 
 
+# words a question capitalises for emphasis, not as names ("Which region had the Highest EBITDAR
+# Contribution?", FinanceBench: the filing writes "highest" nowhere, and the question was declined)
+_EMPHASIS = frozenset("""highest lowest largest smallest biggest best worst greatest least most latest earliest newest
+oldest top bottom total net gross annual quarterly fiscal average overall main primary key major""".split())
+
+
 def names(question: str) -> list[str]:
     """The words a question writes as proper names: capitalised, then lower case ("Apple",
     "Beyoncé", "Seriola"), not its first word nor a sentence's, at least 3 letters, not a common
     word; and coined names, capitals inside lower case ("LLaMA", "DistilBERT", "AdamW"), wherever
-    they stand. Acronyms ("EPS", "FY", "PPNE") are not names here: a filing may spell them out."""
+    they stand. Acronyms ("EPS", "FY", "PPNE") are not names here: a filing may spell them out.
+    Words capitalised for emphasis (`_EMPHASIS`: "Highest") are not names, nor is anything of a
+    question written in title case, where every word has a capital (only its coined names count)."""
     out: list[str] = []
     tokens = _TOKEN.findall(question)
+    words = [w for w in (_EDGE.sub("", t) for t in tokens[1:]) if len(w) >= 3 and w[:1].isalpha()]
+    title_case = len(words) >= 5 and sum(w[0].isupper() for w in words) >= 0.8 * len(words)
     for i, raw in enumerate(tokens):
         word = _POSSESSIVE.sub("", _EDGE.sub("", raw))
         if _COINED.fullmatch(word) and not word.startswith("FY") and word not in out:
@@ -71,8 +81,10 @@ def names(question: str) -> list[str]:
             continue
         if i == 0 or tokens[i - 1][-1:] in ".?!:":
             continue
+        if title_case:  # "What Is The Highest Revenue Segment?": capitals say nothing of names there
+            continue
         if (len(word) >= 3 and word[0].isupper() and word[1].islower() and _NAME.fullmatch(word)
-                and word.lower() not in STOPWORDS and word not in out):
+                and word.lower() not in STOPWORDS and word.lower() not in _EMPHASIS and word not in out):
             out.append(word)
     return out
 
