@@ -5,8 +5,8 @@
 Used by `metrics.py`, which computes with the figures.
 
 The document is the company's own filing: the file named after a name the question gives, else the
-best passage's document if it writes the name at least three times ("Square" is also in other
-filings' "square feet"). Of its rows, a row on its statement's page comes before a note's or a
+first of the passages' documents that writes the name as a name of its own at least five times
+(Walmart's filing writes "Retail Square Feet", Block's "Square" on most pages). Of its rows, a row on its statement's page comes before a note's or a
 segment's; the company's own net income before the total with noncontrolling interests; then the
 largest figure (the statement's line is the whole of which notes and segments give parts). A
 balance or a sale is never negative. Labels are compared on their letters alone, so a PDF's broken
@@ -216,15 +216,32 @@ def _is(item: str, label: str) -> bool:
     return key in _KEYS[item] or (key.startswith("total") and key[5:] in _KEYS[item])
 
 
-def about(pool: Sequence[Hit], named: Sequence[str], least: int = 3) -> bool:
-    """Whether a document is about each name: it writes it, capitalised as the question does or in
-    capitals ("NIKE, Inc."), at least `least` times (a company's filing names it on most pages;
-    "Square" in another's is "square feet")."""
+def about(pool: Sequence[Hit], named: Sequence[str], least: int = 5) -> bool:
+    """Whether a document is about each name: it writes it as a name of its own at least `least`
+    times, capitalised as the question does or in capitals ("NIKE, Inc."), and not inside another
+    capitalised phrase: Walmart's filing writes "Retail Square Feet" in its tables, Block's
+    "Square" on most pages. A neighbour that is another of the question's names is part of the
+    same name ("General Mills")."""
+    own = {n.lower() for n in named}
     for name in named:
-        pattern = re.compile(rf"(?<!\w)(?:{re.escape(name)}|{re.escape(name.upper())})(?!\w)")
-        if sum(len(pattern.findall(h.text)) for h in pool) < least:
+        pattern = re.compile(rf"(?<![\w-])(?:{re.escape(name)}|{re.escape(name.upper())})(?![\w-])")
+        count = 0
+        for h in pool:
+            for m in pattern.finditer(h.text):
+                before = h.text[max(0, m.start() - 40):m.start()].split()
+                after = h.text[m.end():m.end() + 40].split()
+                if not any(_capitalised(w, own) for w in (before[-1:] + after[:1])):
+                    count += 1
+        if count < least:
             return False
     return True
+
+
+def _capitalised(word: str, own: set[str]) -> bool:
+    """A word that makes a capitalised phrase with its neighbour ("Retail", "Feet"), unless it is
+    one of the question's own names."""
+    w = word.strip("\"'“”‘’()[],.;:")
+    return len(w) > 1 and w[0].isupper() and w[1:2].islower() and w.lower() not in own and not word.endswith((",", ".", ";", ":"))
 
 
 def chunks_of(catalog: Filings, doc_id: int) -> list[Hit]:
@@ -236,7 +253,7 @@ def company_documents(question: str, hits: Sequence[Hit], catalog: Filings,
                        doc_ids: Sequence[int] | None) -> tuple[list[int], bool]:
     """The documents the figures may come from, most likely first: those that hold every name the
     question gives and are named after one of them ("NIKE_2019_10K.pdf"), in the order of the
-    passages found; when no file is, the best passage's document that holds the names; with no
+    passages found; when no file is, the passages' documents that hold the names; with no
     name, the passages' documents. One document gives all the figures of one answer: a filing's
     statements agree, and "Square" is also in other companies' filings ("square feet"). With
     whether they are the files named after the company."""
@@ -258,9 +275,9 @@ def company_documents(question: str, hits: Sequence[Hit], catalog: Filings,
     by_name.sort(key=lambda d: order.get(d, len(order)))
     if by_name:
         return by_name, True
-    # no file is named after the company: the best passage's document that holds the names, alone
-    # (another document that merely holds the word, "square feet", is another company's)
-    return [d for d in ranked if d in both][:1], False
+    # no file is named after the company: the passages' documents that hold the names, in their
+    # order (the caller keeps those that write them as names, `about`: "square feet" is not Square)
+    return [d for d in ranked if d in both], False
 
 
 def statement_pages(pool: Sequence[Hit]) -> dict[str, set[tuple[int, int | None]]]:
