@@ -29,7 +29,7 @@ _LABELS: dict[str, tuple[str, ...]] = {
                 "net operating revenues", "total net sales and revenue", "sales to customers"),
     "cogs": ("cost of goods sold", "cost of sales", "cost of revenue", "cost of revenues", "total cost of revenue",
              "total cost of revenues", "total cost of sales", "cost of products sold", "cost of goods and services sold",
-             "cost of merchandise sold"),
+             "cost of merchandise sold", "merchandise costs", "cost of products and services sold"),
     "operating_income": ("operating income", "income from operations", "operating profit", "total operating income",
                          "operating income loss", "income loss from operations", "earnings from operations"),
     "da": ("depreciation and amortization", "depreciation amortization", "depreciation and amortization expense",
