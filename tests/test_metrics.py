@@ -234,3 +234,12 @@ def test_a_yes_no_question_of_two_years_compares_them(library, question: str, st
 def test_growth_margins_and_ratios_as_financebench_words_them(library, question: str, result: str) -> None:  # noqa: ANN001
     found = compute(library, question)
     assert found is not None and found.result == result
+
+
+def test_the_claims_of_a_read_or_computed_answer_are_its_cited_rows(library) -> None:  # noqa: ANN001
+    """The claim check reads the figures an answer gives, each against its row: all supported, so the
+    window flags nothing; the result of a computation is derived, not a claim of the passages."""
+    for question in ("What is Example Corp's FY2021 working capital ratio?",
+                     "What is the FY2021 COGS for Example Corp? Please state answer in USD millions."):
+        done = [e for e in library.ask(question) if isinstance(e, AnswerDone)][-1]
+        assert done.extractive and done.claims and all(c.supported for c in done.claims), (question, done.claims)

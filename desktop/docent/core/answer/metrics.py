@@ -200,6 +200,7 @@ class Computed:
     result: str = ""
     kind: str = "computed"  # "table": one figure read off its row (under another name than the question's)
     computation: Computation | None = None
+    sources: str = ""  # the answer's last sentence, which gives and cites every figure used (the claim check's)
 
 
 
@@ -413,7 +414,8 @@ def _compute(question: str, plan: tuple[_Metric, list[int], int], hits: Sequence
         (cell,) = cells.values()
         shown = f"{cell.text} {cell.unit}".strip() if cell.unit else cell.text
         answer = f"{metric.title}, FY{span[0]}: {shown}, read from the row {cell.label} ({cell.header}) [{cell.source}]."
-        return Computed(answer, used, [cell], shown, kind="table")
+        return Computed(answer, used, [cell], shown, kind="table",
+                        sources=f"{cell.label} ({cell.header}): {cell.text} [{cell.source}].")
     shown = _format(result, metric.kind, decimals, next(iter(units), ""))
     if metric.kind == "percent" and _DEFINED.search(question) and not _PERCENT.search(question):
         # "ROA is defined as: net income / average total assets", no percent asked: the ratio too
@@ -421,21 +423,31 @@ def _compute(question: str, plan: tuple[_Metric, list[int], int], hits: Sequence
     period = f"FY{span[0]}" if len(span) == 1 else f"FY{span[0]}–FY{span[-1]} average"
     if metric.base:
         period = f"FY{metric.base} to FY{span[0]}"
-    inputs = "; ".join(f"{c.label} ({c.header}): {c.text} [{c.source}]" for c in sorted(
-        cells.values(), key=lambda c: (metric.items.index(c.item) if c.item in metric.items else 9, -c.year)))
     per_year = ""
     if len(span) > 1:
         per_year = " Per year: " + ", ".join(f"FY{y} {_format(r, metric.kind, decimals, '')}"
                                               for y, r in zip(span, results)) + "."
-    unit_note = f" (figures in {next(iter(units))}s)" if len(units) == 1 else ""
-    answer = (f"{metric.title}, {period}: {shown}, computed as {metric.formula}.{per_year} "
-              f"From the tables{unit_note}: {inputs}.")
     derived = [shown, *(_format(r, metric.kind, decimals, "") for r in results if len(span) > 1)]
-    computation = Computation(
-        f"{metric.title}, {period}", metric.formula, shown, derived,
-        [{"item": NAMES[c.item], "year": c.year, "label": c.label, "header": c.header, "figure": c.text,
-          "unit": c.unit, "source": c.source} for c in cells.values()])
-    return Computed(answer, used, list(cells.values()), shown, computation=computation)
+    return _done(f"{metric.title}, {period}: {shown}, computed as {metric.formula}.{per_year}",
+                 _sources(metric, cells, units), f"{metric.title}, {period}", metric, shown, derived, cells, used)
+
+
+def _sources(metric: _Metric, cells: dict[tuple[str, int], Cell], units: set[str]) -> str:
+    """The sentence that gives every figure used, each cited: "From the tables (figures in
+    millions): Total current assets (2016): 1,001,425 [6]; …". The claim check reads it."""
+    inputs = "; ".join(f"{c.label} ({c.header}): {c.text} [{c.source}]" for c in sorted(
+        cells.values(), key=lambda c: (metric.items.index(c.item) if c.item in metric.items else 9, -c.year)))
+    unit_note = f" (figures in {next(iter(units))}s)" if len(units) == 1 else ""
+    return f"From the tables{unit_note}: {inputs}."
+
+
+def _done(answer: str, sources: str, label: str, metric: _Metric, result: str, derived: Sequence[str],
+          cells: dict[tuple[str, int], Cell], used: list[Hit]) -> Computed:
+    computation = Computation(label, metric.formula or "comparison", result, [d for d in derived if d], [
+        {"item": NAMES[c.item], "year": c.year, "label": c.label, "header": c.header, "figure": c.text,
+         "unit": c.unit, "source": c.source} for c in cells.values()])
+    return Computed(f"{answer} {sources}", used, list(cells.values()), result, computation=computation,
+                    sources=sources)
 
 
 def _compared(metric: _Metric, span: list[int], results: list[float], cells: dict[tuple[str, int], Cell],
@@ -458,19 +470,12 @@ def _compared(metric: _Metric, span: list[int], results: list[float], cells: dic
         yes = {"up": b > a, "down": b < a, "change": b != a}[metric.compare]
         verdict = "Yes" if yes else "No"
     how = f", computed as {metric.formula}" if metric.formula else ""
-    inputs = "; ".join(f"{c.label} ({c.header}): {c.text} [{c.source}]" for c in sorted(
-        cells.values(), key=lambda c: (metric.items.index(c.item) if c.item in metric.items else 9, -c.year)))
-    unit_note = f" (figures in {next(iter(units))}s)" if len(units) == 1 else ""
     change = f" ({delta})" if delta else ""
     title = metric.title if metric.title[1:2].isupper() else metric.title[0].lower() + metric.title[1:]
-    answer = (f"{verdict}: {title} {moved} from {shown[0]} in FY{first} to "
-              f"{shown[1]} in FY{last}{change}{how}. From the tables{unit_note}: {inputs}.")
     derived = [*shown, delta] if metric.formula or metric.kind != "amount" else [delta]
-    computation = Computation(f"{metric.title}, FY{first} to FY{last}", metric.formula or "comparison", verdict,
-                              [d for d in derived if d],
-                              [{"item": NAMES[c.item], "year": c.year, "label": c.label, "header": c.header,
-                                "figure": c.text, "unit": c.unit, "source": c.source} for c in cells.values()])
-    return Computed(answer, used, list(cells.values()), verdict, computation=computation)
+    return _done(f"{verdict}: {title} {moved} from {shown[0]} in FY{first} to {shown[1]} in FY{last}{change}{how}.",
+                 _sources(metric, cells, units), f"{metric.title}, FY{first} to FY{last}", metric, verdict, derived,
+                 cells, used)
 
 
 def _format(value: float, kind: str, decimals: int, unit: str) -> str:

@@ -105,9 +105,8 @@ def ask(
         yield Sources(found)
         yield Token(comp.answer)
         timings["compute_s"] = time.monotonic() - t0 - timings["retrieval_s"]
-        inputs = comp.answer[comp.answer.find("From the tables"):]
         yield trail.done(AnswerDone(comp.answer, True, citations(comp.answer, found), timings=timings,
-                                    claims=check_claims(inputs, found), extractive=True,
+                                    claims=check_claims(comp.sources, found), extractive=True,
                                     extractive_kind=comp.kind, computation=comp.computation), found)
         return
     t1 = time.monotonic()
