@@ -203,16 +203,6 @@ class Computed:
     sources: str = ""  # the answer's last sentence, which gives and cites every figure used (the claim check's)
 
 
-
-
-
-
-
-
-
-
-
-
 def _plan(question: str) -> tuple[_Metric, list[int], int] | None:
     """(the metric, the years it is computed for, the decimals to show) or None."""
     low = " ".join(question.lower().split())
@@ -327,18 +317,6 @@ def _decimals(question: str, metric: _Metric) -> int:
     return {"ratio": 2, "percent": 1, "days": 1}.get(metric.kind, 0)
 
 
-
-
-
-
-
-
-
-
-
-
-
-
 class _Missing(Exception):
     pass
 
@@ -358,10 +336,6 @@ def computed(question: str, hits: Sequence[Hit], catalog: Filings, doc_ids: Sequ
         if done is not None:
             return done
     return None
-
-
-
-
 
 
 def _compute(question: str, plan: tuple[_Metric, list[int], int], hits: Sequence[Hit],
@@ -486,9 +460,5 @@ def _format(value: float, kind: str, decimals: int, unit: str) -> str:
     if kind == "amount":
         return f"{value:,.{decimals}f}" + (f" {unit}" if unit else "")
     return f"{value:,.{decimals}f}"
-
-
-
-
 
 
