@@ -49,6 +49,11 @@ _COUNTS = {"two": 2, "three": 3, "four": 4, "five": 5, "2": 2, "3": 3, "4": 4, "
 # flow from operating activities")
 _VERBS = frozenset(_words("generate generated spend spent record recorded post posted hold held carry carried "
                           "attributable shareholders stockholders common parent unadjusted gaap"))
+# a question for reasons or an account, not a figure: "Why did Nike's debt rise in FY2021?"
+_EXPLAIN = re.compile(r"\b(?:why|explain\w*|describe\w*|what\s+(?:drove|caused|led\s+to|explains|were\s+the\s+reasons)|"
+                      r"how\s+(?:did|does|do|has|have|will|would|can|could)\b)")
+_HOW_CHANGED = re.compile(r"\s*how\s+(?:did|has|have)\b.*\b(?:chang\w*|grow|grew|move|moved|develop\w*|evolve\w*|"
+                          r"rise|fall|trend\w*)\b")
 _YESNO = re.compile(r"\s*(?:did|has|have|had|was|were|is|are|does|do)\b", re.IGNORECASE)
 _UP = re.compile(r"\b(?:increas\w*|grow\w*|grew|rise|rose|risen|improv\w*|higher|expand\w*)\b")
 _DOWN = re.compile(r"\b(?:decreas\w*|declin\w*|drop\w*|fall|fell|fallen|shrink\w*|shrank|lower|reduc\w*)\b")
@@ -95,6 +100,15 @@ def _tax(v: Value, y: int) -> float:
     except _Missing:
         return tax
     return min((tax, -tax), key=lambda t: abs(pretax - t - net))
+
+
+def _debt(v: Value, y: int) -> float:
+    """Long-term debt with its current portion; a balance sheet that lists no current portion has none."""
+    try:
+        current = v("current_debt", y)
+    except _Missing:
+        current = 0.0
+    return v("ltd", y) + current
 
 
 def _dpo(v: Value, y: int) -> float:
@@ -164,6 +178,12 @@ _METRICS: tuple[_Metric, ...] = (
             "cash from operating activities − capital expenditures", lambda v, y: v("ocf", y) - abs(v("capex", y))),
     _Metric("EBITDA", r"\bebitda\b", ("operating_income", "da"), "amount",
             "operating income + depreciation and amortization", lambda v, y: v("operating_income", y) + v("da", y)),
+    _Metric("Debt-to-equity ratio", r"debt[- ]to[- ](?:shareholders'? |stockholders'? )?equity",
+            ("ltd", "current_debt", "equity"), "ratio",
+            "(long-term debt + current portion of long-term debt) / total shareholders' equity",
+            lambda v, y: _debt(v, y) / v("equity", y)),
+    _Metric("Total debt", r"\b(?:total\s+)?debt\b", ("ltd", "current_debt"), "amount",
+            "long-term debt + current portion of long-term debt", _debt),
 )
 _SHARE = re.compile(r"\bas\s+(?:a\s+)?(?:%|percent(?:age)?)\s+of\s+(?:total\s+|net\s+)?(?:revenues?|sales)\b"
                     r"|\b(?:%|percent(?:age)?)\s+of\s+(?:total\s+|net\s+)?(?:revenues?|sales)\b"
@@ -206,7 +226,9 @@ class Computed:
 def _plan(question: str) -> tuple[_Metric, list[int], int] | None:
     """(the metric, the years it is computed for, the decimals to show) or None."""
     low = " ".join(question.lower().split())
-    if _PART.search(question) or _ADJUSTED.search(low.replace("unadjusted", "")):
+    how_changed = bool(_HOW_CHANGED.match(low))  # "How did Costco's revenue change between FY2020 and FY2021?"
+    if _PART.search(question) or _ADJUSTED.search(low.replace("unadjusted", "")) or (
+            _EXPLAIN.search(low) and not how_changed):
         return None
     asked = sorted(int(y) for y in years(question))
     if not asked:
@@ -222,8 +244,8 @@ def _plan(question: str) -> tuple[_Metric, list[int], int] | None:
                 return 100 * abs(v(part, y)) / v("revenue", y)
             metric = _Metric(f"{_title(part)} as a % of revenue", "", (part, "revenue"), "percent",
                              f"{NAMES[part]} / revenue", share)
-    if _YESNO.match(question) and len(asked) == 2:
-        return _comparison(question, low, metric, items, asked)
+    if (_YESNO.match(question) or how_changed) and len(asked) == 2:
+        return _comparison(question, low, metric, items, asked, either=how_changed)
     if metric is None and _CAGR.search(low) and len(asked) == 2 and len(items) == 1:
         (grown,) = items
         first, last = asked
@@ -267,11 +289,12 @@ def _plan(question: str) -> tuple[_Metric, list[int], int] | None:
 
 
 def _comparison(question: str, low: str, metric: _Metric | None, items: set[str],
-                asked: list[int]) -> tuple[_Metric, list[int], int] | None:
+                asked: list[int], either: bool = False) -> tuple[_Metric, list[int], int] | None:
     """A yes/no question whether a line item or a metric went up or down between two years ("Did
     Nike's gross margin improve in FY2021 compared to FY2020?"): both years' values, compared."""
     up, down = bool(_UP.search(low)), bool(_DOWN.search(low))
-    compare = "either" if up and down else "up" if up else "down" if down else "change" if _CHANGE.search(low) else ""
+    compare = ("either" if either or (up and down) else "up" if up else "down" if down
+               else "change" if _CHANGE.search(low) else "")
     if not compare:
         return None
     if metric is None:

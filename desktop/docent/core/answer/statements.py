@@ -70,12 +70,19 @@ _LABELS: dict[str, tuple[str, ...]] = {
                "income from continuing operations before provision for taxes on income", "income before income tax expense", "earnings before income tax expense"),
     "equity": ("total shareholders equity", "total stockholders equity", "total equity", "total shareholders investment",
                "total shareowners equity"),
+    "cash": ("cash and cash equivalents", "cash and equivalents"),
+    "total_liabilities": ("total liabilities",),
+    "ltd": ("long term debt", "long term debt net of current portion", "long term debt excluding current portion",
+            "long term debt less current portion", "long term debt net of current maturities", "long term borrowings"),
+    "current_debt": ("current portion of long term debt", "current maturities of long term debt",
+                     "long term debt due within one year", "current portion of long term debt and finance leases"),
 }
 
 
 # the statement each line item is a row of, and how a page gives each statement's title
 _STATEMENT = {item: "balance" for item in (
-    "inventory", "ap", "ar", "current_assets", "current_liabilities", "total_assets", "ppe", "equity")}
+    "inventory", "ap", "ar", "current_assets", "current_liabilities", "total_assets", "ppe", "equity", "cash",
+    "total_liabilities", "ltd", "current_debt")}
 
 
 _STATEMENT.update({item: "income" for item in ("revenue", "cogs", "operating_income", "net_income", "tax", "pretax")})
@@ -95,7 +102,8 @@ _TITLES = {
 
 
 # a balance or a sale is positive; an expense may be printed in parentheses
-_POSITIVE = frozenset({"revenue", "inventory", "ap", "ar", "current_assets", "current_liabilities", "total_assets", "ppe"})
+_POSITIVE = frozenset({"revenue", "inventory", "ap", "ar", "current_assets", "current_liabilities", "total_assets", "ppe",
+                       "cash", "total_liabilities", "ltd", "current_debt"})
 
 
 _EXPENSES = frozenset({"cogs", "da"})
@@ -119,7 +127,8 @@ NAMES = {
     "current_liabilities": "total current liabilities", "total_assets": "total assets",
     "dividends": "dividends paid", "capex": "capital expenditures", "ppe": "net PP&E",
     "ocf": "cash from operating activities", "tax": "income tax expense", "pretax": "income before income taxes",
-    "equity": "total shareholders' equity",
+    "equity": "total shareholders' equity", "cash": "cash and cash equivalents", "total_liabilities": "total liabilities",
+    "ltd": "long-term debt", "current_debt": "current portion of long-term debt",
 }
 
 
