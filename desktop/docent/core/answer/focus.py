@@ -36,6 +36,10 @@ def cites_a_work(sentence: str) -> bool:
     return _WORK.search(sentence) is not None
 
 
+def _quotable(sentence: str) -> bool:
+    return not (copies_heading(sentence) or lead_in(sentence) or cites_a_work(sentence))
+
+
 def evidence(question: str, hits: Sequence[Hit], embedder: object) -> tuple[int, str] | None:
     """(the number of the passage, from 1, and its sentence) that bears most on the question, by
     the focus score; None when the passages hold no sentence. A title line in capitals is no
@@ -45,9 +49,8 @@ def evidence(question: str, hits: Sequence[Hit], embedder: object) -> tuple[int,
     reference-list entry ("SuperGLUE: A stickier benchmark … arXiv preprint 1905.00537.", quoted
     for an ARAGOG question), nor anything of a title block or reference list (`is_boilerplate`)."""
     items, _ = _split(hits)
-    items = [it for it in items if not copies_heading(hits[it[0]].text[it[2]:it[3]])
-             and not lead_in(hits[it[0]].text[it[2]:it[3]]) and not cites_a_work(hits[it[0]].text[it[2]:it[3]])
-             and not is_boilerplate(hits[it[0]].text)]
+    front_matter = {h for h, hit in enumerate(hits) if is_boilerplate(hit.text)}  # once a passage, not a sentence
+    items = [it for it in items if it[0] not in front_matter and _quotable(hits[it[0]].text[it[2]:it[3]])]
     if not items:
         return None
     score = _scores(question, hits, items, embedder, keep=1)

@@ -34,6 +34,7 @@ from docent.core.answer.figures import _GENERIC, _PART, _unit, _words, asked_ite
 from docent.core.answer.gate import names, years
 from docent.core.answer.statements import (
     NAMES, Filings, about, chunks_of, company_documents, mentioned, phrases, read_cell, statement_pages, strip_phrases,
+    table_rows,
 )
 from docent.core.types import Computation, Hit
 
@@ -365,14 +366,14 @@ def _compute(question: str, plan: tuple[_Metric, list[int], int], hits: Sequence
              pool: list[Hit]) -> Computed | None:
     """The metric from the rows of one document's passages (`pool`), or None."""
     metric, span, decimals = plan
-    titles = statement_pages(pool)
+    titles, table = statement_pages(pool), table_rows(pool)
     cells: dict[tuple[str, int], Cell] = {}
     used: list[Hit] = list(hits)
 
     def value(item: str, year: int) -> float:
         key = (item, year)
         if key not in cells:
-            found = read_cell(question, item, year, pool, titles)
+            found = read_cell(question, item, year, table, titles)
             if found is None:
                 raise _Missing(f"{item} {year}")
             hit, label, header, text, v = found

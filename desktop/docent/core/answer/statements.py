@@ -6,10 +6,10 @@ Used by `metrics.py`, which computes with the figures.
 
 The document is the company's own filing: the file named after a name the question gives, else the
 first of the passages' documents that writes the name as a name of its own at least five times
-(Walmart's filing writes "Retail Square Feet", Block's "Square" on most pages). Of its rows, a row on its statement's page comes before a note's or a
-segment's; the company's own net income before the total with noncontrolling interests; then the
-largest figure (the statement's line is the whole of which notes and segments give parts). A
-balance or a sale is never negative. Labels are compared on their letters alone, so a PDF's broken
+(Walmart's filing writes "Retail Square Feet", Block's "Square" on most pages). Of its rows, a
+row on its statement's page comes before a note's or a segment's; the company's own net income
+before the total with noncontrolling interests; then the largest figure (the statement's line is
+the whole of which notes and segments give parts). A balance or a sale is never negative. Labels are compared on their letters alone, so a PDF's broken
 word ("attributab le") still reads."""
 
 from __future__ import annotations
@@ -301,8 +301,16 @@ def statement_pages(pool: Sequence[Hit]) -> dict[str, set[tuple[int, int | None]
     return {name: {page for page, t in text.items() if pattern.search(t)} for name, pattern in _TITLES.items()}
 
 
-def read_cell(question: str, item: str, year: int, pool: Sequence[Hit],
-          titles: dict[str, set[tuple[int, int | None]]]) -> tuple[Hit, str, str, str, float] | None:
+Row = tuple[Hit, str, list[tuple[str, str]]]  # a table row: its passage, its label, its (header, figure) cells
+
+
+def table_rows(pool: Sequence[Hit]) -> list[Row]:
+    """Every table row of the passages (`figures.rows`), read once for all the cells of an answer."""
+    return [(hit, label, cells) for hit in pool for label, cells in rows(hit.text)]
+
+
+def read_cell(question: str, item: str, year: int, table: Sequence[Row],
+              titles: dict[str, set[tuple[int, int | None]]]) -> tuple[Hit, str, str, str, float] | None:
     """The figure of the item in the year's column: a row on its statement's page before any
     other (a note's, a segment's), then the company's own net income before the total that
     includes noncontrolling interests, then the largest figure: a statement's line is the whole
@@ -310,19 +318,18 @@ def read_cell(question: str, item: str, year: int, pool: Sequence[Hit],
     of it restructuring costs in a note). A balance or a sale is never negative: "Receivables
     (166.3)" is the cash flow statement's change, not the balance."""
     found: list[tuple[Hit, str, str, str, float]] = []
-    for hit in pool:
-        for label, cells in rows(hit.text):
-            if not _is(item, label):
-                continue
-            cell = _column(cells, str(year), question)
-            if cell is None:
-                continue
-            v = _value(cell[1])
-            if v is None or (item in _POSITIVE and v <= 0):
-                continue
-            if item in _EXPENSES:
-                v = abs(v)
-            found.append((hit, " ".join(_PAREN.sub(" ", label).split()).strip(" :"), cell[0], cell[1], v))
+    for hit, label, cells in table:
+        if not _is(item, label):
+            continue
+        cell = _column(cells, str(year), question)
+        if cell is None:
+            continue
+        v = _value(cell[1])
+        if v is None or (item in _POSITIVE and v <= 0):
+            continue
+        if item in _EXPENSES:
+            v = abs(v)
+        found.append((hit, " ".join(_PAREN.sub(" ", label).split()).strip(" :"), cell[0], cell[1], v))
     if not found:
         return None
     pages = titles.get(_STATEMENT[item], set())
