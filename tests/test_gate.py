@@ -248,3 +248,27 @@ def test_a_sentence_bears_on_a_question_when_it_holds_its_words_names_and_years(
     assert not bears_on("How many stores did Northwind open in 2021?", "Northwind opened 40 stores in 2020.")
     assert bears_on("How many stores did Northwind open in 2021?", "Northwind opened 40 stores in 2021.")
     assert not bears_on("How many stores did Northwind open in 2021?", "Contoso opened 40 stores in 2021.")
+
+
+def test_a_sentence_that_bears_out_the_question_passes_the_gate_below_its_similarity() -> None:
+    """Below `min_similarity`, one sentence holding most of the question's words (`bears_out`) is
+    enough at `coverage_similarity`; the same passages with that sentence gone are not, and a
+    sentence that does not hold the question's name is not either."""
+    from docent.core.answer.gate import is_relevant
+    from docent.core.answer.params import AskParams
+    from docent.core.types import Hit
+
+    params = AskParams()
+    question = "Boycotting, refusing to pay taxes, sit ins, and draft dodging all make what harder?"
+    answer = ("Civil disobedience has many forms. Some forms of civil disobedience, such as illegal boycotts, "
+              "refusals to pay taxes, draft dodging and sit-ins, make it more difficult for a system to function.")
+    other = "Civil disobedience has many forms. Thoreau wrote about conscience and the collective."
+
+    def hits(text: str, similarity: float) -> list[Hit]:
+        return [Hit("a", 1, "/d/a.pdf", 4, "p. 4", text, 1.0, similarity=similarity)]
+
+    assert is_relevant(question, hits(answer, 0.37), params)
+    assert not is_relevant(question, hits(other, 0.37), params)
+    assert not is_relevant(question, hits(answer, params.coverage_similarity - 0.05), params)
+    named = "What did the Maastricht Treaty make harder: boycotting, refusing to pay taxes or draft dodging?"
+    assert not is_relevant(named, hits(answer, 0.37), params)
