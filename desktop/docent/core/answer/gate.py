@@ -79,7 +79,8 @@ def names(question: str) -> list[str]:
     """The words a question writes as proper names: capitalised, then lower case ("Apple",
     "Beyoncé", "Seriola"), not its first word nor a sentence's, at least 3 letters, not a common
     word; and coined names, capitals inside lower case ("LLaMA", "DistilBERT", "AdamW"), wherever
-    they stand. Acronyms ("EPS", "FY", "PPNE") are not names here: a filing may spell them out.
+    they stand. Acronyms ("EPS", "FY", "PPNE") are not names here: a filing may spell them out;
+    one that owns something is ("MGM's", "IBM's").
     Words capitalised for emphasis (`_EMPHASIS`: "Highest") are not names, nor is anything of a
     question written in title case, where every word has a capital (only its coined names count)."""
     out: list[str] = []
@@ -88,17 +89,28 @@ def names(question: str) -> list[str]:
     title_case = len(words) >= 5 and sum(w[0].isupper() for w in words) >= 0.8 * len(words)
     for i, raw in enumerate(tokens):
         word = _POSSESSIVE.sub("", _EDGE.sub("", raw))
-        if _COINED.fullmatch(word) and not word.startswith("FY") and word not in out:
+        owner = bool(re.fullmatch(r"[A-Z]{2,6}['’]s?", _EDGE.sub("", raw)))  # "MGM's": a company
+        if (_COINED.fullmatch(word) or owner) and not word.startswith("FY") and word not in out:
             out.append(word)
             continue
         if i == 0 or tokens[i - 1][-1:] in ".?!:":
             continue
         if title_case:  # "What Is The Highest Revenue Segment?": capitals say nothing of names there
             continue
+        emphasis = word.lower() in _EMPHASIS and not _names_on(tokens, i)  # "Best Buy" is a name
         if (len(word) >= 3 and word[0].isupper() and word[1].islower() and _NAME.fullmatch(word)
-                and word.lower() not in STOPWORDS and word.lower() not in _EMPHASIS and word not in out):
+                and word.lower() not in STOPWORDS and not emphasis and word not in out):
             out.append(word)
     return out
+
+
+def _names_on(tokens: Sequence[str], i: int) -> bool:
+    """Whether the word after the i-th goes on with a name: capitalised, then lower case ("Best
+    Buy", not "the Highest EBITDAR Contribution")."""
+    if i + 1 >= len(tokens) or tokens[i][-1:] in ".?!:,;":
+        return False
+    nxt = _POSSESSIVE.sub("", _EDGE.sub("", tokens[i + 1]))
+    return len(nxt) >= 2 and nxt[0].isupper() and nxt[1:].islower() and nxt.lower() not in _EMPHASIS
 
 
 def years(question: str) -> list[str]:

@@ -28,12 +28,14 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass, field, replace
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
+from docent.core.answer import periods
 from docent.core.answer.figures import _GENERIC, _PART, _unit, _words, asked_item
-from docent.core.answer.gate import names, years
+from docent.core.answer.gate import years
+from docent.core.answer.periods import Period
 from docent.core.answer.statements import (
-    NAMES, Filings, about, chunks_of, company_documents, mentioned, phrases, read_cell, statement_pages, strip_phrases,
+    NAMES, Filings, about, chunks_of, company_documents, company_names, mentioned, phrases, read_cell, statement_pages, strip_phrases,
     table_rows,
 )
 from docent.core.types import Computation, Hit
@@ -61,7 +63,8 @@ _DOWN = re.compile(r"\b(?:decreas\w*|declin\w*|drop\w*|fall|fell|fallen|shrink\w
 _CHANGE = re.compile(r"\bchang\w*\b")
 _NYEAR = re.compile(r"\b(two|three|four|five|[2-5])[- ]year\s+average\b", re.IGNORECASE)
 
-Value = Callable[[str, int], float]
+Year = int | Period  # a fiscal year, or a quarter (`periods`)
+Value = Callable[[str, Any], float]
 
 
 @dataclass(frozen=True)
@@ -71,9 +74,9 @@ class _Metric:
     items: tuple[str, ...]
     kind: str  # "ratio", "percent", "days" or "amount"
     formula: str
-    fn: Callable[[Value, int], float]
+    fn: Callable[[Value, Any], float]
     prior: bool = False  # averages a balance over the year and the year before
-    base: int = 0  # a growth rate's first year
+    base: Year = 0  # a growth rate's first year
     compare: str = ""  # a yes/no question of two years: "up", "down", "change" or "either" ("increase or decrease")
     # what a real company's figure can be: a result outside it means a row was misread (a note's
     # "Inventories $78" of a business held for sale, where the balance sheet says 6,854), so none is shown
@@ -201,7 +204,7 @@ class Cell:
     """A figure the computation used: `source` is the 1-based number of the passage holding it."""
 
     item: str
-    year: int
+    year: int | Period
     label: str
     header: str
     text: str  # as the row writes it
@@ -224,12 +227,16 @@ class Computed:
     sources: str = ""  # the answer's last sentence, which gives and cites every figure used (the claim check's)
 
 
-def _plan(question: str) -> tuple[_Metric, list[int], int] | None:
+def _plan(question: str) -> tuple[_Metric, list[Any], int] | None:
     """(the metric, the years it is computed for, the decimals to show) or None."""
     low = " ".join(question.lower().split())
     how_changed = bool(_HOW_CHANGED.match(low))  # "How did Costco's revenue change between FY2020 and FY2021?"
-    if _PART.search(question) or _ADJUSTED.search(low.replace("unadjusted", "")) or (
-            _EXPLAIN.search(low) and not how_changed):
+    if _ADJUSTED.search(low.replace("unadjusted", "")) or (_EXPLAIN.search(low) and not how_changed):
+        return None
+    quarters = periods.asked(question)
+    if quarters is not None:
+        return _quarter_plan(question, low, quarters, how_changed)
+    if _PART.search(question):
         return None
     asked = sorted(int(y) for y in years(question))
     if not asked:
@@ -289,8 +296,38 @@ def _plan(question: str) -> tuple[_Metric, list[int], int] | None:
     return metric, [year], _decimals(question, metric)
 
 
+def _quarter_plan(question: str, low: str, asked: list[Period], how_changed: bool,
+                  ) -> tuple[_Metric, list[Period], int] | None:
+    """A quarter's figure or metric, or two periods compared ("Was there any drop in Cash & Cash
+    equivalents between FY 2023 and Q2 of FY2024?"), or an item's growth between two periods: read
+    in a quarterly document's columns (`periods`). Nothing that averages a balance over a year."""
+    items = mentioned(question)
+    metric = next((m for m in _METRICS if re.search(m.pattern, low)), None)
+    if metric is not None and (metric.prior or metric.base or not items <= set(metric.items)):
+        return None
+    if (_YESNO.match(question) or how_changed) and len(asked) == 2:
+        return _comparison(question, low, metric, items, asked, either=how_changed)
+    if metric is None and _GROWTH.search(low) and len(asked) == 2 and len(items) == 1 and not _CAGR.search(low):
+        (grown,) = items
+        first = asked[0]
+
+        def growth(v: Value, y: Period) -> float:
+            return 100 * (v(grown, y) / v(grown, first) - 1)
+        metric = _Metric(f"{_title(grown)} growth", "", (grown,), "percent",
+                         f"{NAMES[grown]} {asked[1]} / {NAMES[grown]} {first} − 1", growth, base=first,
+                         bounds=(-100.0, 10000.0))
+        return metric, [asked[1]], _decimals(question, metric)
+    if len(asked) != 1:
+        return None
+    if metric is None and len(items) == 1:  # the question as for its fiscal year: one item's figure
+        (item,) = items
+        plan = _figure(periods.as_year(question), item)
+        return (plan[0], asked, plan[2]) if plan else None
+    return (metric, asked, _decimals(question, metric)) if metric is not None else None
+
+
 def _comparison(question: str, low: str, metric: _Metric | None, items: set[str],
-                asked: list[int], either: bool = False) -> tuple[_Metric, list[int], int] | None:
+                asked: list[Any], either: bool = False) -> tuple[_Metric, list[Any], int] | None:
     """A yes/no question whether a line item or a metric went up or down between two years ("Did
     Nike's gross margin improve in FY2021 compared to FY2020?"): both years' values, compared."""
     up, down = bool(_UP.search(low)), bool(_DOWN.search(low))
@@ -354,16 +391,19 @@ def computed(question: str, hits: Sequence[Hit], catalog: Filings, doc_ids: Sequ
     docs, by_file = company_documents(question, hits, catalog, doc_ids)
     for doc in docs[:_TRIES]:
         pool = chunks_of(catalog, doc)
-        if not by_file and not about(pool, names(question)):
+        if not by_file and not about(pool, company_names(question)):
             continue
-        done = _compute(question, plan, hits, pool)
+        calendar = periods.calendar(pool) if isinstance(plan[1][0], Period) else None
+        if isinstance(plan[1][0], Period) and calendar is None:
+            continue  # a quarter asked of a document whose own quarter is not stated
+        done = _compute(question, plan, hits, pool, calendar)
         if done is not None:
             return done
     return None
 
 
-def _compute(question: str, plan: tuple[_Metric, list[int], int], hits: Sequence[Hit],
-             pool: list[Hit]) -> Computed | None:
+def _compute(question: str, plan: tuple[_Metric, list[Any], int], hits: Sequence[Hit],
+             pool: list[Hit], calendar: periods.Calendar | None = None) -> Computed | None:
     """The metric from the rows of one document's passages (`pool`), or None."""
     metric, span, decimals = plan
     titles, table = statement_pages(pool), table_rows(pool)
@@ -373,7 +413,7 @@ def _compute(question: str, plan: tuple[_Metric, list[int], int], hits: Sequence
     def value(item: str, year: int) -> float:
         key = (item, year)
         if key not in cells:
-            found = read_cell(question, item, year, table, titles)
+            found = read_cell(question, item, year, table, titles, calendar)
             if found is None:
                 raise _Missing(f"{item} {year}")
             hit, label, header, text, v = found
@@ -411,16 +451,16 @@ def _compute(question: str, plan: tuple[_Metric, list[int], int], hits: Sequence
     if metric.kind == "figure":  # read, not computed: as the row writes it, with the table's unit
         (cell,) = cells.values()
         shown = f"{cell.text} {cell.unit}".strip() if cell.unit else cell.text
-        answer = f"{metric.title}, FY{span[0]}: {shown}, read from the row {cell.label} ({cell.header}) [{cell.source}]."
+        answer = f"{metric.title}, {_period(span[0])}: {shown}, read from the row {cell.label} ({cell.header}) [{cell.source}]."
         return Computed(answer, used, [cell], shown, kind="table",
                         sources=f"{cell.label} ({cell.header}): {cell.text} [{cell.source}].")
     shown = _format(result, metric.kind, decimals, next(iter(units), ""))
     if metric.kind == "percent" and _DEFINED.search(question) and not _PERCENT.search(question):
         # "ROA is defined as: net income / average total assets", no percent asked: the ratio too
         shown += f" (a ratio of {result / 100:,.{max(2, decimals)}f})"
-    period = f"FY{span[0]}" if len(span) == 1 else f"FY{span[0]}–FY{span[-1]} average"
+    period = _period(span[0]) if len(span) == 1 else f"FY{span[0]}–FY{span[-1]} average"
     if metric.base:
-        period = f"FY{metric.base} to FY{span[0]}"
+        period = f"{_period(metric.base)} to {_period(span[0])}"
     per_year = ""
     if len(span) > 1:
         per_year = " Per year: " + ", ".join(f"FY{y} {_format(r, metric.kind, decimals, '')}"
@@ -434,7 +474,7 @@ def _sources(metric: _Metric, cells: dict[tuple[str, int], Cell], units: set[str
     """The sentence that gives every figure used, each cited: "From the tables (figures in
     millions): Total current assets (2016): 1,001,425 [6]; …". The claim check reads it."""
     inputs = "; ".join(f"{c.label} ({c.header}): {c.text} [{c.source}]" for c in sorted(
-        cells.values(), key=lambda c: (metric.items.index(c.item) if c.item in metric.items else 9, -c.year)))
+        cells.values(), key=lambda c: (metric.items.index(c.item) if c.item in metric.items else 9, -_when(c.year))))
     unit_note = f" (figures in {next(iter(units))}s)" if len(units) == 1 else ""
     return f"From the tables{unit_note}: {inputs}."
 
@@ -442,8 +482,9 @@ def _sources(metric: _Metric, cells: dict[tuple[str, int], Cell], units: set[str
 def _done(answer: str, sources: str, label: str, metric: _Metric, result: str, derived: Sequence[str],
           cells: dict[tuple[str, int], Cell], used: list[Hit]) -> Computed:
     computation = Computation(label, metric.formula or "comparison", result, [d for d in derived if d], [
-        {"item": NAMES[c.item], "year": c.year, "label": c.label, "header": c.header, "figure": c.text,
-         "unit": c.unit, "source": c.source} for c in cells.values()])
+        {"item": NAMES[c.item], "year": c.year.year if isinstance(c.year, Period) else c.year, "label": c.label,
+         "header": c.header, "figure": c.text, "unit": c.unit, "source": c.source,
+         **({"period": str(c.year)} if isinstance(c.year, Period) else {})} for c in cells.values()])
     return Computed(f"{answer} {sources}", used, list(cells.values()), result, computation=computation,
                     sources=sources)
 
@@ -471,9 +512,19 @@ def _compared(metric: _Metric, span: list[int], results: list[float], cells: dic
     change = f" ({delta})" if delta else ""
     title = metric.title if metric.title[1:2].isupper() else metric.title[0].lower() + metric.title[1:]
     derived = [*shown, delta] if metric.formula or metric.kind != "amount" else [delta]
-    return _done(f"{verdict}: {title} {moved} from {shown[0]} in FY{first} to {shown[1]} in FY{last}{change}{how}.",
-                 _sources(metric, cells, units), f"{metric.title}, FY{first} to FY{last}", metric, verdict, derived,
+    return _done(f"{verdict}: {title} {moved} from {shown[0]} in {_period(first)} to {shown[1]} in {_period(last)}{change}{how}.",
+                 _sources(metric, cells, units), f"{metric.title}, {_period(first)} to {_period(last)}", metric, verdict, derived,
                  cells, used)
+
+
+def _period(year: int | Period) -> str:
+    """"FY2023" for a fiscal year, "Q2 FY2024" for a quarter."""
+    return str(year) if isinstance(year, Period) else f"FY{year}"
+
+
+def _when(year: int | Period) -> int:
+    """A period's place in time (a fiscal year after its quarters)."""
+    return year.year * 10 + (year.quarter or 5) if isinstance(year, Period) else year * 10 + 5
 
 
 def _format(value: float, kind: str, decimals: int, unit: str) -> str:

@@ -42,6 +42,7 @@ from __future__ import annotations
 import time
 from typing import Callable, Iterator, Sequence
 
+from docent.core.answer import periods
 from docent.core.answer.citations import attribute, citations
 from docent.core.answer.claims import NOT_STATED, check_claims, withhold
 from docent.core.answer.figures import table_figure
@@ -82,12 +83,16 @@ def ask(
         yield Sources(hits)
         yield trail.done(AnswerDone(not_mentioned(absent), False, [], timings=timings), hits)
         return
-    missing = unmatched(question, hits, searcher.catalog) if params.passages_gate else []
+    # a quarter ("Q2 of FY2024") is computed first: its year is the quarterly filing's own fiscal
+    # calendar's ("second quarter of fiscal 2024"), which the balance sheet's dated columns never state
+    quarterly = (computed(question, hits, searcher.catalog, doc_ids)
+                 if params.table_figures and periods.asked(question) is not None else None)
+    missing = unmatched(question, hits, searcher.catalog) if params.passages_gate and quarterly is None else []
     if missing:  # "Nike's FY2019 assets" of its 2018 and 2021 reports: the passages are of other years
         yield Sources(hits)
         yield trail.done(AnswerDone(not_in_passages(missing), False, [], timings=timings), hits)
         return
-    if not is_relevant(question, hits, params):
+    if quarterly is None and not is_relevant(question, hits, params):
         yield Sources(hits)
         yield trail.done(AnswerDone(NOT_FOUND, False, [], timings=timings), hits)
         return
@@ -99,7 +104,7 @@ def ask(
                                     claims=check_claims(figure.answer, hits), extractive=True,
                                     extractive_kind="table"), hits)
         return
-    comp = computed(question, hits, searcher.catalog, doc_ids) if params.table_figures else None
+    comp = quarterly or (computed(question, hits, searcher.catalog, doc_ids) if params.table_figures else None)
     if comp is not None:  # "Block's FY2016 working capital ratio": the balance sheet's two rows and a division
         found = comp.hits
         yield Sources(found)

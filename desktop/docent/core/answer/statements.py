@@ -20,6 +20,7 @@ from typing import Any, Protocol, Sequence
 
 from docent.core.answer.figures import _NOTE, _PAREN, _column, _words, rows
 from docent.core.answer.gate import Holdings, names
+from docent.core.answer.periods import Calendar, Period
 from docent.core.types import DocumentRecord, Hit
 
 # A line item's usual row labels (the statements' own words); the first is the search query.
@@ -262,6 +263,13 @@ def chunks_of(catalog: Filings, doc_id: int) -> list[Hit]:
             for (cid, d_id, path, ordinal, text, page, location, a, b, heading) in catalog.document_chunks(doc_id)]
 
 
+def company_names(question: str) -> list[str]:
+    """The question's names (`gate.names`) less the words of the line items it names: FinanceBench
+    writes "Was there any drop in Cash & Cash equivalents between FY 2023 and Q2 of FY2024?"."""
+    items = {w for item in mentioned(question) for p in phrases(item) for w in p}
+    return [n for n in names(question) if not set(_words(n)) <= items]
+
+
 def company_documents(question: str, hits: Sequence[Hit], catalog: Filings,
                        doc_ids: Sequence[int] | None) -> tuple[list[int], bool]:
     """The documents the figures may come from, most likely first: those that hold every name the
@@ -270,7 +278,7 @@ def company_documents(question: str, hits: Sequence[Hit], catalog: Filings,
     name, the passages' documents. One document gives all the figures of one answer: a filing's
     statements agree, and "Square" is also in other companies' filings ("square feet"). With
     whether they are the files named after the company."""
-    named = names(question)
+    named = company_names(question)
     ranked = list(dict.fromkeys(h.doc_id for h in hits))
     if not named:
         return [d for d in ranked if doc_ids is None or d in doc_ids], False
@@ -309,19 +317,26 @@ def table_rows(pool: Sequence[Hit]) -> list[Row]:
     return [(hit, label, cells) for hit in pool for label, cells in rows(hit.text)]
 
 
-def read_cell(question: str, item: str, year: int, table: Sequence[Row],
-              titles: dict[str, set[tuple[int, int | None]]]) -> tuple[Hit, str, str, str, float] | None:
+def read_cell(question: str, item: str, year: int | Period, table: Sequence[Row],
+              titles: dict[str, set[tuple[int, int | None]]],
+              calendar: Calendar | None = None) -> tuple[Hit, str, str, str, float] | None:
     """The figure of the item in the year's column: a row on its statement's page before any
     other (a note's, a segment's), then the company's own net income before the total that
     includes noncontrolling interests, then the largest figure: a statement's line is the whole
     of which notes and segments give parts ("Cost of sales" 11,108.4 on the income statement, 9.9
     of it restructuring costs in a note). A balance or a sale is never negative: "Receivables
-    (166.3)" is the cash flow statement's change, not the balance."""
+    (166.3)" is the cash flow statement's change, not the balance. A quarter (`periods.Period`)
+    is read in a quarterly document's column for it (`calendar`, `periods.Calendar.column`), on
+    its statement's page only: Best Buy's cash flow statement heads its six months' "Net
+    earnings $518" with "July 29, 2023" alone, the quarter's day (its quarter's were $274)."""
     found: list[tuple[Hit, str, str, str, float]] = []
     for hit, label, cells in table:
         if not _is(item, label):
             continue
-        cell = _column(cells, str(year), question)
+        if isinstance(year, Period):
+            cell = calendar.column(cells, year, _STATEMENT[item]) if calendar else None
+        else:
+            cell = _column(cells, str(year), question)
         if cell is None:
             continue
         v = _value(cell[1])
@@ -334,6 +349,8 @@ def read_cell(question: str, item: str, year: int, table: Sequence[Row],
         return None
     pages = titles.get(_STATEMENT[item], set())
     on_statement = [f for f in found if (f[0].doc_id, f[0].page) in pages]
+    if isinstance(year, Period) and not on_statement:
+        return None  # a quarterly filing's other tables are often the year to date under the same dates
     found = on_statement or found
     own = [f for f in found if _own(f[1])]
     return max(own or found, key=lambda f: abs(f[4]))
