@@ -56,6 +56,9 @@ NORTHWIND = ("Northwind Traders annual report for fiscal 2022.\n\nNorthwind Trad
     ("When did Beyoncé start becoming popular?", ["Beyoncé"]),
     ("Using the cash flow statement, answer the question. Answer in USD millions.", []),  # a sentence's first word
     ("Did Pfizer grow its PPNE between FY20 and FY21?", ["Pfizer"]),  # acronyms are no names here
+    ("What was MGM's interest coverage ratio in FY2022?", ["MGM"]),  # ... unless they own something
+    ("Which Best Buy product category performed the best?", ["Best", "Buy"]),  # emphasis words inside a name
+    ("Which region had the Highest EBITDAR Contribution for MGM during FY2022?", ["Contribution"]),
     ("What is the main finding of this study?", []),
     # coined names, wherever they stand; acronyms and fiscal periods are not
     ("LLaMA's training data against GPT-3 and Chinchilla?", ["LLaMA", "Chinchilla"]),
