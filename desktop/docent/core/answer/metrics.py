@@ -7,7 +7,7 @@ figures are in the tables, and arithmetic is not a model's job.
 
 The computation answers only when it knows exactly what to compute, and stays out of the way
 otherwise (the model then answers as before):
-- the question names one metric Docent knows (`_METRICS`: working capital and quick ratios,
+- the question names one metric Docent knows (`formulas.METRICS`: working capital and quick ratios,
   margins, turnovers, days outstanding, the cash conversion cycle, retention and payout ratios,
   return on assets, "X as a % of revenue", free cash flow, EBITDA), or the growth rate of one
   line item between two years;
@@ -20,7 +20,7 @@ otherwise (the model then answers as before):
   column whose header states the year (`figures._column`: one such column, not a January–March
   date unless the question names the month), all of them from one filing of the company named
   (`statements.py`: which document, which of its rows);
-- the result is one a real company's figure can be (`_Metric.plausible`).
+- the result is one a real company's figure can be (`formulas.Metric.plausible`).
 Pure functions over the catalog's documents; nothing is searched."""
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from typing import Any, Callable, Sequence
 
 from docent.core.answer import periods
 from docent.core.answer.figures import _GENERIC, _PART, _unit, _words, asked_item
+from docent.core.answer.formulas import METRICS, Metric, Missing, Value, Year
 from docent.core.answer.gate import years
 from docent.core.answer.periods import Period
 from docent.core.answer.statements import (
@@ -63,132 +64,6 @@ _DOWN = re.compile(r"\b(?:decreas\w*|declin\w*|drop\w*|fall|fell|fallen|shrink\w
 _CHANGE = re.compile(r"\bchang\w*\b")
 _NYEAR = re.compile(r"\b(two|three|four|five|[2-5])[- ]year\s+average\b", re.IGNORECASE)
 
-Year = int | Period  # a fiscal year, or a quarter (`periods`)
-Value = Callable[[str, Any], float]
-
-
-@dataclass(frozen=True)
-class _Metric:
-    title: str
-    pattern: str  # how a question names it (a regex, lower case)
-    items: tuple[str, ...]
-    kind: str  # "ratio", "percent", "days" or "amount"
-    formula: str
-    fn: Callable[[Value, Any], float]
-    prior: bool = False  # averages a balance over the year and the year before
-    base: Year = 0  # a growth rate's first year
-    compare: str = ""  # a yes/no question of two years: "up", "down", "change" or "either" ("increase or decrease")
-    # what a real company's figure can be: a result outside it means a row was misread (a note's
-    # "Inventories $78" of a business held for sale, where the balance sheet says 6,854), so none is shown
-    bounds: tuple[float, float] | None = None
-
-    @property
-    def plausible(self) -> tuple[float, float]:
-        if self.bounds is not None:
-            return self.bounds
-        return {"ratio": (-10.0, 100.0), "percent": (-100.0, 100.0), "days": (-1000.0, 1000.0)}.get(
-            self.kind, (-float("inf"), float("inf")))
-
-
-def _avg(v: Value, item: str, y: int) -> float:
-    return (v(item, y) + v(item, y - 1)) / 2
-
-
-def _tax(v: Value, y: int) -> float:
-    """The year's income tax expense (a benefit negative). Statements print the provision either as
-    an amount ("Provision for income taxes 4,915") or as a deduction ("$(491)"), and a benefit also
-    in parentheses; the sign is the one by which pretax income less the tax is net income."""
-    tax, pretax = abs(v("tax", y)), v("pretax", y)
-    try:
-        net = v("net_income", y)
-    except _Missing:
-        return tax
-    return min((tax, -tax), key=lambda t: abs(pretax - t - net))
-
-
-def _debt(v: Value, y: int) -> float:
-    """Long-term debt with its current portion; a balance sheet that lists no current portion has none."""
-    try:
-        current = v("current_debt", y)
-    except _Missing:
-        current = 0.0
-    return v("ltd", y) + current
-
-
-def _dpo(v: Value, y: int) -> float:
-    return 365 * _avg(v, "ap", y) / (v("cogs", y) + v("inventory", y) - v("inventory", y - 1))
-
-
-def _dio(v: Value, y: int) -> float:
-    return 365 * _avg(v, "inventory", y) / v("cogs", y)
-
-
-def _dso(v: Value, y: int) -> float:
-    return 365 * _avg(v, "ar", y) / v("revenue", y)
-
-
-_METRICS: tuple[_Metric, ...] = (
-    _Metric("Cash conversion cycle", r"cash conversion cycle|\bccc\b", ("inventory", "cogs", "ar", "revenue", "ap"),
-            "days", "DIO + DSO − DPO (DIO = 365 × average inventory / COGS; DSO = 365 × average accounts receivable "
-            "/ revenue; DPO = 365 × average accounts payable / (COGS + change in inventory))",
-            lambda v, y: _dio(v, y) + _dso(v, y) - _dpo(v, y), prior=True),
-    _Metric("Days payable outstanding", r"days payables? outstanding|\bdpo\b", ("ap", "cogs", "inventory"), "days",
-            "365 × average accounts payable / (COGS + change in inventory)", _dpo, prior=True),
-    _Metric("Days inventory outstanding", r"days inventory outstanding|\bdio\b|days sales (?:of|in) inventory",
-            ("inventory", "cogs"), "days", "365 × average inventory / COGS", _dio, prior=True),
-    _Metric("Days sales outstanding", r"days sales outstanding|\bdso\b", ("ar", "revenue"), "days",
-            "365 × average accounts receivable / revenue", _dso, prior=True),
-    _Metric("Inventory turnover ratio", r"inventory turnover", ("cogs", "inventory"), "ratio",
-            "COGS / average inventory", lambda v, y: v("cogs", y) / _avg(v, "inventory", y), prior=True),
-    _Metric("Fixed asset turnover ratio", r"fixed asset turnover", ("revenue", "ppe"), "ratio",
-            "revenue / average net PP&E", lambda v, y: v("revenue", y) / _avg(v, "ppe", y), prior=True),
-    _Metric("Total asset turnover ratio", r"(?<!fixed )\basset turnover", ("revenue", "total_assets"), "ratio",
-            "revenue / average total assets", lambda v, y: v("revenue", y) / _avg(v, "total_assets", y), prior=True),
-    _Metric("Return on assets", r"return on (?:total )?assets|\broa\b", ("net_income", "total_assets"), "percent",
-            "net income / average total assets", lambda v, y: 100 * v("net_income", y) / _avg(v, "total_assets", y),
-            prior=True),
-    _Metric("Quick ratio", r"quick ratio", ("current_assets", "inventory", "current_liabilities"), "ratio",
-            "(total current assets − inventory) / total current liabilities",
-            lambda v, y: (v("current_assets", y) - v("inventory", y)) / v("current_liabilities", y)),
-    _Metric("Working capital ratio", r"working capital ratio|current ratio", ("current_assets", "current_liabilities"),
-            "ratio", "total current assets / total current liabilities",
-            lambda v, y: v("current_assets", y) / v("current_liabilities", y)),
-    _Metric("Retention ratio", r"retention ratio", ("dividends", "net_income"), "ratio",
-            "1 − dividends paid / net income", lambda v, y: 1 - abs(v("dividends", y)) / v("net_income", y)),
-    _Metric("Dividend payout ratio", r"(?:dividend )?payout ratio", ("dividends", "net_income"), "ratio",
-            "dividends paid / net income", lambda v, y: abs(v("dividends", y)) / v("net_income", y)),
-    _Metric("EBITDA margin", r"ebitda (?:%\s*)?margin", ("operating_income", "da", "revenue"), "percent",
-            "(operating income + depreciation and amortization) / revenue",
-            lambda v, y: 100 * (v("operating_income", y) + v("da", y)) / v("revenue", y)),
-    _Metric("Operating income margin", r"operating (?:income |profit )?(?:%\s*)?margin",
-            ("operating_income", "revenue"), "percent", "operating income / revenue",
-            lambda v, y: 100 * v("operating_income", y) / v("revenue", y)),
-    _Metric("Gross margin", r"gross (?:profit )?(?:%\s*)?margin", ("revenue", "cogs"), "percent",
-            "(revenue − COGS) / revenue", lambda v, y: 100 * (v("revenue", y) - v("cogs", y)) / v("revenue", y)),
-    _Metric("Net profit margin", r"net (?:profit |income )?(?:%\s*)?margin", ("net_income", "revenue"), "percent",
-            "net income / revenue", lambda v, y: 100 * v("net_income", y) / v("revenue", y)),
-    _Metric("Operating cash flow ratio", r"operating cash flow ratio|cash flow from operations ratio",
-            ("ocf", "current_liabilities"), "ratio", "cash from operating activities / total current liabilities",
-            lambda v, y: v("ocf", y) / v("current_liabilities", y)),
-    _Metric("Effective tax rate", r"effective (?:income )?tax rate", ("tax", "pretax", "net_income"), "percent",
-            "income tax expense / income before income taxes", lambda v, y: 100 * _tax(v, y) / v("pretax", y)),
-    _Metric("Return on equity", r"return on (?:shareholders'? |stockholders'? )?equity|\broe\b",
-            ("net_income", "equity"), "percent", "net income / average total shareholders' equity",
-            lambda v, y: 100 * v("net_income", y) / _avg(v, "equity", y), prior=True),
-    _Metric("Working capital", r"working capital(?! ratio)", ("current_assets", "current_liabilities"), "amount",
-            "total current assets − total current liabilities",
-            lambda v, y: v("current_assets", y) - v("current_liabilities", y)),
-    _Metric("Free cash flow", r"free cash flow", ("ocf", "capex"), "amount",
-            "cash from operating activities − capital expenditures", lambda v, y: v("ocf", y) - abs(v("capex", y))),
-    _Metric("EBITDA", r"\bebitda\b", ("operating_income", "da"), "amount",
-            "operating income + depreciation and amortization", lambda v, y: v("operating_income", y) + v("da", y)),
-    _Metric("Debt-to-equity ratio", r"debt[- ]to[- ](?:shareholders'? |stockholders'? )?equity",
-            ("ltd", "current_debt", "equity"), "ratio",
-            "(long-term debt + current portion of long-term debt) / total shareholders' equity",
-            lambda v, y: _debt(v, y) / v("equity", y)),
-    _Metric("Total debt", r"\b(?:total\s+)?debt\b", ("ltd", "current_debt"), "amount",
-            "long-term debt + current portion of long-term debt", _debt),
-)
 _SHARE = re.compile(r"\bas\s+(?:a\s+)?(?:%|percent(?:age)?)\s+of\s+(?:total\s+|net\s+)?(?:revenues?|sales)\b"
                     r"|\b(?:%|percent(?:age)?)\s+of\s+(?:total\s+|net\s+)?(?:revenues?|sales)\b"
                     r"|(?:%|\bpercent(?:age)?)\s+margin\b", re.IGNORECASE)  # "COGS % margin": a line item over revenue
@@ -227,7 +102,7 @@ class Computed:
     sources: str = ""  # the answer's last sentence, which gives and cites every figure used (the claim check's)
 
 
-def _plan(question: str) -> tuple[_Metric, list[Any], int] | None:
+def _plan(question: str) -> tuple[Metric, list[Any], int] | None:
     """(the metric, the years it is computed for, the decimals to show) or None."""
     low = " ".join(question.lower().split())
     how_changed = bool(_HOW_CHANGED.match(low))  # "How did Costco's revenue change between FY2020 and FY2021?"
@@ -242,7 +117,7 @@ def _plan(question: str) -> tuple[_Metric, list[Any], int] | None:
     if not asked:
         return None
     items = mentioned(question)
-    metric = next((m for m in _METRICS if re.search(m.pattern, low)), None)
+    metric = next((m for m in METRICS if re.search(m.pattern, low)), None)
     if metric is None and _SHARE.search(low):
         rest = items - {"revenue"}
         if len(rest) == 1:
@@ -250,7 +125,7 @@ def _plan(question: str) -> tuple[_Metric, list[Any], int] | None:
 
             def share(v: Value, y: int) -> float:
                 return 100 * abs(v(part, y)) / v("revenue", y)
-            metric = _Metric(f"{_title(part)} as a % of revenue", "", (part, "revenue"), "percent",
+            metric = Metric(f"{_title(part)} as a % of revenue", "", (part, "revenue"), "percent",
                              f"{NAMES[part]} / revenue", share)
     if (_YESNO.match(question) or how_changed) and len(asked) == 2:
         return _comparison(question, low, metric, items, asked, either=how_changed)
@@ -263,7 +138,7 @@ def _plan(question: str) -> tuple[_Metric, list[Any], int] | None:
             if ratio <= 0:
                 raise ZeroDivisionError("no compound rate between figures of opposite signs")
             return 100 * (float(ratio ** (1 / (y - first))) - 1)
-        metric = _Metric(f"{_title(grown)} CAGR", "", (grown,), "percent",
+        metric = Metric(f"{_title(grown)} CAGR", "", (grown,), "percent",
                          f"({NAMES[grown]} {last} / {NAMES[grown]} {first})^(1/{last - first}) − 1", cagr,
                          base=first, bounds=(-100.0, 1000.0))
         return metric, [last], _decimals(question, metric)
@@ -273,7 +148,7 @@ def _plan(question: str) -> tuple[_Metric, list[Any], int] | None:
 
         def growth(v: Value, y: int) -> float:
             return 100 * (v(grown, y) / v(grown, first) - 1)
-        metric = _Metric(f"{_title(grown)} growth", "", (grown,), "percent",
+        metric = Metric(f"{_title(grown)} growth", "", (grown,), "percent",
                          f"{NAMES[grown]} {asked[1]} / {NAMES[grown]} {first} − 1", growth, base=first,
                          bounds=(-100.0, 10000.0))
         return metric, [asked[1]], _decimals(question, metric)
@@ -297,12 +172,12 @@ def _plan(question: str) -> tuple[_Metric, list[Any], int] | None:
 
 
 def _quarter_plan(question: str, low: str, asked: list[Period], how_changed: bool,
-                  ) -> tuple[_Metric, list[Period], int] | None:
+                  ) -> tuple[Metric, list[Period], int] | None:
     """A quarter's figure or metric, or two periods compared ("Was there any drop in Cash & Cash
     equivalents between FY 2023 and Q2 of FY2024?"), or an item's growth between two periods: read
     in a quarterly document's columns (`periods`). Nothing that averages a balance over a year."""
     items = mentioned(question)
-    metric = next((m for m in _METRICS if re.search(m.pattern, low)), None)
+    metric = next((m for m in METRICS if re.search(m.pattern, low)), None)
     if metric is not None and (metric.prior or metric.base or not items <= set(metric.items)):
         return None
     if (_YESNO.match(question) or how_changed) and len(asked) == 2:
@@ -313,7 +188,7 @@ def _quarter_plan(question: str, low: str, asked: list[Period], how_changed: boo
 
         def growth(v: Value, y: Period) -> float:
             return 100 * (v(grown, y) / v(grown, first) - 1)
-        metric = _Metric(f"{_title(grown)} growth", "", (grown,), "percent",
+        metric = Metric(f"{_title(grown)} growth", "", (grown,), "percent",
                          f"{NAMES[grown]} {asked[1]} / {NAMES[grown]} {first} − 1", growth, base=first,
                          bounds=(-100.0, 10000.0))
         return metric, [asked[1]], _decimals(question, metric)
@@ -326,8 +201,8 @@ def _quarter_plan(question: str, low: str, asked: list[Period], how_changed: boo
     return (metric, asked, _decimals(question, metric)) if metric is not None else None
 
 
-def _comparison(question: str, low: str, metric: _Metric | None, items: set[str],
-                asked: list[Any], either: bool = False) -> tuple[_Metric, list[Any], int] | None:
+def _comparison(question: str, low: str, metric: Metric | None, items: set[str],
+                asked: list[Any], either: bool = False) -> tuple[Metric, list[Any], int] | None:
     """A yes/no question whether a line item or a metric went up or down between two years ("Did
     Nike's gross margin improve in FY2021 compared to FY2020?"): both years' values, compared."""
     up, down = bool(_UP.search(low)), bool(_DOWN.search(low))
@@ -342,13 +217,13 @@ def _comparison(question: str, low: str, metric: _Metric | None, items: set[str]
 
         def amount(v: Value, y: int) -> float:
             return v(item, y)
-        metric = _Metric(_title(item), "", (item,), "amount", "", amount)
+        metric = Metric(_title(item), "", (item,), "amount", "", amount)
     elif not items <= set(metric.items) or metric.prior or metric.base:
         return None  # an averaged balance needs a third year the two statements may not have
     return replace(metric, compare=compare), asked, _decimals(question, metric)
 
 
-def _figure(question: str, item: str) -> tuple[_Metric, list[int], int] | None:
+def _figure(question: str, item: str) -> tuple[Metric, list[int], int] | None:
     """One line item's figure of one year, asked by another of its names than the row's ("the
     FY2016 COGS" of a statement whose row is "Total cost of revenue"): when the question's clause
     asks for nothing but that item (`figures.asked_item`, less the item's words and generic ones)."""
@@ -361,14 +236,14 @@ def _figure(question: str, item: str) -> tuple[_Metric, list[int], int] | None:
         return None
     def figure(v: Value, y: int) -> float:
         return v(item, y)
-    return _Metric(_title(item), "", (item,), "figure", "", figure), [int(year)], 0
+    return Metric(_title(item), "", (item,), "figure", "", figure), [int(year)], 0
 
 
 def _title(item: str) -> str:
     return NAMES[item][0].upper() + NAMES[item][1:]
 
 
-def _decimals(question: str, metric: _Metric) -> int:
+def _decimals(question: str, metric: Metric) -> int:
     m = _ROUND.search(question)
     if m:
         word = m.group(1).lower()
@@ -376,10 +251,6 @@ def _decimals(question: str, metric: _Metric) -> int:
     if _WHOLE.search(question):
         return 0
     return {"ratio": 2, "percent": 1, "days": 1}.get(metric.kind, 0)
-
-
-class _Missing(Exception):
-    pass
 
 
 def computed(question: str, hits: Sequence[Hit], catalog: Filings, doc_ids: Sequence[int] | None = None,
@@ -402,7 +273,7 @@ def computed(question: str, hits: Sequence[Hit], catalog: Filings, doc_ids: Sequ
     return None
 
 
-def _compute(question: str, plan: tuple[_Metric, list[Any], int], hits: Sequence[Hit],
+def _compute(question: str, plan: tuple[Metric, list[Any], int], hits: Sequence[Hit],
              pool: list[Hit], calendar: periods.Calendar | None = None) -> Computed | None:
     """The metric from the rows of one document's passages (`pool`), or None."""
     metric, span, decimals = plan
@@ -415,7 +286,7 @@ def _compute(question: str, plan: tuple[_Metric, list[Any], int], hits: Sequence
         if key not in cells:
             found = read_cell(question, item, year, table, titles, calendar)
             if found is None:
-                raise _Missing(f"{item} {year}")
+                raise Missing(f"{item} {year}")
             hit, label, header, text, v = found
             if hit.chunk_id not in {h.chunk_id for h in used}:
                 used.append(hit)
@@ -425,7 +296,7 @@ def _compute(question: str, plan: tuple[_Metric, list[Any], int], hits: Sequence
 
     try:
         results = [metric.fn(value, y) for y in span]
-    except (_Missing, ZeroDivisionError) as e:
+    except (Missing, ZeroDivisionError) as e:
         _log.debug("not computed: %s", e)
         return None
     units = {c.unit for c in cells.values() if c.unit}
@@ -437,7 +308,7 @@ def _compute(question: str, plan: tuple[_Metric, list[Any], int], hits: Sequence
             return value(item, year) * scale[(item, year)]
         try:
             results = [metric.fn(scaled, y) for y in span]
-        except (_Missing, ZeroDivisionError):
+        except (Missing, ZeroDivisionError):
             return None
     elif len(units) > 1:
         return None
@@ -470,7 +341,7 @@ def _compute(question: str, plan: tuple[_Metric, list[Any], int], hits: Sequence
                  _sources(metric, cells, units), f"{metric.title}, {period}", metric, shown, derived, cells, used)
 
 
-def _sources(metric: _Metric, cells: dict[tuple[str, int], Cell], units: set[str]) -> str:
+def _sources(metric: Metric, cells: dict[tuple[str, int], Cell], units: set[str]) -> str:
     """The sentence that gives every figure used, each cited: "From the tables (figures in
     millions): Total current assets (2016): 1,001,425 [6]; …". The claim check reads it."""
     inputs = "; ".join(f"{c.label} ({c.header}): {c.text} [{c.source}]" for c in sorted(
@@ -479,7 +350,7 @@ def _sources(metric: _Metric, cells: dict[tuple[str, int], Cell], units: set[str
     return f"From the tables{unit_note}: {inputs}."
 
 
-def _done(answer: str, sources: str, label: str, metric: _Metric, result: str, derived: Sequence[str],
+def _done(answer: str, sources: str, label: str, metric: Metric, result: str, derived: Sequence[str],
           cells: dict[tuple[str, int], Cell], used: list[Hit]) -> Computed:
     computation = Computation(label, metric.formula or "comparison", result, [d for d in derived if d], [
         {"item": NAMES[c.item], "year": c.year.year if isinstance(c.year, Period) else c.year, "label": c.label,
@@ -489,7 +360,7 @@ def _done(answer: str, sources: str, label: str, metric: _Metric, result: str, d
                     sources=sources)
 
 
-def _compared(metric: _Metric, span: list[int], results: list[float], cells: dict[tuple[str, int], Cell],
+def _compared(metric: Metric, span: list[int], results: list[float], cells: dict[tuple[str, int], Cell],
               used: list[Hit], decimals: int, units: set[str]) -> Computed:
     """The answer to a yes/no question of two years: "Yes: gross margin rose from 44.7% in FY2020 to
     44.8% in FY2021 (+0.1 percentage points), …"."""
