@@ -30,6 +30,7 @@ PAGES = [
         ("Accounts receivable, net", ["1,500", "1,300"]),
         ("Inventories", ["2,000", "1,800"]),
         ("Total current assets", ["6,000", "5,000"]),
+        ("Property, plant and equipment", ["3,000", "2,800"]),  # net, as on Pfizer's balance sheet
         ("Total assets", ["$ 20,000", "$ 18,000"]),
         ("Accounts payable", ["1,100", "900"]),
         ("Total current liabilities", ["4,000", "3,125"]),
@@ -46,6 +47,7 @@ PAGES = [
     ("NOTE 7. RESTRUCTURING CHARGES (In millions)", ("2021", "2020"), [
         ("Cost of sales", ["9.9", "14.0"]),  # a part of the line, in a note: not the line itself
         ("Selling, general and administrative expenses", ["3.1", "2.2"]),
+        ("Property, plant and equipment", ["5,500", "5,100"]),  # a note's gross cost: not the balance sheet's
     ]),
 ]
 
@@ -63,6 +65,8 @@ OTHER = [
         ("Cash and cash equivalents", ["2,000", "1,500"]),
         ("Inventories", ["4,000", "3,900"]),
         ("Total current assets", ["9,000", "8,000"]),
+        ("Property, plant and equipment, net of accumulated depreciation - $9,000 and $8,500 (Note 9)",
+         ["12,000", "11,000"]),  # Corning's label
         ("Total assets", ["30,000", "28,000"]),
         ("Total current liabilities", ["3,000", "2,500"]),
     ]),
@@ -252,3 +256,38 @@ def test_the_claims_of_a_read_or_computed_answer_are_its_cited_rows(library) -> 
                      "What is the FY2021 COGS for Example Corp? Please state answer in USD millions."):
         done = [e for e in library.ask(question) if isinstance(e, AnswerDone)][-1]
         assert done.extractive and done.claims and all(c.supported for c in done.claims), (question, done.claims)
+
+
+def test_a_metric_is_computed_from_the_filing_even_where_the_passages_fail_the_gate(library) -> None:  # noqa: ANN001
+    """The relevance gate judges the passages found; a metric is read off the company's own filing,
+    so it is computed whatever their similarity (FinanceBench's "Did Pfizer grow its PPNE between
+    FY20 and FY21?" was declined). Any other question is still declined, without the model."""
+    from dataclasses import replace
+
+    from docent.core.answer.params import AskParams
+    from docent.core.answer.qa import ask
+
+    strict = replace(AskParams(), min_similarity=0.99, coverage_similarity=0.99)
+
+    def no_model():  # noqa: ANN202
+        raise AssertionError("the model is not needed")
+
+    searcher = library.searcher()
+    done = [e for e in ask("Did Example Corp's revenue increase in FY2021 compared to FY2020?", searcher, no_model,
+                           strict) if isinstance(e, AnswerDone)][-1]
+    assert done.answered and done.extractive_kind == "computed"
+    assert done.answer.startswith("Yes: revenue rose from $10,000 million in FY2020 to $12,000 million in FY2021")
+    other = [e for e in ask("Who audits Example Corp?", searcher, no_model, strict) if isinstance(e, AnswerDone)][-1]
+    assert not other.answered
+
+
+def test_ppne_is_the_balance_sheets_property_plant_and_equipment(library) -> None:  # noqa: ANN001
+    """ "PPNE" is PP&E; a row labelled "Property, plant and equipment" is the net amount on the
+    balance sheet's page only (a note's row of that name, 5,500, is the gross cost)."""
+    done = compute(library, "Did Example Corp grow its PPNE between FY20 and FY21?")
+    assert done is not None
+    assert done.answer.startswith("Yes: net PP&E rose from 2,800 million in FY2020 to 3,000 million in FY2021 (+7.1%).")
+    # a balance sheet's "…, net of accumulated depreciation - $9,000 and $8,500 (Note 9)" is the net amount
+    done = compute(library, "Did Globex grow its PP&E between FY2020 and FY2021?")
+    assert done is not None
+    assert done.answer.startswith("Yes: net PP&E rose from 11,000 million in FY2020 to 12,000 million in FY2021")

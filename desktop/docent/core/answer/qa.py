@@ -92,11 +92,8 @@ def ask(
         yield Sources(hits)
         yield trail.done(AnswerDone(not_in_passages(missing), False, [], timings=timings), hits)
         return
-    if quarterly is None and not is_relevant(question, hits, params):
-        yield Sources(hits)
-        yield trail.done(AnswerDone(NOT_FOUND, False, [], timings=timings), hits)
-        return
-    figure = table_figure(question, hits, searcher.catalog) if params.table_figures else None
+    relevant = quarterly is not None or is_relevant(question, hits, params)
+    figure = table_figure(question, hits, searcher.catalog) if params.table_figures and relevant else None
     if figure is not None:  # "Costco's total assets at the end of FY2021": the balance sheet's row says it
         yield Sources(hits)
         yield Token(figure.answer)
@@ -104,7 +101,13 @@ def ask(
                                     claims=check_claims(figure.answer, hits), extractive=True,
                                     extractive_kind="table"), hits)
         return
+    # a metric is computed from the company's own filing, whatever the passages found (the gate's
+    # similarity): "Did Pfizer grow its PPNE between FY20 and FY21?" is its balance sheet's two figures
     comp = quarterly or (computed(question, hits, searcher.catalog, doc_ids) if params.table_figures else None)
+    if comp is None and not relevant:
+        yield Sources(hits)
+        yield trail.done(AnswerDone(NOT_FOUND, False, [], timings=timings), hits)
+        return
     if comp is not None:  # "Block's FY2016 working capital ratio": the balance sheet's two rows and a division
         found = comp.hits
         yield Sources(found)

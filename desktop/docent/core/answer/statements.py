@@ -103,6 +103,9 @@ _TITLES = {
 
 
 # a balance or a sale is positive; an expense may be printed in parentheses
+# labels that are the item on its own statement's page only: Pfizer's balance sheet writes "Property,
+# plant and equipment" for the net amount, where a note's row of that name is the gross cost
+_STATEMENT_LABELS = {"ppe": frozenset({"propertyplantandequipment", "propertyandequipment"})}
 _POSITIVE = frozenset({"revenue", "inventory", "ap", "ar", "current_assets", "current_liabilities", "total_assets", "ppe",
                        "cash", "total_liabilities", "ltd", "current_debt"})
 
@@ -112,7 +115,7 @@ _EXPENSES = frozenset({"cogs", "da"})
 
 # how a question names a line item besides its labels
 _ALIASES: dict[str, tuple[str, ...]] = {
-    "revenue": ("top line",), "cogs": ("cogs",), "da": ("d&a", "d & a"), "ppe": ("pp&e", "ppe", "fixed assets"),
+    "revenue": ("top line",), "cogs": ("cogs",), "da": ("d&a", "d & a"), "ppe": ("pp&e", "ppe", "ppne", "fixed assets"),
     "capex": ("capex", "capital expenditure"), "ocf": ("cash flow from operating activities", "operating cash flow",
                                                       "cash from operations", "cash flow from operations"),
     "net_income": ("net profit",), "ap": ("payables",), "tax": ("tax expense",),
@@ -139,7 +142,8 @@ _ATTRIBUTABLE = re.compile(r"(?:attributable|available)to.*$")  # on a label's k
 _MINORITY = re.compile(r"noncontrolling|minority|redeemable")
 
 
-_ALLOWANCE = re.compile(r"(?:net)?(?:of|less)allowances?.*$")
+# "…, net of allowance for doubtful accounts of $650", "…, net of accumulated depreciation - $13,969 and …"
+_ALLOWANCE = re.compile(r"(?:net)?(?:of|less)(?:allowances?|accumulateddepreciation).*$")
 
 
 _NUMBER = re.compile(r"^\(?-?\$?\s*\(?(\d[\d,]*(?:\.\d+)?)\)?\s*%?\)?$")
@@ -330,8 +334,10 @@ def read_cell(question: str, item: str, year: int | Period, table: Sequence[Row]
     its statement's page only: Best Buy's cash flow statement heads its six months' "Net
     earnings $518" with "July 29, 2023" alone, the quarter's day (its quarter's were $274)."""
     found: list[tuple[Hit, str, str, str, float]] = []
+    pages = titles.get(_STATEMENT[item], set())
     for hit, label, cells in table:
-        if not _is(item, label):
+        if not _is(item, label) and not (_label_key(label) in _STATEMENT_LABELS.get(item, ())
+                                         and (hit.doc_id, hit.page) in pages):
             continue
         if isinstance(year, Period):
             cell = calendar.column(cells, year, _STATEMENT[item]) if calendar else None
@@ -347,7 +353,6 @@ def read_cell(question: str, item: str, year: int | Period, table: Sequence[Row]
         found.append((hit, " ".join(_PAREN.sub(" ", label).split()).strip(" :"), cell[0], cell[1], v))
     if not found:
         return None
-    pages = titles.get(_STATEMENT[item], set())
     on_statement = [f for f in found if (f[0].doc_id, f[0].page) in pages]
     if isinstance(year, Period) and not on_statement:
         return None  # a quarterly filing's other tables are often the year to date under the same dates
