@@ -187,6 +187,9 @@ def test_a_quarter_is_read_in_the_filings_own_columns_without_the_model(library,
     assert done.answer.startswith(start), done.answer
     figures = [i["figure"] for i in done.computation.inputs] if done.computation else None
     assert figures is None or sorted(figures) == sorted(inputs)
+    if done.computation:  # --json: each input's fiscal year, and the quarter it is of
+        assert all(isinstance(i["year"], int) and i["period"].startswith(("Q2 FY", "FY"))
+                   for i in done.computation.inputs)
     assert all(c.supported for c in done.claims)
     assert "model_load_s" not in done.timings
 
