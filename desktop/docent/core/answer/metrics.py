@@ -143,15 +143,7 @@ def _plan(question: str) -> tuple[Metric, list[Any], int] | None:
                          base=first, bounds=(-100.0, 1000.0))
         return metric, [last], _decimals(question, metric)
     if metric is None and _GROWTH.search(low) and len(asked) == 2 and len(items) == 1:
-        (grown,) = items
-        first = asked[0]
-
-        def growth(v: Value, y: int) -> float:
-            return 100 * (v(grown, y) / v(grown, first) - 1)
-        metric = Metric(f"{_title(grown)} growth", "", (grown,), "percent",
-                         f"{NAMES[grown]} {asked[1]} / {NAMES[grown]} {first} − 1", growth, base=first,
-                         bounds=(-100.0, 10000.0))
-        return metric, [asked[1]], _decimals(question, metric)
+        return _growth(question, next(iter(items)), asked[0], asked[1])
     if metric is None and len(items) == 1 and len(asked) == 1:
         (item,) = items
         return _figure(question, item)
@@ -171,6 +163,16 @@ def _plan(question: str) -> tuple[Metric, list[Any], int] | None:
     return metric, [year], _decimals(question, metric)
 
 
+def _growth(question: str, grown: str, first: Year, last: Year) -> tuple[Metric, list[Any], int]:
+    """One item's growth rate from one year (or quarter) to a later one."""
+    def growth(v: Value, y: Year) -> float:
+        return 100 * (v(grown, y) / v(grown, first) - 1)
+    metric = Metric(f"{_title(grown)} growth", "", (grown,), "percent",
+                    f"{NAMES[grown]} {last} / {NAMES[grown]} {first} − 1", growth, base=first,
+                    bounds=(-100.0, 10000.0))
+    return metric, [last], _decimals(question, metric)
+
+
 def _quarter_plan(question: str, low: str, asked: list[Period], how_changed: bool,
                   ) -> tuple[Metric, list[Period], int] | None:
     """A quarter's figure or metric, or two periods compared ("Was there any drop in Cash & Cash
@@ -183,15 +185,7 @@ def _quarter_plan(question: str, low: str, asked: list[Period], how_changed: boo
     if (_YESNO.match(question) or how_changed) and len(asked) == 2:
         return _comparison(question, low, metric, items, asked, either=how_changed)
     if metric is None and _GROWTH.search(low) and len(asked) == 2 and len(items) == 1 and not _CAGR.search(low):
-        (grown,) = items
-        first = asked[0]
-
-        def growth(v: Value, y: Period) -> float:
-            return 100 * (v(grown, y) / v(grown, first) - 1)
-        metric = Metric(f"{_title(grown)} growth", "", (grown,), "percent",
-                         f"{NAMES[grown]} {asked[1]} / {NAMES[grown]} {first} − 1", growth, base=first,
-                         bounds=(-100.0, 10000.0))
-        return metric, [asked[1]], _decimals(question, metric)
+        return _growth(question, next(iter(items)), asked[0], asked[1])
     if len(asked) != 1:
         return None
     if metric is None and len(items) == 1:  # the question as for its fiscal year: one item's figure
