@@ -97,9 +97,10 @@ def as_year(question: str) -> str:
     return _ASKED_QUARTER.sub(fiscal_year, question)
 
 
-def _date(m: re.Match[str], at: int = 1) -> date | None:
+def _date(m: re.Match[str]) -> date | None:
+    """The day a match of `_DATE` (or of a pattern that ends with it) names: month, day, year."""
     try:
-        return date(int(m.group(at + 2)), _MONTHS[m.group(at)[:3].lower()], int(m.group(at + 1)))
+        return date(int(m.group(3)), _MONTHS[m.group(1)[:3].lower()], int(m.group(2)))
     except ValueError:
         return None
 
