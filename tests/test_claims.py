@@ -48,6 +48,37 @@ NUMBERED = [
 ]
 
 
+def test_a_sentence_naming_what_the_question_names_needs_a_source_that_names_it() -> None:
+    """ARAGOG: "SuperGLUE is a tool that allows researchers to build and test machine learning
+    models on source code [2]" cited a CodeNet passage that never writes "SuperGLUE"; its other
+    words were all there. A question's name the cited passage does not hold is not supported,
+    and "BERT" is not held by "RoBERTa"."""
+    hits = [_hit(1, "CodeNet is a tool that allows researchers to build and test machine learning models on source code."),
+            _hit(2, "RoBERTa changes the masked language model pretraining of the original model.")]
+    names = ["SuperGLUE", "BERT"]
+    said = "SuperGLUE is a tool that allows researchers to build and test machine learning models on source code [1]."
+    assert check_claims(said, hits)[0].supported is True  # without the question's names: words alone
+    assert check_claims(said, hits, names)[0].supported is False
+    assert check_claims("BERT changes the masked language model pretraining [2].", hits, names)[0].supported is False
+    kept = "CodeNet is a tool that allows researchers to build and test models on source code [1]."
+    assert check_claims(kept, hits, names)[0].supported is True  # names no name of the question
+    accents = [_hit(1, "Temujin married Borte of the Onggirat tribe when he was around sixteen.")]
+    assert check_claims("Temüjin married Börte of the Onggirat tribe [1].", accents, ["Temüjin"])[0].supported is True
+
+
+def test_a_sentence_going_on_about_a_withheld_one_is_withheld_with_it() -> None:
+    """"It provides …" after a withheld sentence is about what that sentence named; alone, or after
+    a supported one, it stands."""
+    hits = [_hit(1, "CodeNet offers pre-processing tools for code classification and code similarity.")]
+    answer = ("SuperGLUE is a benchmark for source code [1]. It offers pre-processing tools for code "
+              "classification and code similarity [1].")
+    shown, claims, held = withhold(answer, hits, ["SuperGLUE"])
+    assert [c.supported for c in claims] == [False, False] and len(held) == 2 and shown == NOT_STATED
+    answer = "CodeNet offers pre-processing tools [1]. It offers code classification and code similarity [1]."
+    shown, claims, held = withhold(answer, hits, ["SuperGLUE"])
+    assert held == [] and shown == answer
+
+
 def test_a_number_that_no_source_states_is_flagged_however_short_the_sentence() -> None:
     claims = check_claims("10.", NUMBERED)  # the small model's answer when the passage says 25
     assert claims[0].supported is False

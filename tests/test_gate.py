@@ -5,17 +5,19 @@ from __future__ import annotations
 
 import pytest
 
-from docent.core.answer.gate import says_nothing
+from docent.core.answer.gate import gives_kind, says_nothing
 
 
 @pytest.mark.parametrize("answer", ["", "  \n", "[2]", " [1][3]. ", "[1, 2]", "[2]\n[4]",
-                                    "Sources:", "Answer: [1]", "**Sources**\n[1] [2]", "References."])
+                                    "Sources:", "Answer: [1]", "**Sources**\n[1] [2]", "References.",
+                                    "(Genghis_Khan.pdf, p. 4)", "(report.docx, Terms > Payment) [1]"])
 def test_markers_alone_say_nothing(answer: str) -> None:
     assert says_nothing(answer)
 
 
 @pytest.mark.parametrize("answer", ["Three [1].", "25 [1]", "Denver Broncos [2]", "[2] 1.4%", "Oui.",
-                                    "Source code [1].", "See the answer key [2]."])
+                                    "Source code [1].", "See the answer key [2].",
+                                    "(e.g., 5.25 million)", "Börte (Genghis_Khan.pdf, p. 4)"])
 def test_a_word_or_number_is_an_answer(answer: str) -> None:
     assert not says_nothing(answer)
 
@@ -237,6 +239,40 @@ def test_a_refusal_that_the_passages_contradict_gives_their_sentence(tmp_path, e
         assert not done.answered and not done.extractive and not done.citations
 
 
+def test_an_answer_withheld_whole_gives_the_passages_sentence_that_bears_on_the_question(tmp_path, embedder) -> None:  # noqa: ANN001
+    """When every sentence the model wrote is withheld, the passages' best sentence is the answer if
+    it bears on the question (`bears_on`, looser than for a refusal: the model did not say the
+    passages lack it) and is of the kind asked (`gives_kind`); otherwise "The documents do not
+    state this". The real model and library; only the model's words are fixed (an invented figure)."""
+    from docent.core.answer.qa import ask
+    from docent.core.library import Library
+    from docent.core.types import AnswerDone
+    from docent.settings import Settings
+    from helpers import run_index
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "northwind_annual_report_2022.txt").write_text(NORTHWIND, encoding="utf-8")
+    settings = Settings(n_ctx=2048, n_threads=1, chat_model="smollm2-135m-instruct")
+    with Library(tmp_path / "lib", settings, embedder=embedder) as lib:
+        run_index(lib, [docs])
+        real = lib.chat_model()
+
+        class Invents:  # the real model, except that it answers with a figure no passage states
+            def __getattr__(self, name: str):  # noqa: ANN204
+                return getattr(real, name)
+
+            def stream(self, *args: object, **kwargs: object):  # noqa: ANN202
+                yield "It was 9.9 million dollars [1]."
+
+        def answer(question: str) -> AnswerDone:
+            return [e for e in ask(question, lib.searcher(), Invents) if isinstance(e, AnswerDone)][-1]
+
+        done = answer("What operating income did the traders report?")  # half its words: bears on, not out
+        assert done.answered and done.extractive_kind == "sentence" and "5.1 million" in done.answer
+        assert [w.missing for w in done.withheld] == [["9.9"]]
+
+
 def test_a_sentence_bears_on_a_question_when_it_holds_its_words_names_and_years() -> None:
     """What the quoted fallback may quote when the model wrote nothing (qa.ask): a sentence about
     the question, not merely from a passage retrieved for it."""
@@ -275,3 +311,19 @@ def test_a_sentence_that_bears_out_the_question_passes_the_gate_below_its_simila
     assert not is_relevant(question, hits(answer, params.coverage_similarity - 0.05), params)
     named = "What did the Maastricht Treaty make harder: boycotting, refusing to pay taxes or draft dodging?"
     assert not is_relevant(named, hits(answer, 0.37), params)
+
+
+@pytest.mark.parametrize(("question", "sentence", "gives"), [
+    ("How many employees did Northwind have in fiscal 2022?", "Northwind Traders annual report for fiscal 2022.", False),
+    ("How many employees did Northwind have in fiscal 2022?", "Northwind employed 1,240 people at year end.", True),
+    ("How many people, at most, have died of plague in Baghdad?",
+     "Baghdad has suffered severely, and sometimes two-thirds of its population has been wiped out.", True),
+    ("What percentage of revenue came from services?", "Services grew strongly in every region.", False),
+    ("How many original treaties protected fundamental rights?",
+     "None of the original treaties establishing the European Union mention protection for fundamental rights.", True),
+    ("What was the tribe of the woman Temüjin married?", "Temüjin married Börte of the Onggirat tribe.", True),
+])
+def test_a_quantity_question_needs_a_sentence_with_an_amount(question: str, sentence: str, gives: bool) -> None:
+    """The passages' sentence quoted as the answer must be of the kind asked: a quantity for
+    "How many …", any sentence otherwise."""
+    assert gives_kind(question, sentence) is gives

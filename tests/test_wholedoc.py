@@ -330,3 +330,34 @@ def test_a_summary_of_what_no_document_mentions_is_declined_before_the_model(lib
                             loader, AskParams()))
     done = events[-1]
     assert isinstance(done, AnswerDone) and not done.answered and "“Pfizer”" in done.answer
+
+
+def test_a_number_no_chunk_states_is_withheld_from_the_whole_document_answer(lib) -> None:  # noqa: ANN001
+    """The reduce call's answer is checked as a question's answer is: a sentence stating a number
+    no chunk read states is withheld and listed, the rest is shown (ARAGOG: "… GPT-3 (7.9%) [2]",
+    a figure the paper never gives). The real model and library; only the model's words are
+    fixed: each map call's note is a sentence of the report, the reduce writes one invented figure."""
+    library, pdf = lib
+    doc = library.catalog.document(str(pdf))
+    real = library.chat_model()
+    calls: list[int] = []
+
+    class Writes:
+        def __getattr__(self, name: str):  # noqa: ANN204
+            return getattr(real, name)
+
+        def stream(self, *args: object, **kwargs: object):  # noqa: ANN202
+            calls.append(1)
+            if len(calls) == 1:
+                yield "The inspectors recommend repainting the girders before the winter frost [1]."
+            else:
+                yield ("The inspectors recommend repainting the girders before the winter frost [1].\n"
+                       "The survey found corrosion on 7.9 percent of the steel girders [1].")
+
+    whole = WholeParams(map_tokens=48, answer_tokens=64, batch_tokens=4000)
+    events = list(ask_whole("Summarize this report", "summarize", library.catalog, library.searcher(),
+                            Writes, AskParams(max_answer_tokens=64), [doc.id], whole=whole))
+    done = events[-1]
+    assert isinstance(done, AnswerDone) and done.answered and len(calls) == 2
+    assert "winter frost" in done.answer and "7.9" not in done.answer
+    assert [w.missing for w in done.withheld] == [["7.9"]]

@@ -19,6 +19,10 @@ not shown as the answer; it is listed as withheld, with the passage closest to i
 
 from __future__ import annotations
 
+import re
+import unicodedata
+from dataclasses import replace
+from pathlib import Path
 from typing import AbstractSet, Sequence
 
 from docent.core.text import CITE, numbers, parse_citations, sentences, stems
@@ -40,11 +44,15 @@ def support(words: AbstractSet[str], source: AbstractSet[str]) -> float:
     return len(words & source) / len(words) if words else 0.0
 
 
-def check_claims(answer: str, hits: Sequence[Hit]) -> list[Claim]:
+def check_claims(answer: str, hits: Sequence[Hit], names: Sequence[str] = ()) -> list[Claim]:
+    """Each sentence's claim. With the question's `names`, a sentence that writes one of them is
+    supported only where a passage it cites holds that name (in its text, heading or file name)."""
     if not answer.strip():
         return []
     source_stems = [stems(h.text) for h in hits]
     source_numbers = [numbers(h.text) for h in hits]
+    source_text = [_fold(f"{h.text} {h.heading} {Path(h.path).stem}") for h in hits]
+    names = [_fold(n) for n in names]
     out: list[Claim] = []
     for a, b in sentences(answer) or [(0, len(answer))]:
         sentence = answer[a:b].strip()
@@ -56,22 +64,44 @@ def check_claims(answer: str, hits: Sequence[Hit]) -> list[Claim]:
         score = max((support(words, source_stems[i]) for i in pool), default=0.0)
         nums = numbers(sentence)
         stated = not nums or any(nums <= source_numbers[i] for i in pool)
+        named = all(any(_writes(n, source_text[i]) for i in pool) for n in names if _writes(n, _fold(sentence)))
         if len(words) < MIN_WORDS:
             supported = None if not nums else stated
         else:
-            supported = score >= SUPPORTED_SHARE and stated
+            supported = score >= SUPPORTED_SHARE and stated and named
         out.append(Claim(sentence, cited, score, supported))
     return out
+
+
+def _fold(text: str) -> str:
+    """Lower case without accents: "Beyoncé" and "Beyonce" are one name."""
+    return "".join(ch for ch in unicodedata.normalize("NFKD", text.lower()) if not unicodedata.combining(ch))
+
+
+def _writes(name: str, text: str) -> bool:
+    """Whether a text (`_fold`ed) writes the name as a word of its own: "bert" is not in "roberta"."""
+    return re.search(rf"(?<![^\W_]){re.escape(name)}(?![^\W_])", text) is not None
 
 
 def unsupported(claims: Sequence[Claim]) -> list[Claim]:
     return [c for c in claims if c.supported is False]
 
 
-def withhold(answer: str, hits: Sequence[Hit]) -> tuple[str, list[Claim], list[Withheld]]:
+# a sentence opening with one of these is about what the sentence before it named
+_PRONOUN = re.compile(r"(?:it|its|this|these|they|their|he|his|she|her|such)\b", re.IGNORECASE)
+
+
+def withhold(answer: str, hits: Sequence[Hit], names: Sequence[str] = ()) -> tuple[str, list[Claim], list[Withheld]]:
     """(the answer without its unsupported sentences, every sentence's claim, the withheld ones with
-    the passage closest to each). An answer left with nothing becomes `NOT_STATED`."""
-    claims = check_claims(answer, hits)
+    the passage closest to each). A sentence that opens with a pronoun right after a withheld one
+    is withheld with it: ARAGOG's "SuperGLUE is a tool … on source code [2]. It provides a set of
+    pre-processing tools, such as code classification …" left "It provides …" standing, about
+    CodeNet, as the answer. An answer left with nothing becomes `NOT_STATED`."""
+    claims = check_claims(answer, hits, names)
+    # a sentence that goes on about the one before ("It provides …") falls with it
+    for i in range(1, len(claims)):
+        if claims[i - 1].supported is False and claims[i].supported is not False and _PRONOUN.match(claims[i].sentence):
+            claims[i] = replace(claims[i], supported=False)
     bad = [c for c in claims if c.supported is False]
     if not bad:
         return answer, claims, []

@@ -10,7 +10,7 @@ import re
 from typing import Protocol, Sequence
 
 from docent.core.answer.params import AskParams
-from docent.core.text import CITE, STOPWORDS, sentences, stems
+from docent.core.text import CITE, STOPWORDS, numbers, sentences, stems
 from docent.core.types import Hit
 
 NOT_FOUND = "The documents do not contain the answer."
@@ -205,6 +205,26 @@ def bears_on(question: str, sentence: str) -> bool:
     return all(n.lower() in low for n in names(question)) and all(_states(y, sentence) for y in years(question))
 
 
+_QUANTITY = re.compile(r"\b(?:how (?:many|much|long|old|far|often|large|big|tall|high|fast)|"
+                       r"what (?:percent|percentage|proportion|share|fraction|number|amount|year)|"
+                       r"which year|in what year)\b", re.IGNORECASE)
+_AMOUNT_WORDS = re.compile(r"\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|"
+                           r"forty|fifty|sixty|seventy|eighty|ninety|hundreds?|thousands?|millions?|billions?|"
+                           r"dozens?|half|halves|thirds?|quarters?|twice|double|triple|percent|none|zero|neither|both|"
+                           r"single)\b", re.IGNORECASE)
+
+
+def gives_kind(question: str, sentence: str) -> bool:
+    """Whether a sentence can be the answer to the kind of question asked: one asking for a
+    quantity ("How many …", "What percentage …", "What year …") needs a sentence that states an
+    amount other than the question's own years ("Northwind Traders annual report for fiscal
+    2022." answers no "How many employees did Northwind have in fiscal 2022?"). Any other
+    question: any sentence."""
+    if not _QUANTITY.search(question):
+        return True
+    return bool(numbers(sentence) - set(years(question))) or _AMOUNT_WORDS.search(sentence) is not None
+
+
 def not_in_passages(missing: Sequence[str]) -> str:
     """The answer when the passages found are not about what the question names (`unmatched`)."""
     return f"{NOT_FOUND} The passages closest to the question do not mention {_quoted(missing)}."
@@ -264,10 +284,16 @@ def lead_in(text: str) -> bool:
     return CITE.sub(" ", text).rstrip(" .\n\t").endswith(":")
 
 
+# a base model's source label, "(file name, location)" as `prompt.source_block` writes it: a file
+# name with its extension first
+_LABEL = re.compile(r"\(\s*[^()\n]*?\.[A-Za-z][A-Za-z0-9]{1,4}\s*(?:,[^()\n]*)?\)")
+
+
 def says_nothing(answer: str) -> bool:
     """An answer without a word or number: empty, citation markers alone ("[2]", "[1][3]."), or
     the prompt's labels alone ("Sources:", "Answer: [1]"). Small instruct models write a bare
     marker when they cannot phrase the answer (Qwen2.5-Coder 0.5B did on ARAGOG) and sometimes a
     lone label (Qwen2.5-Coder 1.5B wrote "Sources:" on FinanceBench); shown as it is, either would
-    pass for an answer."""
-    return not any(ch.isalnum() for ch in _SCAFFOLD.sub(" ", CITE.sub(" ", answer)))
+    pass for an answer. A source's label copied from a base model's prompt ("(Genghis_Khan.pdf,
+    p. 4)", Gemma on SQuAD) says nothing either."""
+    return not any(ch.isalnum() for ch in _SCAFFOLD.sub(" ", CITE.sub(" ", _LABEL.sub(" ", answer))))

@@ -24,14 +24,17 @@ in its own module of `core/answer/`):
    numbers are, an answer that cites nothing is attributed to the source it overlaps most, and
    every citation maps to a file, a page or heading path, and the passage's whole text;
 7. claims (`claims.py`): each sentence's support in the passages it cites; a sentence or number
-   no passage supports is withheld: left out of the answer and listed, with its closest passage,
-   on `AnswerDone.withheld` (an answer left with nothing is `claims.NOT_STATED`, not answered,
-   unless the passages' best sentence bears the question out, `gate.bears_out`: then that
-   sentence is the answer, marked extractive, with the model's withheld sentences listed);
+   no passage supports, or one that writes a name of the question its passages never write, is
+   withheld (with a sentence going on about it, "It …"): left out of the answer and listed, with
+   its closest passage, on `AnswerDone.withheld` (an answer left with nothing is
+   `claims.NOT_STATED`, not answered, unless the passages' best sentence bears on the question,
+   `gate.bears_on`: then that sentence is the answer, marked extractive, with the model's withheld
+   sentences listed);
    a model that writes nothing (or citation markers alone, `gate.says_nothing`, a copied title
    line, `gate.copies_heading`, or a lone lead-in ending in a colon, `gate.lead_in`) gets the
    passages' best sentence (`focus.evidence`) as the answer if it bears on the question at all
-   (`gate.bears_on`: 0.4 of its words, its names and years), else "not in your documents";
+   (`gate.bears_on`: 0.4 of its words, its names and years), else "not in your documents"; a
+   quoted sentence is always of the kind asked (`gate.gives_kind`: an amount for "How many …");
 8. provenance (`provenance.py`): what the answer was made from, on the final AnswerDone.
 
 Whole-document tasks (summaries, comparisons, lists) take the same steps 4-8 in `wholedoc.py`.
@@ -48,8 +51,8 @@ from docent.core.answer.claims import NOT_STATED, check_claims, withhold
 from docent.core.answer.figures import table_figure
 from docent.core.answer.focus import evidence, focus
 from docent.core.answer.gate import (
-    NOT_FOUND, absent_names, bears_on, bears_out, copies_heading, drop_trailing_refusal, is_refusal, is_relevant, lead_in,
-    not_in_passages, not_mentioned, says_nothing, unmatched,
+    NOT_FOUND, absent_names, bears_on, bears_out, copies_heading, drop_trailing_refusal, gives_kind, is_refusal,
+    is_relevant, lead_in, names, not_in_passages, not_mentioned, says_nothing, unmatched,
 )
 from docent.core.answer.generate import generate
 from docent.core.answer.metrics import computed
@@ -151,7 +154,8 @@ def ask(
         the question (`gate.bears_on`; with `must_bear_out`, that bears it out, `gate.bears_out`);
         the model's claims and withheld sentences kept."""
         best = evidence(question, included, searcher.embedder)
-        if best is None or not (bears_out if must_bear_out else bears_on)(question, best[1]):
+        if (best is None or not (bears_out if must_bear_out else bears_on)(question, best[1])
+                or not gives_kind(question, best[1])):
             return None
         quote = f"{best[1]} [{best[0]}]"
         return AnswerDone(quote, True, citations(quote, included), timings=timings,
@@ -172,9 +176,9 @@ def ask(
         done = quoted(must_bear_out=True)
         yield trail.done(done or AnswerDone(answer or NOT_FOUND, False, [], timings=timings), included)
         return
-    shown, claims, withheld = withhold(attribute(answer, included), included)
-    if shown == NOT_STATED:  # the model failed: a sentence of the passages that bears the question out stands
-        done = quoted(must_bear_out=True, claims=claims, withheld=withheld)
+    shown, claims, withheld = withhold(attribute(answer, included), included, names(question))
+    if shown == NOT_STATED:  # the model failed: a sentence of the passages that bears on the question stands
+        done = quoted(must_bear_out=False, claims=claims, withheld=withheld)
         if done is not None:
             yield trail.done(done, included)
             return

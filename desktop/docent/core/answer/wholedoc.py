@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from docent.core.answer.citations import attribute, citations
-from docent.core.answer.claims import check_claims, words_of
+from docent.core.answer.claims import NOT_STATED, check_claims, withhold, words_of
 from docent.core.answer.gate import NOT_FOUND, absent_names, is_refusal, is_relevant, not_in_passages, not_mentioned, unmatched
 from docent.core.answer.generate import generate
 from docent.core.answer.params import AskParams
@@ -70,6 +70,7 @@ from docent.core.types import (
     Token,
     WholeDocCoverage,
     WholeDocProgress,
+    Withheld,
 )
 
 __all__ = [
@@ -228,8 +229,9 @@ def run(
     checked = [c for c in check_claims(answer, read) if c.supported is not None]
     # the answer's sentences must be found in the chunks they cite as strictly as the notes were
     weak = sum(c.support < NOTE_SUPPORT for c in checked)
-    if (is_refusal(answer) or len(words_of(answer)) < 3
-            or weak * 2 >= len(checked) or (not live and weak * 4 > len(checked))):
+    from_notes = (is_refusal(answer) or len(words_of(answer)) < 3
+                  or weak * 2 >= len(checked) or (not live and weak * 4 > len(checked)))
+    if from_notes:
         # the final call said nothing usable, or mostly what the notes do not hold: the notes
         # themselves are the answer
         if kind == "summarize":  # a summary is the few notes that best summarise the rest
@@ -237,11 +239,18 @@ def run(
             notes = condense(notes)
         answer = notes_answer(notes, read, kind)
         timings["notes_as_answer"] = 1.0
-    else:
-        answer = attribute(answer, read)
+    withheld: list[Withheld] = []
+    if not from_notes:
+        # as in an answer to a question, what no chunk read supports is not shown (ARAGOG: "The model
+        # with the highest accuracy on this test is GPT-3 (7.9%) [2]", a figure the paper never gives)
+        answer, _, withheld = withhold(attribute(answer, read), read)
+        if answer == NOT_STATED:
+            answer = notes_answer(condense(notes) if kind == "summarize" else notes, read, kind)
+            timings["notes_as_answer"] = 1.0
     if not live:
         yield Token(answer)
-    yield AnswerDone(answer, True, citations(answer, read), timings=timings, claims=check_claims(answer, read))
+    yield AnswerDone(answer, True, citations(answer, read), timings=timings, claims=check_claims(answer, read),
+                     withheld=withheld)
 
 
 WHOLE_MIN_SIMILARITY = 0.2  # best passage's cosine similarity, default embedder
