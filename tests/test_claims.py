@@ -64,6 +64,8 @@ def test_a_sentence_naming_what_the_question_names_needs_a_source_that_names_it(
     assert check_claims(kept, hits, names)[0].supported is True  # names no name of the question
     accents = [_hit(1, "Temujin married Borte of the Onggirat tribe when he was around sixteen.")]
     assert check_claims("Temüjin married Börte of the Onggirat tribe [1].", accents, ["Temüjin"])[0].supported is True
+    megatron = [_hit(1, "Megatron splits each layer's matrices across the GPUs of a node.")]
+    assert check_claims("Megatron-LM splits each layer's matrices across GPUs [1].", megatron, ["Megatron-LM"])[0].supported
 
 
 def test_a_sentence_going_on_about_a_withheld_one_is_withheld_with_it() -> None:

@@ -79,8 +79,11 @@ def _fold(text: str) -> str:
 
 
 def _writes(name: str, text: str) -> bool:
-    """Whether a text (`_fold`ed) writes the name as a word of its own: "bert" is not in "roberta"."""
-    return re.search(rf"(?<![^\W_]){re.escape(name)}(?![^\W_])", text) is not None
+    """Whether a text (`_fold`ed) writes the name as a word of its own: "bert" is not in "roberta".
+    A hyphenated name is also written as its first part ("Megatron-LM", "Megatron")."""
+    head = name.split("-")[0]
+    return any(re.search(rf"(?<![^\W_]){re.escape(n)}(?![^\W_])", text) is not None
+               for n in {name, head if len(head) >= 4 else name})
 
 
 def unsupported(claims: Sequence[Claim]) -> list[Claim]:
