@@ -3,6 +3,8 @@ sentence is the answer, never a bare marker and never "not found")."""
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import pytest
 
 from docent.core.answer.gate import gives_kind, says_nothing
@@ -205,10 +207,10 @@ def test_a_sentence_of_the_passages_bears_the_question_out(question: str, senten
     assert bears_out(question, sentence) is expected
 
 
-def test_a_refusal_that_the_passages_contradict_gives_their_sentence(tmp_path, embedder) -> None:  # noqa: ANN001
-    """When the model says the passages do not hold the answer and a sentence of theirs bears the
-    question out, that sentence is the answer, marked extractive; when none does, the refusal
-    stands. The real model and library; only the model's words are fixed (a refusal)."""
+@contextmanager
+def _asker(tmp_path, embedder, words: str):  # noqa: ANN001, ANN202
+    """`ask` on a library of the Northwind report with the real model, except that the model
+    answers `words` whatever it is asked: gives answer(question) → the final AnswerDone."""
     from docent.core.answer.qa import ask
     from docent.core.library import Library
     from docent.core.types import AnswerDone
@@ -223,16 +225,21 @@ def test_a_refusal_that_the_passages_contradict_gives_their_sentence(tmp_path, e
         run_index(lib, [docs])
         real = lib.chat_model()
 
-        class Refuses:  # the real model, except that it answers with a refusal
+        class Writes:
             def __getattr__(self, name: str):  # noqa: ANN204
                 return getattr(real, name)
 
             def stream(self, *args: object, **kwargs: object):  # noqa: ANN202
-                yield "The documents do not contain the answer."
+                yield words
 
-        def answer(question: str) -> AnswerDone:
-            return [e for e in ask(question, lib.searcher(), Refuses) if isinstance(e, AnswerDone)][-1]
+        yield lambda question: [e for e in ask(question, lib.searcher(), Writes) if isinstance(e, AnswerDone)][-1]
 
+
+def test_a_refusal_that_the_passages_contradict_gives_their_sentence(tmp_path, embedder) -> None:  # noqa: ANN001
+    """When the model says the passages do not hold the answer and a sentence of theirs bears the
+    question out, that sentence is the answer, marked extractive; when none does, the refusal
+    stands. The real model and library; only the model's words are fixed (a refusal)."""
+    with _asker(tmp_path, embedder, "The documents do not contain the answer.") as answer:
         done = answer("What revenue did Northwind Traders report for fiscal 2022?")
         assert done.answered and done.extractive and "41.2 million" in done.answer and done.citations
         done = answer("How many employees did Northwind Traders have in fiscal 2022?")
@@ -244,30 +251,7 @@ def test_an_answer_withheld_whole_gives_the_passages_sentence_that_bears_on_the_
     it bears on the question (`bears_on`, looser than for a refusal: the model did not say the
     passages lack it) and is of the kind asked (`gives_kind`); otherwise "The documents do not
     state this". The real model and library; only the model's words are fixed (an invented figure)."""
-    from docent.core.answer.qa import ask
-    from docent.core.library import Library
-    from docent.core.types import AnswerDone
-    from docent.settings import Settings
-    from helpers import run_index
-
-    docs = tmp_path / "docs"
-    docs.mkdir()
-    (docs / "northwind_annual_report_2022.txt").write_text(NORTHWIND, encoding="utf-8")
-    settings = Settings(n_ctx=2048, n_threads=1, chat_model="smollm2-135m-instruct")
-    with Library(tmp_path / "lib", settings, embedder=embedder) as lib:
-        run_index(lib, [docs])
-        real = lib.chat_model()
-
-        class Invents:  # the real model, except that it answers with a figure no passage states
-            def __getattr__(self, name: str):  # noqa: ANN204
-                return getattr(real, name)
-
-            def stream(self, *args: object, **kwargs: object):  # noqa: ANN202
-                yield "It was 9.9 million dollars [1]."
-
-        def answer(question: str) -> AnswerDone:
-            return [e for e in ask(question, lib.searcher(), Invents) if isinstance(e, AnswerDone)][-1]
-
+    with _asker(tmp_path, embedder, "It was 9.9 million dollars [1].") as answer:
         done = answer("What operating income did the traders report?")  # half its words: bears on, not out
         assert done.answered and done.extractive_kind == "sentence" and "5.1 million" in done.answer
         assert [w.missing for w in done.withheld] == [["9.9"]]
