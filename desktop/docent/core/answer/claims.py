@@ -64,7 +64,8 @@ def check_claims(answer: str, hits: Sequence[Hit], names: Sequence[str] = ()) ->
         score = max((support(words, source_stems[i]) for i in pool), default=0.0)
         nums = numbers(sentence)
         stated = not nums or any(nums <= source_numbers[i] for i in pool)
-        named = all(any(_writes(n, source_text[i]) for i in pool) for n in names if _writes(n, _fold(sentence)))
+        folded = _fold(sentence)
+        named = all(any(_writes(n, source_text[i]) for i in pool) for n in names if _writes(n, folded))
         if len(words) < MIN_WORDS:
             supported = None if not nums else stated
         else:
