@@ -170,3 +170,28 @@ def test_second_stage_prefers_a_passage_whose_page_and_document_match_too() -> N
     assert out["strong"] == pytest.approx(0.9 + 0.2 * 0.1 + 0.2 * 0.1 / DOC_TOP)
     assert sorted(out, key=out.get, reverse=True)[:2] == ["busy", "strong"]
     assert Searcher._context_scores(scores, places, 0.0, 0.0) == scores
+
+
+
+def test_a_passage_only_the_keyword_search_found_gets_its_similarity_too(tmp_path, embedder) -> None:  # noqa: ANN001
+    """The answerability gate reads the hits' best similarity: a passage found by its words alone
+    (a rare name, on a page about something else, not among the vector search's candidates)
+    carries its cosine to the question all the same, the one the vector search gives it."""
+    pages = docgen.ATLAS_PAGES + [
+        "Glass blowers in Murano shape molten glass on long iron pipes, and masters teach apprentices for years "
+        "before they may work alone. The workshop sold a blue vase to the Quorvex family in spring. Each piece is "
+        "annealed overnight so that it cools slowly and does not crack."] + [
+        f"Seismograph station {n} on the {v} volcano logged {k} tremors of the ground last month."
+        for n, v, k in zip("ABCDEFGHIJKL", ["Etna", "Hekla", "Fuji", "Sakurajima", "Merapi", "Pinatubo", "Rainier",
+                                            "Osorno", "Villarrica", "Kilauea", "Ruapehu", "Stromboli"], range(11, 23))]
+    docgen.write_pdf(tmp_path / "docs" / "atlas.pdf", pages)
+    with Library(tmp_path / "lib", embedder=embedder) as lib:
+        run_index(lib, [tmp_path / "docs"])
+        query = "Quorvex earthquakes"
+        every = {h.chunk_id: h.similarity for h in lib.search(
+            query, top_k=len(pages), params=SearchParams(mode="vector", merge_adjacent=False))}
+        hits = lib.search(query, top_k=2, params=SearchParams(candidates=1, merge_adjacent=False))
+        alone = [h for h in hits if h.vector_rank is None and h.keyword_rank is not None]
+        assert alone and "Quorvex" in alone[0].text, [(h.page, h.vector_rank, h.keyword_rank) for h in hits]
+        for h in hits:
+            assert h.similarity is not None and h.similarity == pytest.approx(every[h.chunk_id], abs=1e-3), h.page

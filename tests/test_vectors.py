@@ -114,3 +114,15 @@ def test_an_empty_store_answers_nothing(tmp_path: Path, vectors: np.ndarray) -> 
 def test_a_library_on_a_server_has_its_own_collection() -> None:
     assert remote_collection_name("1f2e") == "docent-1f2e"
     assert remote_collection_name("a") != remote_collection_name("b")
+
+
+def test_similarities_of_given_passages_are_their_cosines(store: VectorStore, vectors: np.ndarray) -> None:
+    """The similarity of passages the keyword search found (`similarities`): the cosine to the
+    query, the same as `query` gives; an id the store does not hold is left out."""
+    query = vectors[7] * 3.0  # not of unit length: a cosine all the same
+    got = store.similarities(query, ["a2", "b5", "zz"])
+    assert set(got) == {"a2", "b5"}
+    assert got["a2"] == pytest.approx(float(vectors[2] @ vectors[7]), abs=1e-4)
+    assert got["b5"] == pytest.approx(float(vectors[11] @ vectors[7]), abs=1e-4)
+    assert dict(store.query(vectors[7], 12))["a2"] == pytest.approx(got["a2"], abs=1e-4)
+    assert store.similarities(query, []) == {}

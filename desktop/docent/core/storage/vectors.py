@@ -207,6 +207,21 @@ class VectorStore:
         dists = res["distances"][0] if res.get("distances") else [1.0] * len(ids)
         return [(i, 1.0 - float(d)) for i, d in zip(ids, dists)]
 
+    def similarities(self, vector: np.ndarray, ids: Sequence[str]) -> dict[str, float]:
+        """→ {chunk_id: cosine similarity to `vector`} for those of `ids` the store holds: the
+        similarity of a passage that the keyword search found and the vector search did not."""
+        if not ids:
+            return {}
+        got = self._col.get(ids=list(ids), include=["embeddings"])
+        found = list(got["ids"])
+        if not found:
+            return {}
+        stored = np.asarray(got["embeddings"], dtype=np.float32)
+        q = vector.astype(np.float32).ravel()
+        norms = np.linalg.norm(stored, axis=1) * (float(np.linalg.norm(q)) or 1.0)
+        cos = (stored @ q) / np.where(norms > 0, norms, 1.0)
+        return {cid: float(c) for cid, c in zip(found, cos)}
+
     def export_batches(self, batch: int = _BATCH) -> Iterator[tuple[list[str], np.ndarray, list[Any]]]:
         """Every (ids, vectors, metadatas), a batch at a time."""
         offset = 0
