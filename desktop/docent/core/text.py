@@ -1,10 +1,11 @@
 """Plain-text helpers shared by every room: the English stopwords, a light stemmer and a text's set
-of content-word stems, sentence spans, the numbers a text states, and the [n] citation markers of an
+of content-word stems, whether a text writes a name, sentence spans, the numbers a text states, and the [n] citation markers of an
 answer. Pure functions over strings; nothing here knows about documents, models or the index."""
 
 from __future__ import annotations
 
 import re
+import unicodedata
 
 # Words too common to help a keyword search or to count as content (English; other languages are kept whole).
 STOPWORDS = frozenset(
@@ -32,6 +33,21 @@ def stem(word: str) -> str:
 def stems(text: str) -> set[str]:
     """The stems of a text's content words (lower-cased, stopwords and one-letter words left out)."""
     return {stem(w) for w in _WORD.findall(text.lower()) if w not in STOPWORDS and len(w) > 1}
+
+
+# ---- names --------------------------------------------------------------------------------------
+def fold(text: str) -> str:
+    """Lower case without accents: "Beyoncé" and "Beyonce" are one name."""
+    return "".join(ch for ch in unicodedata.normalize("NFKD", text.lower()) if not unicodedata.combining(ch))
+
+
+def writes_name(name: str, text: str) -> bool:
+    """Whether a text writes the name as a word of its own, case and accents aside: "BERT" is not in
+    "RoBERTa". A hyphenated name is also written as its first part ("Megatron-LM", "Megatron")."""
+    name, text = fold(name), fold(text)
+    head = name.split("-")[0]
+    return any(re.search(rf"(?<![^\W_]){re.escape(n)}(?![^\W_])", text) is not None
+               for n in {name, head if len(head) >= 4 else name})
 
 
 # ---- citations -----------------------------------------------------------------------------------

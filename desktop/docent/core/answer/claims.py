@@ -20,12 +20,11 @@ not shown as the answer; it is listed as withheld, with the passage closest to i
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import replace
 from pathlib import Path
 from typing import AbstractSet, Sequence
 
-from docent.core.text import CITE, numbers, parse_citations, sentences, stems
+from docent.core.text import CITE, fold, numbers, parse_citations, sentences, stems, writes_name
 from docent.core.types import Citation, Claim, Hit, Withheld
 
 NOT_STATED = "The documents do not state this."
@@ -51,8 +50,7 @@ def check_claims(answer: str, hits: Sequence[Hit], names: Sequence[str] = ()) ->
         return []
     source_stems = [stems(h.text) for h in hits]
     source_numbers = [numbers(h.text) for h in hits]
-    source_text = [_fold(f"{h.text} {h.heading} {Path(h.path).stem}") for h in hits]
-    names = [_fold(n) for n in names]
+    source_text = [fold(f"{h.text} {h.heading} {Path(h.path).stem}") for h in hits]
     out: list[Claim] = []
     for a, b in sentences(answer) or [(0, len(answer))]:
         sentence = answer[a:b].strip()
@@ -64,27 +62,13 @@ def check_claims(answer: str, hits: Sequence[Hit], names: Sequence[str] = ()) ->
         score = max((support(words, source_stems[i]) for i in pool), default=0.0)
         nums = numbers(sentence)
         stated = not nums or any(nums <= source_numbers[i] for i in pool)
-        folded = _fold(sentence)
-        named = all(any(_writes(n, source_text[i]) for i in pool) for n in names if _writes(n, folded))
+        named = all(any(writes_name(n, source_text[i]) for i in pool) for n in names if writes_name(n, sentence))
         if len(words) < MIN_WORDS:
             supported = None if not nums else stated
         else:
             supported = score >= SUPPORTED_SHARE and stated and named
         out.append(Claim(sentence, cited, score, supported))
     return out
-
-
-def _fold(text: str) -> str:
-    """Lower case without accents: "Beyoncé" and "Beyonce" are one name."""
-    return "".join(ch for ch in unicodedata.normalize("NFKD", text.lower()) if not unicodedata.combining(ch))
-
-
-def _writes(name: str, text: str) -> bool:
-    """Whether a text (`_fold`ed) writes the name as a word of its own: "bert" is not in "roberta".
-    A hyphenated name is also written as its first part ("Megatron-LM", "Megatron")."""
-    head = name.split("-")[0]
-    return any(re.search(rf"(?<![^\W_]){re.escape(n)}(?![^\W_])", text) is not None
-               for n in {name, head if len(head) >= 4 else name})
 
 
 def unsupported(claims: Sequence[Claim]) -> list[Claim]:
