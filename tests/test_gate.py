@@ -107,6 +107,37 @@ def test_a_question_naming_what_no_document_mentions_is_declined_before_the_mode
         assert not done.answered and "“Apple”" in done.answer and not done.citations
 
 
+def test_a_near_form_of_a_name_is_no_absent_name(tmp_path, embedder) -> None:  # noqa: ANN001
+    """A question may write a demonym of the place its document names ("Indian" for "India") or a
+    long name less its last letter ("Maastrich"): the gate takes those as there, before the model
+    (`absent_names`) and in the passages found (`unmatched`); a name with no near form in the
+    library stays absent, and so does a short one a letter off."""
+    from docent.core.answer.gate import absent_names, near_forms, unmatched
+    from docent.core.library import Library
+    from helpers import run_index
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "trade.txt").write_text(
+        "Trade notes.\n\nThe Maastricht Treaty was signed in 1992. India exported tea and cotton to Europe, "
+        "and Japan exported cars.\n", encoding="utf-8")
+    with Library(tmp_path / "lib", embedder=embedder) as lib:
+        run_index(lib, [docs])
+        assert near_forms("Indian", lib.catalog) == ["india"]
+        assert near_forms("Japanese", lib.catalog) == ["japan"]
+        assert near_forms("Maastrich", lib.catalog) == ["maastricht"]
+        assert near_forms("Peruvian", lib.catalog) == [] and near_forms("Tex", lib.catalog) == []
+        for question in ("What did Indian merchants export to Europe?", "When was the Maastrich Treaty signed?",
+                         "What did Japanese makers export?"):
+            assert absent_names(question, lib.catalog) == [], question
+            hits = lib.searcher().search(question, 3)
+            assert unmatched(question, hits, lib.catalog) == [], question
+        assert absent_names("What did Peruvian merchants export to Europe?", lib.catalog) == ["Peruvian"]
+        assert absent_names("What did Indiana merchants export?", lib.catalog) == ["Indiana"]  # not a demonym
+        hits = lib.searcher().search("What did Peruvian merchants export?", 3)
+        assert unmatched("What did Peruvian merchants export?", hits, lib.catalog) == ["Peruvian"]
+
+
 @pytest.mark.parametrize("answer, expected", [
     ("Revenue was 41.2 million dollars [1]. The documents do not contain the answer.",
      "Revenue was 41.2 million dollars [1]."),
@@ -271,6 +302,24 @@ def test_a_sentence_bears_on_a_question_when_it_holds_its_words_names_and_years(
     assert not bears_on("How many stores did Northwind open in 2021?", "Northwind opened 40 stores in 2020.")
     assert bears_on("How many stores did Northwind open in 2021?", "Northwind opened 40 stores in 2021.")
     assert not bears_on("How many stores did Northwind open in 2021?", "Contoso opened 40 stores in 2021.")
+
+
+def test_a_name_may_stand_where_the_sentence_does_rather_than_in_it() -> None:
+    """A paper seldom repeats its own name in each sentence: the question's name in the passage's
+    file name or heading (`where`) counts for `bears_on` and `bears_out`; a name written nowhere
+    does not, nor one that is only part of a longer word ("LLaMA" in "codellama")."""
+    from docent.core.answer.gate import bears_on, bears_out
+
+    question = "What is the significance of Megatron-LM's model parallel approach for training?"
+    sentence = "Our model parallel approach makes training of very large transformer models practical and efficient."
+    assert not bears_on(question, sentence)
+    assert bears_on(question, sentence, "Introduction megatron")
+    assert bears_out(question, sentence + " This is significant.", "megatron_lm")
+    assert not bears_on(question, sentence, "Introduction gpt3")
+    assert not bears_on("How does LLaMA tokenise text with byte-level BPE?",
+                        "We tokenise text with a byte-level BPE vocabulary.", "codellama")
+    assert bears_on("How does RoBERTa tokenise text with byte-level BPE?",
+                    "We tokenise text with a byte-level BPE vocabulary.", "roberta")
 
 
 def test_a_sentence_that_bears_out_the_question_passes_the_gate_below_its_similarity() -> None:

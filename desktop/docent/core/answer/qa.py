@@ -4,7 +4,8 @@ in its own module of `core/answer/`):
 
 1. retrieve: the searcher's top passages for the question (`AskParams.sources`, `.search`);
 2. gate (`gate.py`): retrieval that finds nothing relevant, a question that names what no
-   document mentions, or one whose names or years the passages found do not hold (`unmatched`),
+   document mentions (as written or in a near form, `gate.near_forms`: "India" for "Indian"), or
+   one whose names or years the passages found do not hold (`unmatched`),
    ends in a plain "not in your documents" (`NOT_FOUND`) with the reason, without loading the
    model;
    a question for one figure of one year that a table row among the passages gives, under that
@@ -33,7 +34,8 @@ in its own module of `core/answer/`):
    a model that writes nothing (or citation markers alone, `gate.says_nothing`, a copied title
    line, `gate.copies_heading`, or a lone lead-in ending in a colon, `gate.lead_in`) gets the
    passages' best sentence (`focus.evidence`) as the answer if it bears on the question at all
-   (`gate.bears_on`: 0.4 of its words, its names and years), else "not in your documents"; a
+   (`gate.bears_on`: 0.4 of its words, its years, and its names, in the sentence or in its
+   passage's heading or file name), else "not in your documents"; a
    quoted sentence is always of the kind asked (`gate.gives_kind`: an amount for "How many …");
 8. provenance (`provenance.py`): what the answer was made from, on the final AnswerDone.
 
@@ -43,6 +45,7 @@ Whole-document tasks (summaries, comparisons, lists) take the same steps 4-8 in 
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Callable, Iterator, Sequence
 
 from docent.core.answer import periods
@@ -154,8 +157,11 @@ def ask(
         the question (`gate.bears_on`; with `must_bear_out`, that bears it out, `gate.bears_out`);
         the model's claims and withheld sentences kept."""
         best = evidence(question, included, searcher.embedder)
-        if (best is None or not (bears_out if must_bear_out else bears_on)(question, best[1])
-                or not gives_kind(question, best[1])):
+        if best is None:
+            return None
+        source = included[best[0] - 1]
+        where = f"{source.heading} {Path(source.path).stem}"
+        if not (bears_out if must_bear_out else bears_on)(question, best[1], where) or not gives_kind(question, best[1]):
             return None
         quote = f"{best[1]} [{best[0]}]"
         return AnswerDone(quote, True, citations(quote, included), timings=timings,

@@ -342,6 +342,17 @@ class Catalog:
             self._identities = (generation, {int(r[0]): (r[1], r[2]) for r in rows})
         return self._identities[1]
 
+    def _vocab_table(self) -> None:
+        """The temporary tables that read the keyword index's vocabulary (under `_vocab_lock`)."""
+        if not self._vocab_ready:
+            self._db.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.query_tokens USING "
+                             "fts5(t, tokenize='porter unicode61 remove_diacritics 2')")
+            self._db.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.query_tokens_v USING "
+                             "fts5vocab(temp, query_tokens, 'instance')")
+            self._db.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.chunks_vocab USING "
+                             "fts5vocab(main, chunks_fts, 'row')")
+            self._vocab_ready = True
+
     def document_frequencies(self, words: Sequence[str]) -> tuple[int, list[int]]:
         """→ (passages in the keyword index, how many of them hold each word), read from the FTS5
         index's vocabulary; each word is tokenized (stemmed) by the index's own tokenizer first."""
@@ -349,14 +360,7 @@ class Catalog:
             return 0, []
         try:
             with self._vocab_lock:
-                if not self._vocab_ready:
-                    self._db.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.query_tokens USING "
-                                     "fts5(t, tokenize='porter unicode61 remove_diacritics 2')")
-                    self._db.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.query_tokens_v USING "
-                                     "fts5vocab(temp, query_tokens, 'instance')")
-                    self._db.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.chunks_vocab USING "
-                                     "fts5vocab(main, chunks_fts, 'row')")
-                    self._vocab_ready = True
+                self._vocab_table()
                 tokens: dict[int, str] = {}
                 for i, w in enumerate(words):  # one row per word: a word's first token is its term
                     self._db.execute("INSERT INTO temp.query_tokens(rowid, t) VALUES (?, ?)", (i + 1, w))
@@ -377,6 +381,23 @@ class Catalog:
         except self._sql.OperationalError:
             return 0, [0] * len(words)
         return int(n), [int(found.get(tokens.get(i, ""), 0)) for i in range(len(words))]
+
+    def terms_starting(self, prefix: str, longest: int) -> list[str]:
+        """The keyword index's terms (stemmed, lower case, without accents) that start with `prefix`
+        and have at most `longest` letters: the near forms of a name the index does not hold as
+        written ("india" for "Indian"). Empty when there is no keyword index to ask."""
+        prefix = prefix.lower()
+        if not prefix:
+            return []
+        try:
+            with self._vocab_lock:
+                self._vocab_table()
+                rows = self._db.execute(
+                    "SELECT term FROM temp.chunks_vocab WHERE term >= ? AND term < ? AND doc > 0",
+                    (prefix, prefix + "\U0010ffff")).fetchall()
+        except self._sql.OperationalError:
+            return []
+        return [str(t) for (t,) in rows if len(t) <= longest]
 
     def documents_holding(self, words: Sequence[str], doc_ids: Sequence[int]) -> list[set[int]] | None:
         """For each word (a name, "LLaMA-13B"), which of `doc_ids` hold it anywhere, as a phrase of
