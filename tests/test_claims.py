@@ -182,3 +182,18 @@ def test_a_reference_list_entry_is_not_evidence(embedder) -> None:  # noqa: ANN0
     assert evidence(q, [_hit(1, entry), _hit(2, body)], embedder) == (2, body)
     refs = "References\n[1] A. Wang et al. SuperGLUE tasks and challenges (2019).\n[2] B. Lee. Tasks (2020)."
     assert evidence(q, [_hit(1, refs)], embedder) is None
+
+
+def test_evidence_for_a_question_with_names_is_a_sentence_that_writes_them(embedder) -> None:  # noqa: ANN001
+    """With the question's names, the quoted sentence is one that writes them (or stands in a passage
+    whose file or heading does): a sentence about Paris is no answer about Baghdad however many of
+    the question's other words it holds. With no sentence naming them, the best of all stands."""
+    from docent.core.answer.gate import names
+
+    q = "How many people, at most, have died of plague in Baghdad?"
+    paris = "In 1466, perhaps 40,000 people died of the plague in Paris."
+    baghdad = "Baghdad has suffered severely from visitations of the plague, and sometimes two-thirds of its population has been wiped out."
+    hits = [_hit(1, paris), _hit(2, f"Plague returned to Constantinople often. {baghdad}")]
+    assert evidence(q, hits, embedder) == (1, paris)  # without names: the most words in common
+    assert evidence(q, hits, embedder, names(q)) == (2, baghdad)
+    assert evidence(q, [_hit(1, paris)], embedder, names(q)) == (1, paris)

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from pathlib import Path
 from typing import Any, Sequence
 
 from docent.core.answer.gate import copies_heading, lead_in
 from docent.core.answer.wholedoc_plan import is_boilerplate
-from docent.core.text import sentences, stems
+from docent.core.text import sentences, stems, writes_name
 from docent.core.types import Hit
 
 
@@ -40,22 +41,36 @@ def _quotable(sentence: str) -> bool:
     return not (copies_heading(sentence) or lead_in(sentence) or cites_a_work(sentence))
 
 
-def evidence(question: str, hits: Sequence[Hit], embedder: object) -> tuple[int, str] | None:
+def evidence(question: str, hits: Sequence[Hit], embedder: object, names: Sequence[str] = ()) -> tuple[int, str] | None:
     """(the number of the passage, from 1, and its sentence) that bears most on the question, by
     the focus score; None when the passages hold no sentence. A title line in capitals is no
     answer (`gate.copies_heading`): on FinanceBench the quote for "Which region had the highest
     EBITDAR?" was "MGM RESORTS INTERNATIONAL REPORTS FOURTH QUARTER AND FULL YEAR 2022 ...", the
     very line the model had copied. Nor is a lead-in ending in a colon (`gate.lead_in`), a
     reference-list entry ("SuperGLUE: A stickier benchmark … arXiv preprint 1905.00537.", quoted
-    for an ARAGOG question), nor anything of a title block or reference list (`is_boilerplate`)."""
+    for an ARAGOG question), nor anything of a title block or reference list (`is_boilerplate`).
+    With the question's `names`, the sentences that write them come first."""
     items, _ = _split(hits)
     front_matter = {h for h, hit in enumerate(hits) if is_boilerplate(hit.text)}  # once a passage, not a sentence
     items = [it for it in items if it[0] not in front_matter and _quotable(hits[it[0]].text[it[2]:it[3]])]
     if not items:
         return None
+    # with the question's names, a sentence that writes them all (or whose passage's heading or file
+    # name does) before any other: SQuAD's "How many people, at most, have died of plague in
+    # Baghdad?" was quoted "In 1466, perhaps 40,000 people died of the plague in Paris." (then
+    # refused, not bearing on Baghdad) while the passages say "Baghdad has suffered severely …,
+    # and sometimes two-thirds of its population has been wiped out."
+    if names:
+        named = [it for it in items if _writes_all(names, hits[it[0]], hits[it[0]].text[it[2]:it[3]])]
+        items = named or items
     score = _scores(question, hits, items, embedder, keep=1)
     h, _, a, b = items[max(range(len(items)), key=lambda i: float(score[i]))]
     return h + 1, hits[h].text[a:b].strip()
+
+
+def _writes_all(names: Sequence[str], hit: Hit, sentence: str) -> bool:
+    text = f"{sentence} {hit.heading} {Path(hit.path).stem}"
+    return all(writes_name(n, text) for n in names)
 
 
 def _scores(question: str, hits: Sequence[Hit], items: list[Item], embedder: object, keep: int) -> Any:  # a numpy array

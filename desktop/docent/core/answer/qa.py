@@ -156,7 +156,7 @@ def ask(
         """The passages' best sentence as the answer (extractive), if there is one that bears on
         the question (`gate.bears_on`; with `must_bear_out`, that bears it out, `gate.bears_out`);
         the model's claims and withheld sentences kept."""
-        best = evidence(question, included, searcher.embedder)
+        best = evidence(question, included, searcher.embedder, names(question))
         if best is None:
             return None
         source = included[best[0] - 1]
