@@ -320,6 +320,10 @@ def test_a_name_may_stand_where_the_sentence_does_rather_than_in_it() -> None:
                         "We tokenise text with a byte-level BPE vocabulary.", "codellama")
     assert bears_on("How does RoBERTa tokenise text with byte-level BPE?",
                     "We tokenise text with a byte-level BPE vocabulary.", "roberta")
+    # a name opening a longer word is written: a plural, or a misspelt "Lor" for "Lord"
+    assert bears_on("What was the name of the Norman castle?", "The Normans built a castle called Afranji.")
+    assert bears_on("Who was second in command to Lor Loudoun?", "Abercrombie was named second in command to Lord Loudoun.")
+    assert not bears_on("Who was second in command to Lor Loudoun?", "Abercrombie was named second in command to Loudoun.")
 
 
 def test_a_sentence_that_bears_out_the_question_passes_the_gate_below_its_similarity() -> None:

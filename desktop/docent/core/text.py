@@ -41,12 +41,16 @@ def fold(text: str) -> str:
     return "".join(ch for ch in unicodedata.normalize("NFKD", text.lower()) if not unicodedata.combining(ch))
 
 
-def writes_name(name: str, text: str) -> bool:
+def writes_name(name: str, text: str, opening: bool = False) -> bool:
     """Whether a text writes the name as a word of its own, case and accents aside: "BERT" is not in
-    "RoBERTa". A hyphenated name is also written as its first part ("Megatron-LM", "Megatron")."""
+    "RoBERTa". A hyphenated name is also written as its first part ("Megatron-LM", "Megatron").
+    With `opening`, the name may also open a longer word: "Normans" and "Loudoun's" write
+    "Norman" and "Loudoun", and "Lord" the question's misspelt "Lor"; "codellama" still does not
+    write "LLaMA"."""
     name, text = fold(name), fold(text)
     head = name.split("-")[0]
-    return any(re.search(rf"(?<![^\W_]){re.escape(n)}(?![^\W_])", text) is not None
+    end = "" if opening else r"(?![^\W_])"
+    return any(re.search(rf"(?<![^\W_]){re.escape(n)}{end}", text) is not None
                for n in {name, head if len(head) >= 4 else name})
 
 

@@ -70,7 +70,7 @@ def evidence(question: str, hits: Sequence[Hit], embedder: object, names: Sequen
 
 def _writes_all(names: Sequence[str], hit: Hit, sentence: str) -> bool:
     text = f"{sentence} {hit.heading} {Path(hit.path).stem}"
-    return all(writes_name(n, text) for n in names)
+    return all(writes_name(n, text, opening=True) for n in names)
 
 
 def _scores(question: str, hits: Sequence[Hit], items: list[Item], embedder: object, keep: int) -> Any:  # a numpy array

@@ -249,18 +249,19 @@ def _held(named: Sequence[str], sentence: str, where: str) -> set[str]:
     """The content-word stems a sentence holds, with those of the names written where it stands."""
     found = stems(sentence)
     for n in named:
-        if where and writes_name(n, where):
+        if where and writes_name(n, where, opening=True):
             found |= stems(n.replace("-", " "))
     return found
 
 
 def _named(named: Sequence[str], sentence: str, where: str) -> bool:
-    """Whether each name is written, as a word of its own, in the sentence or where it stands (its
-    passage's heading and file name): a paper rarely repeats its own name in each sentence, and
-    ARAGOG's "What is the significance of Megatron-LM's approach …" is answered by a sentence of
-    megatron.pdf that says "our approach"."""
+    """Whether each name is written, at the start of a word ("Normans" writes "Norman"; "codellama"
+    does not write "LLaMA"), in the sentence or where it stands (its passage's heading and file
+    name): a paper rarely repeats its own name in each sentence, and ARAGOG's "What is the
+    significance of Megatron-LM's approach …" is answered by a sentence of megatron.pdf that says
+    "our approach"."""
     text = f"{sentence} {where}"
-    return all(writes_name(n, text) for n in named)
+    return all(writes_name(n, text, opening=True) for n in named)
 
 
 _QUANTITY = re.compile(r"\b(?:how (?:many|much|long|old|far|often|large|big|tall|high|fast)|"
