@@ -302,6 +302,11 @@ def test_a_sentence_bears_on_a_question_when_it_holds_its_words_names_and_years(
     assert not bears_on("How many stores did Northwind open in 2021?", "Northwind opened 40 stores in 2020.")
     assert bears_on("How many stores did Northwind open in 2021?", "Northwind opened 40 stores in 2021.")
     assert not bears_on("How many stores did Northwind open in 2021?", "Contoso opened 40 stores in 2021.")
+    # its names, but nothing of what it asks
+    assert not bears_on("Who had five sacks in nine games as a Carolina Panthers starter?",
+                        "The Carolina Panthers had their best regular season in franchise history.")
+    assert bears_on("Who had five sacks in nine games as a Carolina Panthers starter?",
+                    "Kony Ealy had five sacks for the Carolina Panthers.")
 
 
 def test_a_name_may_stand_where_the_sentence_does_rather_than_in_it() -> None:

@@ -238,11 +238,17 @@ def bears_on(question: str, sentence: str, where: str = "") -> bool:
     "What compounds can be masked with the molecules of the host cell …" → "Masking antigens with
     host molecules is another common strategy …"), every quote of an unanswerable one 0.25 or less
     (a filing's "Unless the context requires otherwise, references to “Pfizer” …")."""
-    named = names(question)
+    named, asked = names(question), years(question)
     q, found = stems(question), _held(named, sentence, where)
     if not q or len(q & found) / len(q) < QUOTE_COVERAGE:
         return False
-    return _named(named, sentence, where) and all(_states(y, sentence) for y in years(question))
+    # and one word at least of what it asks, apart from its names and years: "Who had five sacks in
+    # nine games as a Carolina Panthers starter?" is not answered by a sentence that only names the
+    # Carolina Panthers (SQuAD; a quote chosen for holding the names, focus.evidence)
+    subject = q - stems(" ".join(named + asked))
+    if len(subject) >= 2 and not subject & found:
+        return False
+    return _named(named, sentence, where) and all(_states(y, sentence) for y in asked)
 
 
 def _held(named: Sequence[str], sentence: str, where: str) -> set[str]:
