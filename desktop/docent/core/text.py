@@ -1,6 +1,7 @@
 """Plain-text helpers shared by every room: the English stopwords, a light stemmer and a text's set
-of content-word stems, whether a text writes a name, sentence spans, the numbers a text states, and the [n] citation markers of an
-answer. Pure functions over strings; nothing here knows about documents, models or the index."""
+of content-word stems, whether a text writes a name, sentence spans, the numbers a text states, and
+the [n] citation markers of an answer. Pure functions over strings; nothing here knows about
+documents, models or the index."""
 
 from __future__ import annotations
 
@@ -47,7 +48,12 @@ def writes_name(name: str, text: str, opening: bool = False) -> bool:
     With `opening`, the name may also open a longer word: "Normans" and "Loudoun's" write
     "Norman" and "Loudoun", and "Lord" the question's misspelt "Lor"; "codellama" still does not
     write "LLaMA"."""
-    name, text = fold(name), fold(text)
+    return writes_folded(fold(name), fold(text), opening)
+
+
+def writes_folded(name: str, text: str, opening: bool = False) -> bool:
+    """`writes_name` for a name and a text already `fold`ed: a caller that checks several names
+    against the same long text folds it once."""
     head = name.split("-")[0]
     end = "" if opening else r"(?![^\W_])"
     return any(re.search(rf"(?<![^\W_]){re.escape(n)}{end}", text) is not None

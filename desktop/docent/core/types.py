@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Literal
 
 
@@ -111,6 +112,12 @@ class Hit:
     keyword_rank: int | None = None
     similarity: float | None = None
     heading: str = ""
+
+    @property
+    def where(self) -> str:
+        """Where the passage stands: its heading and its file's name (without the extension). A
+        name written there counts for the passage's sentences, which seldom repeat it."""
+        return f"{self.heading} {Path(self.path).stem}"
 
     def to_json(self) -> dict[str, object]:
         return {

@@ -21,10 +21,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
-from pathlib import Path
 from typing import AbstractSet, Sequence
 
-from docent.core.text import CITE, fold, numbers, parse_citations, sentences, stems, writes_name
+from docent.core.text import CITE, fold, numbers, parse_citations, sentences, stems, writes_folded
 from docent.core.types import Citation, Claim, Hit, Withheld
 
 NOT_STATED = "The documents do not state this."
@@ -50,7 +49,8 @@ def check_claims(answer: str, hits: Sequence[Hit], names: Sequence[str] = ()) ->
         return []
     source_stems = [stems(h.text) for h in hits]
     source_numbers = [numbers(h.text) for h in hits]
-    source_text = [fold(f"{h.text} {h.heading} {Path(h.path).stem}") for h in hits]
+    source_text = [fold(f"{h.text} {h.where}") for h in hits]
+    names = [fold(n) for n in names]
     out: list[Claim] = []
     for a, b in sentences(answer) or [(0, len(answer))]:
         sentence = answer[a:b].strip()
@@ -62,7 +62,8 @@ def check_claims(answer: str, hits: Sequence[Hit], names: Sequence[str] = ()) ->
         score = max((support(words, source_stems[i]) for i in pool), default=0.0)
         nums = numbers(sentence)
         stated = not nums or any(nums <= source_numbers[i] for i in pool)
-        named = all(any(writes_name(n, source_text[i]) for i in pool) for n in names if writes_name(n, sentence))
+        folded = fold(sentence)
+        named = all(any(writes_folded(n, source_text[i]) for i in pool) for n in names if writes_folded(n, folded))
         if len(words) < MIN_WORDS:
             supported = None if not nums else stated
         else:

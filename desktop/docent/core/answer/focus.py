@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
-from pathlib import Path
 from typing import Any, Sequence
 
 from docent.core.answer.gate import copies_heading, lead_in
@@ -69,7 +68,7 @@ def evidence(question: str, hits: Sequence[Hit], embedder: object, names: Sequen
 
 
 def _writes_all(names: Sequence[str], hit: Hit, sentence: str) -> bool:
-    text = f"{sentence} {hit.heading} {Path(hit.path).stem}"
+    text = f"{sentence} {hit.where}"
     return all(writes_name(n, text, opening=True) for n in names)
 
 

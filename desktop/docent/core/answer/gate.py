@@ -7,8 +7,7 @@ filings), and whether the passages found hold the question's names and years (`u
 from __future__ import annotations
 
 import re
-from pathlib import Path
-from typing import Protocol, Sequence, runtime_checkable
+from typing import Protocol, Sequence
 
 from docent.core.answer.params import AskParams
 from docent.core.text import CITE, STOPWORDS, fold, numbers, sentences, stems, writes_name
@@ -53,10 +52,9 @@ def is_relevant(question: str, hits: Sequence[Hit], params: AskParams) -> bool:
     if best >= params.min_similarity or (coverage >= params.min_coverage and best >= params.coverage_similarity):
         return True
     return best >= params.coverage_similarity and any(
-        bears_out(question, h.text[a:b], f"{h.heading} {Path(h.path).stem}") for h in hits[:3] for a, b in sentences(h.text))
+        bears_out(question, h.text[a:b], h.where) for h in hits[:3] for a, b in sentences(h.text))
 
 
-@runtime_checkable
 class Vocabulary(Protocol):
     def document_frequencies(self, words: Sequence[str]) -> tuple[int, list[int]]: ...
 
@@ -193,9 +191,7 @@ def unmatched(question: str, hits: Sequence[Hit], catalog: Holdings) -> list[str
 
 def _holds_near_form(name: str, doc_ids: Sequence[int], catalog: Holdings) -> bool:
     """Whether one of the documents holds a near form of the name (`near_forms`: "india" for "Indian")."""
-    if not isinstance(catalog, Vocabulary):
-        return False
-    near = near_forms(name, catalog)
+    near = near_forms(name, catalog)  # type: ignore[arg-type]  # a catalog without a vocabulary gives none
     return bool(near) and any(catalog.documents_holding(near, doc_ids) or [])
 
 
@@ -207,23 +203,21 @@ def _states(year: str, text: str) -> bool:
 def bears_out(question: str, sentence: str, where: str = "") -> bool:
     """Whether a sentence of the passages is about everything the question is: most of its content
     words (`EVIDENCE_COVERAGE`), most of those that are not names or years, each of its names (in
-    the sentence or `where` it stands: its passage's heading and file name, `_named`; a name found
-    there counts among the words held) and each of its years. Such a sentence may stand as the
+    the sentence or `where` it stands: its passage's heading and file name, `Hit.where`; a name
+    found there counts among the words held) and each of its years. Such a sentence may stand as the
     answer when every sentence the model wrote was withheld ("10 days of paid annual leave" against
     the handbook's "Every full-time employee receives 27 days of paid annual leave") or the model
     refused; a sentence about another company, year or subject may not."""
-    named, asked = names(question), years(question)
-    q, found = stems(question), _held(named, sentence, where)
-    if not q or len(q & found) / len(q) < EVIDENCE_COVERAGE:
+    r = _Reading(question, sentence, where)
+    if r.coverage < EVIDENCE_COVERAGE:
         return False
     # and most of what it asks about, apart from its names and years: "How many employees did
     # Northwind have in fiscal 2022?" is not borne out by "Northwind annual report for fiscal 2022."
     # A lone such word may be missing: "When was the British Nationality Act passed?" is borne out
     # by "… the British Nationality Act 1981" (SQuAD).
-    subject = q - stems(" ".join(named + asked))
-    if len(subject) >= 2 and len(subject & found) / len(subject) < EVIDENCE_COVERAGE:
+    if len(r.subject) >= 2 and len(r.subject & r.found) / len(r.subject) < EVIDENCE_COVERAGE:
         return False
-    return _named(named, sentence, where) and all(_states(y, sentence) for y in asked)
+    return r.names_and_years()
 
 
 QUOTE_COVERAGE = 0.4  # bears_on: the share of the question's content words a quoted sentence must hold
@@ -232,42 +226,50 @@ QUOTE_COVERAGE = 0.4  # bears_on: the share of the question's content words a qu
 def bears_on(question: str, sentence: str, where: str = "") -> bool:
     """Whether a sentence of the passages is about the question at all, to be quoted when the model
     wrote nothing: it holds `QUOTE_COVERAGE` of the question's content words, each of its names (in
-    the sentence or `where` it stands, `_named`, counted among the words held) and each of its
+    the sentence or `where` it stands, counted among the words held) and each of its
     years. Looser than `bears_out` (the model said nothing against it). In this stop's near-topic
     runs every quote of an answerable question held 0.44 or more of its words (SQuAD 7, the lowest
     "What compounds can be masked with the molecules of the host cell …" → "Masking antigens with
     host molecules is another common strategy …"), every quote of an unanswerable one 0.25 or less
     (a filing's "Unless the context requires otherwise, references to “Pfizer” …")."""
-    named, asked = names(question), years(question)
-    q, found = stems(question), _held(named, sentence, where)
-    if not q or len(q & found) / len(q) < QUOTE_COVERAGE:
+    r = _Reading(question, sentence, where)
+    if r.coverage < QUOTE_COVERAGE:
         return False
     # and one word at least of what it asks, apart from its names and years: "Who had five sacks in
     # nine games as a Carolina Panthers starter?" is not answered by a sentence that only names the
     # Carolina Panthers (SQuAD; a quote chosen for holding the names, focus.evidence)
-    subject = q - stems(" ".join(named + asked))
-    if len(subject) >= 2 and not subject & found:
+    if len(r.subject) >= 2 and not r.subject & r.found:
         return False
-    return _named(named, sentence, where) and all(_states(y, sentence) for y in asked)
+    return r.names_and_years()
 
 
-def _held(named: Sequence[str], sentence: str, where: str) -> set[str]:
-    """The content-word stems a sentence holds, with those of the names written where it stands."""
-    found = stems(sentence)
-    for n in named:
-        if where and writes_name(n, where, opening=True):
-            found |= stems(n.replace("-", " "))
-    return found
+class _Reading:
+    """A question read against one sentence of the passages, for `bears_out` and `bears_on`: the
+    question's content words (`q`), names and years, the words the sentence holds (`found`, with
+    those of a name written where it stands: `where`, the passage's heading and file name), the
+    share of `q` held (`coverage`), and the question's `subject` (its words apart from its names
+    and years)."""
 
+    def __init__(self, question: str, sentence: str, where: str) -> None:
+        self.sentence, self.where = sentence, where
+        self.named, self.asked = names(question), years(question)
+        self.q = stems(question)
+        self.found = stems(sentence)
+        for n in self.named:
+            if where and writes_name(n, where, opening=True):
+                self.found |= stems(n.replace("-", " "))
+        self.coverage = len(self.q & self.found) / len(self.q) if self.q else 0.0
+        self.subject = self.q - stems(" ".join(self.named + self.asked))
 
-def _named(named: Sequence[str], sentence: str, where: str) -> bool:
-    """Whether each name is written, at the start of a word ("Normans" writes "Norman"; "codellama"
-    does not write "LLaMA"), in the sentence or where it stands (its passage's heading and file
-    name): a paper rarely repeats its own name in each sentence, and ARAGOG's "What is the
-    significance of Megatron-LM's approach …" is answered by a sentence of megatron.pdf that says
-    "our approach"."""
-    text = f"{sentence} {where}"
-    return all(writes_name(n, text, opening=True) for n in named)
+    def names_and_years(self) -> bool:
+        """Whether each name is written, at the start of a word ("Normans" writes "Norman";
+        "codellama" does not write "LLaMA"), in the sentence or where it stands (a paper rarely
+        repeats its own name in each sentence: ARAGOG's "What is the significance of Megatron-LM's
+        approach …" is answered by a sentence of megatron.pdf that says "our approach"), and each
+        year in the sentence."""
+        text = f"{self.sentence} {self.where}"
+        return (all(writes_name(n, text, opening=True) for n in self.named)
+                and all(_states(y, self.sentence) for y in self.asked))
 
 
 _QUANTITY = re.compile(r"\b(?:how (?:many|much|long|old|far|often|large|big|tall|high|fast)|"

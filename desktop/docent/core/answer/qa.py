@@ -45,7 +45,6 @@ Whole-document tasks (summaries, comparisons, lists) take the same steps 4-8 in 
 from __future__ import annotations
 
 import time
-from pathlib import Path
 from typing import Callable, Iterator, Sequence
 
 from docent.core.answer import periods
@@ -159,8 +158,7 @@ def ask(
         best = evidence(question, included, searcher.embedder, names(question))
         if best is None:
             return None
-        source = included[best[0] - 1]
-        where = f"{source.heading} {Path(source.path).stem}"
+        where = included[best[0] - 1].where
         if not (bears_out if must_bear_out else bears_on)(question, best[1], where) or not gives_kind(question, best[1]):
             return None
         quote = f"{best[1]} [{best[0]}]"

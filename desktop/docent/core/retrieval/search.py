@@ -159,14 +159,13 @@ class Searcher:
         """Every hit with its cosine similarity to the query, the keyword search's own finds too: the
         answerability gate reads the best similarity, and FinanceBench's "How much does Pfizer
         expect to pay to spin off Upjohn …" had five keyword-only passages on top (similarity
-        unknown, read as 0) and was declined, while the filing's passages stand at 0.64."""
+        unknown, read as 0) and was declined, while the filing's best passage stands at 0.53."""
         cached = self._query_vector
         missing = [h.chunk_id for h in hits if h.similarity is None]
         if not missing or cached is None or cached[0] != query:
             return hits  # keyword mode: no query vector to compare with
         sims = self.store.similarities(cached[1], missing)
-        return [replace(h, similarity=sims[h.chunk_id]) if h.similarity is None and h.chunk_id in sims else h
-                for h in hits]
+        return [replace(h, similarity=sims[h.chunk_id]) if h.chunk_id in sims else h for h in hits]
 
     @staticmethod
     def _context_scores(scores: dict[str, float], where: dict[str, tuple[int, int, int | None]],
