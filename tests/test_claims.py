@@ -197,3 +197,11 @@ def test_evidence_for_a_question_with_names_is_a_sentence_that_writes_them(embed
     assert evidence(q, hits, embedder) == (1, paris)  # without names: the most words in common
     assert evidence(q, hits, embedder, names(q)) == (2, baghdad)
     assert evidence(q, [_hit(1, paris)], embedder, names(q)) == (1, paris)
+
+
+def test_a_sentence_citing_several_passages_may_take_its_figures_from_each() -> None:
+    hits = [_hit(1, "Revenue for the quarter was $9,583 million."), _hit(2, "Net earnings for the quarter were $274 million.")]
+    (both,) = check_claims("Net earnings were $274 million [2] on revenue of $9,583 million [1].", hits)
+    assert both.supported is True
+    (one,) = check_claims("Net earnings were $274 million on revenue of $9,583 million [1].", hits)
+    assert one.supported is False  # [1] alone does not state 274

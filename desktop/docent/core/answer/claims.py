@@ -7,8 +7,9 @@ sentence checked against the passages it cites.
 
 A sentence is supported when most of its content words occur in one of the passages it cites; a
 sentence that cites nothing is checked against every passage given to the model. A sentence that
-states numbers is supported only if one such passage states them all (numbers cannot be
-paraphrased; "10." when the passage says 25 is flagged however short it is). Lexical support is
+states numbers is supported only if one such passage states them all, or, when it cites several,
+they do between them (numbers cannot be paraphrased; "10." when the passage says 25 is flagged
+however short it is). Lexical support is
 cheap, deterministic and explainable ("these words are not in the source"); it cannot tell a
 paraphrase from an invention, so the threshold is lenient (half of the content words) and a flag
 means "check this sentence", not "this is false".
@@ -61,7 +62,10 @@ def check_claims(answer: str, hits: Sequence[Hit], names: Sequence[str] = ()) ->
         pool = [n - 1 for n in cited] if cited else list(range(len(hits)))
         score = max((support(words, source_stems[i]) for i in pool), default=0.0)
         nums = numbers(sentence)
-        stated = not nums or any(nums <= source_numbers[i] for i in pool)
+        # a sentence that cites several passages may take its figures from each ("Net earnings …
+        # $274 [2]; Revenue … $9,583 [1].", a computed answer's sources)
+        stated = not nums or any(nums <= source_numbers[i] for i in pool) or (
+            len(cited) > 1 and nums <= set().union(*(source_numbers[i] for i in pool)))
         folded = fold(sentence)
         named = all(any(writes_folded(n, source_text[i]) for i in pool) for n in names if writes_folded(n, folded))
         if len(words) < MIN_WORDS:

@@ -117,16 +117,7 @@ def _plan(question: str) -> tuple[Metric, list[Any], int] | None:
     if not asked:
         return None
     items = mentioned(question)
-    metric = next((m for m in METRICS if re.search(m.pattern, low)), None)
-    if metric is None and _SHARE.search(low):
-        rest = items - {"revenue"}
-        if len(rest) == 1:
-            (part,) = rest
-
-            def share(v: Value, y: int) -> float:
-                return 100 * abs(v(part, y)) / v("revenue", y)
-            metric = Metric(f"{_title(part)} as a % of revenue", "", (part, "revenue"), "percent",
-                             f"{NAMES[part]} / revenue", share)
+    metric = next((m for m in METRICS if re.search(m.pattern, low)), None) or _share(low, items)
     if (_YESNO.match(question) or how_changed) and len(asked) == 2:
         return _comparison(question, low, metric, items, asked, either=how_changed)
     if metric is None and _CAGR.search(low) and len(asked) == 2 and len(items) == 1:
@@ -163,6 +154,19 @@ def _plan(question: str) -> tuple[Metric, list[Any], int] | None:
     return metric, [year], _decimals(question, metric)
 
 
+def _share(low: str, items: set[str]) -> Metric | None:
+    """"X as a % of revenue" ("net earnings as a percent of sales", "COGS % margin"): one line item
+    over revenue, when the question names exactly one item besides revenue."""
+    rest = items - {"revenue"}
+    if not _SHARE.search(low) or len(rest) != 1:
+        return None
+    (part,) = rest
+
+    def share(v: Value, y: Year) -> float:
+        return 100 * abs(v(part, y)) / v("revenue", y)
+    return Metric(f"{_title(part)} as a % of revenue", "", (part, "revenue"), "percent", f"{NAMES[part]} / revenue", share)
+
+
 def _growth(question: str, grown: str, first: Year, last: Year) -> tuple[Metric, list[Any], int]:
     """One item's growth rate from one year (or quarter) to a later one."""
     def growth(v: Value, y: Year) -> float:
@@ -179,7 +183,7 @@ def _quarter_plan(question: str, low: str, asked: list[Period], how_changed: boo
     equivalents between FY 2023 and Q2 of FY2024?"), or an item's growth between two periods: read
     in a quarterly document's columns (`periods`). Nothing that averages a balance over a year."""
     items = mentioned(question)
-    metric = next((m for m in METRICS if re.search(m.pattern, low)), None)
+    metric = next((m for m in METRICS if re.search(m.pattern, low)), None) or _share(low, items)
     if metric is not None and (metric.prior or metric.base or not items <= set(metric.items)):
         return None
     if (_YESNO.match(question) or how_changed) and len(asked) == 2:
