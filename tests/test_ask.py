@@ -118,3 +118,61 @@ def test_index_and_ask_touch_no_network(qa, network_attempts: list[str]) -> None
     assert "orange" in answer.answer.lower()
     assert [c.path for c in answer.citations] == [str(ferry)]
     assert network_attempts == []
+
+
+class _Writes:
+    """The real chat model (its tokenizer, template and context), with the words it writes fixed:
+    these tests are about what Docent does with a given answer, so the answer must not vary."""
+
+    def __init__(self, model, answer: str) -> None:  # noqa: ANN001
+        self._model, self._answer = model, answer
+
+    def __getattr__(self, name: str):  # noqa: ANN204
+        return getattr(self._model, name)
+
+    def stream(self, prompt_tokens, max_tokens, stop=None, cancel=None):  # noqa: ANN001, ANN201
+        yield self._answer
+
+
+def _ask_with(lib: Library, question: str, answer: str) -> AnswerDone:
+    from docent.core.answer.qa import ask
+
+    model = _Writes(lib.chat_model(), answer)
+    events = list(ask(question, lib.searcher(), lambda: model, lib._services.ask_params()))
+    done = events[-1]
+    assert isinstance(done, AnswerDone)
+    return done
+
+
+@pytest.mark.parametrize("written, shown", [
+    # what another sentence of the passage says: the sentence that bears the question out stands instead
+    ("For twenty-two nautical miles [1].", "quote"),
+    ("Margit Solberg [1].", "model"),  # that sentence says so
+    ("The engineer Margit Solberg built it in 1887 [1].", "model"),
+    ("Margit Solberg built it in 1902 [1].", "withheld"),  # a year no passage states: withheld, as before
+])
+def test_a_one_sentence_answer_the_best_sentence_does_not_state_gives_way_to_it(qa, written: str, shown: str) -> None:  # noqa: ANN001
+    lib, _, _ = qa
+    done = _ask_with(lib, "Who built the lighthouse on Karvik Island?", written)
+    words = written.split(" [")[0]
+    assert done.answered
+    if shown == "model":
+        assert done.answer.startswith(words) and not done.extractive and done.set_aside == "", done.answer
+        return
+    assert done.extractive and done.extractive_kind == "sentence", done.answer
+    assert done.answer.startswith("The lighthouse on Karvik Island was built in 1887 by the engineer Margit Solberg.")
+    assert done.citations and done.citations[0].page == 3
+    assert any(c.sentence.startswith(words) for c in done.claims)  # the model's claim, kept
+    if shown == "quote":
+        assert done.set_aside.startswith(words) and not done.withheld
+    else:
+        assert done.set_aside == "" and [w.missing for w in done.withheld] == [["1902"]]
+
+
+def test_a_longer_answer_or_a_question_no_sentence_bears_out_keeps_the_models_words(qa) -> None:  # noqa: ANN001
+    lib, _, _ = qa
+    two = "It has a lamp [1]. Its lamp is visible for twenty-two nautical miles [1]."
+    assert _ask_with(lib, "Who built the lighthouse on Karvik Island?", two).set_aside == ""
+    # "engineer" and "colour" are not in the sentence: it does not bear the question out
+    loose = _ask_with(lib, "What colour did the engineer paint the lighthouse on Karvik Island?", "Red [1].")
+    assert not loose.extractive and loose.set_aside == ""

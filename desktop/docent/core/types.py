@@ -336,6 +336,9 @@ class AnswerDone:
     extractive_kind: str = ""
     # how a "computed" answer was computed: the formula and each figure it used, with its source
     computation: "Computation | None" = None
+    # the model's one-sentence answer when the passages' sentence that bears the question out, which
+    # does not state it, is shown in its place (`answer` is then that sentence, extractive); "" otherwise
+    set_aside: str = ""
 
 
 @dataclass(frozen=True)

@@ -76,12 +76,31 @@ def check_claims(answer: str, hits: Sequence[Hit], names: Sequence[str] = ()) ->
     return out
 
 
+def states(sentence: str, answer: str, question: str = "") -> bool:
+    """Whether a passage's sentence states what an answer says: at least `SUPPORTED_SHARE` of the
+    answer's own content words (those the question does not already have) and each of its numbers
+    but the question's. For "Who built the lighthouse on Karvik Island?", "The lighthouse on Karvik
+    Island was built in 1887 by the engineer Margit Solberg." states "Margit Solberg built it in
+    1887 [1]." and not "For twenty-two nautical miles [1]." (words of the passage's next sentence)."""
+    own = words_of(answer) - stems(question)
+    held = stems(sentence)
+    if own and len(own & held) / len(own) < SUPPORTED_SHARE:
+        return False
+    return numbers(CITE.sub(" ", answer)) - numbers(question) <= numbers(sentence)
+
+
 def unsupported(claims: Sequence[Claim]) -> list[Claim]:
     return [c for c in claims if c.supported is False]
 
 
 # a sentence opening with one of these is about what the sentence before it named
 _PRONOUN = re.compile(r"(?:it|its|this|these|they|their|he|his|she|her|such)\b", re.IGNORECASE)
+
+
+def refers_back(sentence: str) -> bool:
+    """Whether a sentence opens with a pronoun ("It provides …", "He is also the oldest …"): it is
+    about what a sentence before it named."""
+    return _PRONOUN.match(sentence.lstrip("\"'“‘( ")) is not None
 
 
 def withhold(answer: str, hits: Sequence[Hit], names: Sequence[str] = ()) -> tuple[str, list[Claim], list[Withheld]]:
@@ -93,7 +112,7 @@ def withhold(answer: str, hits: Sequence[Hit], names: Sequence[str] = ()) -> tup
     claims = check_claims(answer, hits, names)
     # a sentence that goes on about the one before ("It provides …") falls with it
     for i in range(1, len(claims)):
-        if claims[i - 1].supported is False and claims[i].supported is not False and _PRONOUN.match(claims[i].sentence):
+        if claims[i - 1].supported is False and claims[i].supported is not False and refers_back(claims[i].sentence):
             claims[i] = replace(claims[i], supported=False)
     bad = [c for c in claims if c.supported is False]
     if not bad:

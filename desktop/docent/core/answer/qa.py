@@ -37,6 +37,10 @@ in its own module of `core/answer/`):
    (`gate.bears_on`: 0.4 of its words, its years, and its names, in the sentence or in its
    passage's heading or file name), else "not in your documents"; a
    quoted sentence is always of the kind asked (`gate.gives_kind`: an amount for "How many …");
+   a one-sentence answer that the passages' best sentence does not state (`claims.states`: half
+   of its own words, each of its numbers), where that sentence bears the question out
+   (`gate.bears_out`) and does not open with a pronoun ("He is also …"), gives way to that
+   sentence: the answer is the quote (extractive), the model's words on `AnswerDone.set_aside`;
 8. provenance (`provenance.py`): what the answer was made from, on the final AnswerDone.
 
 Whole-document tasks (summaries, comparisons, lists) take the same steps 4-8 in `wholedoc.py`.
@@ -49,7 +53,7 @@ from typing import Callable, Iterator, Sequence
 
 from docent.core.answer import periods
 from docent.core.answer.citations import attribute, citations
-from docent.core.answer.claims import NOT_STATED, check_claims, withhold
+from docent.core.answer.claims import NOT_STATED, check_claims, refers_back, states, withhold
 from docent.core.answer.figures import table_figure
 from docent.core.answer.focus import evidence, focus
 from docent.core.answer.gate import (
@@ -151,20 +155,24 @@ def ask(
         yield trail.done(AnswerDone(answer, bool(answer), citations(answer, included), cancelled=True,
                                     timings=timings), included)
         return
-    def quoted(must_bear_out: bool, claims: Sequence[Claim] = (), withheld: Sequence[Withheld] = ()) -> AnswerDone | None:
+    def quoted(must_bear_out: bool, claims: Sequence[Claim] = (), withheld: Sequence[Withheld] = (),
+               set_aside: str = "") -> AnswerDone | None:
         """The passages' best sentence as the answer (extractive), if there is one that bears on
         the question (`gate.bears_on`; with `must_bear_out`, that bears it out, `gate.bears_out`);
-        the model's claims and withheld sentences kept."""
+        the model's claims and withheld sentences kept. With `set_aside` (the model's answer), only
+        when that sentence does not state it (`claims.states`)."""
         best = evidence(question, included, searcher.embedder, names(question))
         if best is None:
             return None
         where = included[best[0] - 1].where
         if not (bears_out if must_bear_out else bears_on)(question, best[1], where) or not gives_kind(question, best[1]):
             return None
+        if set_aside and (states(best[1], set_aside, question) or refers_back(best[1])):
+            return None  # it says what the model did, or it is about someone the sentence before it names ("He …")
         quote = f"{best[1]} [{best[0]}]"
         return AnswerDone(quote, True, citations(quote, included), timings=timings,
                           claims=[*claims, *check_claims(quote, included)], withheld=list(withheld), extractive=True,
-                          extractive_kind="sentence")
+                          extractive_kind="sentence", set_aside=set_aside)
 
     # nothing, "[2]", a title line, a lead-in to a list it never gives: the passages speak
     if says_nothing(answer) or copies_heading(answer) or (lead_in(answer) and len(sentences(answer)) <= 1):
@@ -187,5 +195,13 @@ def ask(
             yield trail.done(done, included)
             return
     answered = bool(shown) and shown != NOT_STATED
+    if answered and len(sentences(shown)) == 1:
+        # a one-sentence answer that the sentence bearing the question out does not state: that
+        # sentence stands in its place. On SQuAD 200 the passages' best sentence holds the gold
+        # answer for 140 questions, Gemma's answers for 61; of its wrong answers, 80 had it there.
+        done = quoted(must_bear_out=True, claims=claims, withheld=withheld, set_aside=shown)
+        if done is not None:
+            yield trail.done(done, included)
+            return
     yield trail.done(AnswerDone(shown, answered, citations(shown, included) if answered else [],
                                 timings=timings, claims=claims, withheld=withheld), included)
