@@ -312,3 +312,4 @@ def test_cli_ask_json_shows_a_metric_computed_from_table_rows(tmp_path: Path) ->
     cited = {c["n"]: c["page"] for c in out["citations"]}
     assert all(cited[i["source"]] == 2 for i in comp["inputs"])  # the balance sheet's page
     assert out["model"] is None  # no model was loaded
+    assert out["set_aside"] == ""  # no model answer stood aside for a quote

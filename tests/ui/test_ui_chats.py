@@ -139,6 +139,37 @@ def test_a_quoted_answer_says_it_is_the_passages_sentence_in_the_window_the_expo
     assert EXTRACTIVE_NOTE not in to_markdown(Chat("y", turns=[plain.turn]), provenance=False)
 
 
+def test_a_quote_in_place_of_the_models_answer_names_that_answer_in_the_window_the_export_and_a_reload(
+        qtbot: Any) -> None:
+    """A one-sentence answer that the passages' best sentence does not state gives way to it (qa.ask,
+    AnswerDone.set_aside): the window and the export show the quote as the answer and name the
+    model's answer beside it, as a reload does."""
+    import json
+
+    from docent.core.storage.chats import EXTRACTIVE_NOTE, Chat, Passage, Turn, to_markdown
+    from docent.ui.widgets.turn import TurnWidget
+
+    source = Passage(1, "/docs/atlas.pdf", 3, "p. 3", "The lighthouse on Karvik Island was built in 1887 by the engineer "
+                     "Margit Solberg. Its lamp is visible for twenty-two nautical miles on a clear night.")
+    quote = "The lighthouse on Karvik Island was built in 1887 by the engineer Margit Solberg. [1]"
+    turn = Turn("Who built the lighthouse on Karvik Island?", quote, answered=True, citations=[source], sources=[source],
+                extractive=True, extractive_kind="sentence", set_aside="For twenty-two nautical miles [1].")
+    reloaded = Turn.from_json(json.loads(json.dumps(Chat("x", turns=[turn]).to_json()))["turns"][0])
+    assert reloaded.set_aside == turn.set_aside
+    widget = TurnWidget(reloaded)
+    qtbot.addWidget(widget)
+    widget.show()
+    status = widget.status.text()
+    assert widget.status.isVisible() and status != EXTRACTIVE_NOTE
+    assert "“For twenty-two nautical miles.”" in status and "[1]" not in status, status
+    assert "Margit Solberg" in widget.answer.text() and "nautical" not in widget.answer.text()
+    md = to_markdown(Chat("x", turns=[reloaded]), provenance=False)
+    assert "“For twenty-two nautical miles.”" in md and quote.split(" [")[0] in md
+    older = Turn.from_json({"question": "q", "answer": quote, "answered": True, "extractive": True,
+                            "extractive_kind": "sentence"})  # a chat saved before set_aside
+    assert older.set_aside == "" and EXTRACTIVE_NOTE in to_markdown(Chat("y", turns=[older]), provenance=False)
+
+
 @pytest.mark.parametrize("kind, answer", [
     ("table", "TOTAL ASSETS (2021): $59,268 million [1]."),
     ("computed", "Working capital ratio, FY2021: 1.00, computed as total current assets / total current "

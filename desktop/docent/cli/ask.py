@@ -15,6 +15,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
     from docent.core.cancel import CancelToken
+    from docent.core.text import without_citations
     from docent.core.types import (
         AnswerDone,
         Sources,
@@ -97,6 +98,9 @@ def cmd_ask(args: argparse.Namespace) -> int:
                 # "sentence", "table" ("Total assets (2021): $59,268 million [1].") or "computed" (a
                 # metric computed from table rows); "" when not extractive
                 "extractive_kind": done.extractive_kind,
+                # the model's one-sentence answer when "answer" is instead the passages' sentence that
+                # bears the question out and does not state it (extractive "sentence"); "" otherwise
+                "set_aside": done.set_aside,
                 # for "computed": the metric, its formula, the result and each figure used with its source
                 "computation": done.computation.to_json() if done.computation is not None else None,
             })
@@ -124,6 +128,9 @@ def cmd_ask(args: argparse.Namespace) -> int:
             print("\n(Read from a table: the figure of the cited row, in the column of the year asked.)")
         elif done.extractive and done.extractive_kind == "computed":
             print("\n(Computed from tables: the formula shown, applied to the cited rows' figures; no model was used.)")
+        elif done.extractive and done.set_aside:
+            print(f"\n(The model answered “{without_citations(done.set_aside)}”, which the passages' "
+                  "sentence that bears the question out does not state: that sentence is the answer.)")
         elif done.extractive:
             print("\n(The model's answer " + ("was not in the passages" if done.withheld else "was empty or a refusal")
                   + ": this is the passages' sentence that best matches the question.)")

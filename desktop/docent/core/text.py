@@ -64,6 +64,12 @@ def writes_folded(name: str, text: str, opening: bool = False) -> bool:
 CITE = re.compile(r"\[(\d{1,2}(?:\s*[,;]\s*\d{1,2})*)\]")  # "[1]", "[2, 3]", "[1;4]"
 
 
+def without_citations(text: str) -> str:
+    """The text without its [n] markers, and without the space each leaves: "For twenty-two
+    nautical miles [1]." → "For twenty-two nautical miles."."""
+    return " ".join(re.sub(r"\s*" + CITE.pattern, "", text).split())
+
+
 def parse_citations(answer: str, count: int) -> list[int]:
     """The source numbers an answer cites, in order of first use, each once; numbers outside
     1..`count` are left out."""

@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from docent.core.text import without_citations
 from docent.core.types import Citation, Hit
 
 log = logging.getLogger(__name__)
@@ -78,6 +79,8 @@ class Turn:
     # "sentence", "table" (a figure read off a table row) or "computed" (a metric computed from such
     # figures); "" for older chats
     extractive_kind: str = ""
+    # the model's answer when the passages' sentence stands in its place (AnswerDone.set_aside)
+    set_aside: str = ""
 
     @property
     def finished(self) -> bool:
@@ -101,6 +104,7 @@ class Turn:
             unsupported=[str(x) for x in raw.get("unsupported", []) if isinstance(x, str)],
             extractive=bool(raw.get("extractive", False)),
             extractive_kind=str(raw.get("extractive_kind", "") or ""),
+            set_aside=str(raw.get("set_aside", "") or ""),
         )
 
 
@@ -261,6 +265,8 @@ def provenance_lines(prov: dict[str, Any]) -> list[str]:
 
 EXTRACTIVE_NOTE = ("Quoted from your documents: the model gave no answer that these passages support, so "
                    "this is the passage sentence that best matches the question.")
+SET_ASIDE_NOTE = ("Quoted from your documents: this passage sentence bears your question out, and the model's "
+                  "answer, “{model}”, is not what it says, so that is not given as the answer.")
 TABLE_NOTE = ("Read from a table in your documents: the figure of the cited row, in the column of the year "
               "asked. Check the row's label against what you asked.")
 
@@ -268,8 +274,11 @@ COMPUTED_NOTE = ("Computed from tables in your documents: the formula shown, app
                  "for the years asked. Check the rows and the formula against what you asked.")
 
 
-def extractive_note(kind: str) -> str:
-    """The line shown (and exported) with an extractive answer of this kind."""
+def extractive_note(kind: str, set_aside: str = "") -> str:
+    """The line shown (and exported) with an extractive answer of this kind; with `set_aside`, the
+    model's answer that the quoted sentence stands in place of."""
+    if set_aside and kind == "sentence":
+        return SET_ASIDE_NOTE.format(model=without_citations(set_aside))
     return {"table": TABLE_NOTE, "computed": COMPUTED_NOTE}.get(kind, EXTRACTIVE_NOTE)
 
 
@@ -287,7 +296,7 @@ def to_markdown(chat: Chat, provenance: bool = True) -> str:
         answer = turn.answer.strip() or "_(no answer)_"
         lines += [answer, ""]
         if turn.extractive and turn.answered:
-            lines += [f"_{extractive_note(turn.extractive_kind)}_", ""]
+            lines += [f"_{extractive_note(turn.extractive_kind, turn.set_aside)}_", ""]
         withheld = [u for u in turn.unsupported if u not in turn.answer]  # left out of the answer
         flagged = [u for u in turn.unsupported if u in turn.answer]
         if withheld:

@@ -221,6 +221,7 @@ class ChatController(QObject):
             turn.unsupported = [c.sentence for c in ev.claims if c.supported is False]
             turn.extractive = ev.extractive
             turn.extractive_kind = ev.extractive_kind
+            turn.set_aside = ev.set_aside
             turn.model = answered_by(turn.model, turn.provenance, self.library.settings.llm_server)
 
     @Slot(object)

@@ -266,7 +266,7 @@ class TurnWidget(QWidget):
             if why:  # the gate's reason: "No document mentions “Pfizer”."
                 status = f"Not found in your documents. {why}" + (" The nearest passages are below." if turn.sources else "")
         elif turn.answered and turn.extractive and not turn.error:
-            status = extractive_note(turn.extractive_kind)
+            status = extractive_note(turn.extractive_kind, turn.set_aside)
         elif turn.answered and not turn.citations and not turn.error and turn.sources:
             status = "This answer cites no source — check it against the nearest passages below."
         self.set_status(status)
