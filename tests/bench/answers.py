@@ -112,6 +112,7 @@ def _run(lib: Any, qa: QASet, questions: Sequence[dict[str, Any]]) -> dict[str, 
     latencies, ttfts, rows = [], [], []
     f1s: list[float] = []
     shown_bad = withheld = 0
+    set_aside = [0, 0, 0]  # answers where a quote stood in for the model's: [all, the model's right, the quote right]
     valued = [0, 0]  # FinanceBench: figure answers right, of all figure questions
     for i, q in enumerate(questions, start=1):
         t = time.perf_counter()
@@ -144,6 +145,11 @@ def _run(lib: Any, qa: QASet, questions: Sequence[dict[str, Any]]) -> dict[str, 
         golds = q["answers"] if "answers" in q else [q["answer"]] if q.get("answer") else []
         if golds:
             f1s.append(max(token_f1(done.answer if done.answered else "", a) for a in golds))
+        if getattr(done, "set_aside", ""):
+            set_aside[0] += 1
+            if qa.scores_answers:
+                set_aside[1] += int(any(normalize(a) and normalize(a) in normalize(done.set_aside) for a in q["answers"]))
+                set_aside[2] += int(bool(ok))
         bad = shown_unsupported_numbers(done.answer, given, done.computation) if done.answered else set()
         shown_bad += int(bool(bad))
         withheld += int(bool(getattr(done, "withheld", [])))
@@ -163,7 +169,8 @@ def _run(lib: Any, qa: QASet, questions: Sequence[dict[str, Any]]) -> dict[str, 
                 bucket[1] += 1
         rows.append({"id": q["id"], "answered": done.answered, "correct": ok, "cited_ok": page_ok,
                      "extractive": done.extractive, "latency_s": round(latencies[-1], 2),
-                     "unsupported_numbers": sorted(bad), "answer": done.answer[:200]})
+                     "unsupported_numbers": sorted(bad), "answer": done.answer[:200],
+                     "set_aside": getattr(done, "set_aside", "")[:200]})
     n = max(1, len(questions))
     return {
         "chat_model": lib.chat_model().name, "max_answer_tokens": lib.settings.max_answer_tokens,
@@ -177,6 +184,11 @@ def _run(lib: Any, qa: QASet, questions: Sequence[dict[str, Any]]) -> dict[str, 
         # answers that show a number no given passage states (target 0), and answers with withheld sentences
         "unsupported_numbers_shown": shown_bad,
         "with_withheld": withheld,
+        # answers where the passages' sentence stood in for the model's one-sentence answer (qa.ask,
+        # AnswerDone.set_aside) and, SQuAD only, how many of those the model's answer and the quote got right
+        "quote_in_place": set_aside[0],
+        "quote_in_place_model_right": set_aside[1] if qa.scores_answers else None,
+        "quote_in_place_quote_right": set_aside[2] if qa.scores_answers else None,
         "citation_correct_of_answered": round(cited_ok / answered, 3) if answered else None,
         "citation_doc_of_answered": round(cited_doc / answered, 3) if answered else None,
         # of the right answers, those citing the gold page: grounding apart from the model's mistakes
