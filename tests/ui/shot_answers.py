@@ -8,13 +8,16 @@
 - a quoted answer: the README's sample question on the sample handbook, where the model's own
   sentence is withheld and the handbook's sentence is the answer, marked as quoted (when the model
   gets it right itself, the shot shows that instead, and says so);
+- with --set-aside-only, a quote in place of the model's answer: SQuAD questions on two of its
+  articles (../shared/eval/squad) until one gets a one-sentence answer that the passages' best
+  sentence does not state, which then stands as the answer with the model's words named beside it;
 - with --table-only, a figure read from a table: a one-figure question about a real 10-K filing
   (../shared/eval/financebench), answered by the balance sheet's row, marked as read from a table;
   then a metric computed from the same filing's rows (the working capital ratio), marked as computed.
 
     xvfb-run -s "-screen 0 1600x1000x24" .venv/bin/python tests/ui/shot_answers.py [OUT_DIR]
         [--paper FILE.pdf (asked about)] [--summary FILE.pdf (summarised; default PAL.pdf, 34 pages)]
-        [--quoted-only | --table-only]
+        [--quoted-only | --table-only | --set-aside-only]
 
 Not collected by pytest. Throw-away data, model and log folders; papers from ../shared/eval/aragog.
 """
@@ -33,6 +36,10 @@ TABLE_FILING, TABLE_QUESTION = "COSTCO_2021_10K.pdf", (
     "Using only the information within the balance sheet, how much total assets did Costco have at the end of "
     "FY2021? Answer in USD millions.")
 METRIC_QUESTION = "What was Costco's working capital ratio in FY2021?"
+ARTICLES = ROOT.parent / "shared" / "eval" / "squad" / "docs_pdf"
+SET_ASIDE = [("United_Methodist_Church.pdf", "Historically, which movement has the Methodist Church supported?"),
+             ("Victoria_and_Albert_Museum.pdf", "Approximately how many works of art are included in the Far Eastern collections?"),
+             ("Force.pdf", "What theory best explains gravity?")]
 # near-topic questions a paper library holds only in part: a small model tends to add a figure
 NEAR = [
     "How many parameters does the largest DistilBERT model have, and how long did it train?",
@@ -50,6 +57,7 @@ def main(argv: list[str]) -> int:
     paper, summary = "distilbert.pdf", "PAL.pdf"  # PAL: 34 pages
     quoted_only = "--quoted-only" in argv
     table_only = "--table-only" in argv
+    set_aside_only = "--set-aside-only" in argv
     for flag in ("--paper", "--summary"):
         if flag in argv:
             i = argv.index(flag)
@@ -63,6 +71,9 @@ def main(argv: list[str]) -> int:
     docs.mkdir()
     if table_only:
         shutil.copy(FILINGS / TABLE_FILING, docs / TABLE_FILING)
+    elif set_aside_only:
+        for name, _ in SET_ASIDE:
+            shutil.copy(ARTICLES / name, docs / name)
     else:
         for name in {paper, summary, "bert.pdf", "roberta.pdf"}:
             shutil.copy(PAPERS / name, docs / name)
@@ -96,6 +107,21 @@ def main(argv: list[str]) -> int:
         pump(app, 600)
         return window.chat_pane.turns[-1], time.monotonic() - t
 
+    if set_aside_only:
+        for _, question in SET_ASIDE:
+            turn, took = ask(question)
+            record = window.chats.chat.turns[-1]
+            print(f"{took:6.1f} s  set_aside={record.set_aside!r}  {question}\n        → {record.answer!r}")
+            if record.set_aside:
+                window.grab().save(str(out / "16-quote-in-place.png"))
+                break
+            window.chats.new_chat()
+            pump(app, 300)
+        else:
+            print("no answer gave way to a quote (each was stated by the passages' best sentence, or was longer)")
+        window.close()
+        print(f"screenshots in {out}")
+        return 0
     if table_only:
         turn, took = ask(TABLE_QUESTION)
         record = window.chats.chat.turns[-1]

@@ -161,10 +161,12 @@ def test_a_quote_in_place_of_the_models_answer_names_that_answer_in_the_window_t
     widget.show()
     status = widget.status.text()
     assert widget.status.isVisible() and status != EXTRACTIVE_NOTE
-    assert "“For twenty-two nautical miles.”" in status and "[1]" not in status, status
+    assert "“For twenty-two nautical miles”" in status and "[1]" not in status, status
     assert "Margit Solberg" in widget.answer.text() and "nautical" not in widget.answer.text()
+    # the card picks out the quoted sentence, though its marker stands after the sentence's end
+    assert widget.support_for(widget._shown[0]) == quote.split(" [")[0]
     md = to_markdown(Chat("x", turns=[reloaded]), provenance=False)
-    assert "“For twenty-two nautical miles.”" in md and quote.split(" [")[0] in md
+    assert "“For twenty-two nautical miles”" in md and quote.split(" [")[0] in md
     older = Turn.from_json({"question": "q", "answer": quote, "answered": True, "extractive": True,
                             "extractive_kind": "sentence"})  # a chat saved before set_aside
     assert older.set_aside == "" and EXTRACTIVE_NOTE in to_markdown(Chat("y", turns=[older]), provenance=False)

@@ -129,8 +129,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
         elif done.extractive and done.extractive_kind == "computed":
             print("\n(Computed from tables: the formula shown, applied to the cited rows' figures; no model was used.)")
         elif done.extractive and done.set_aside:
-            print(f"\n(The model answered “{without_citations(done.set_aside)}”, which the passages' "
-                  "sentence that bears the question out does not state: that sentence is the answer.)")
+            print(f"\n(The model answered “{without_citations(done.set_aside).rstrip(' .')}”, which the passage "
+                  "sentence that matches the question does not say, so that sentence is given instead.)")
         elif done.extractive:
             print("\n(The model's answer " + ("was not in the passages" if done.withheld else "was empty or a refusal")
                   + ": this is the passages' sentence that best matches the question.)")

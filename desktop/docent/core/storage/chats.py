@@ -265,8 +265,8 @@ def provenance_lines(prov: dict[str, Any]) -> list[str]:
 
 EXTRACTIVE_NOTE = ("Quoted from your documents: the model gave no answer that these passages support, so "
                    "this is the passage sentence that best matches the question.")
-SET_ASIDE_NOTE = ("Quoted from your documents: this passage sentence bears your question out, and the model's "
-                  "answer, “{model}”, is not what it says, so that is not given as the answer.")
+SET_ASIDE_NOTE = ("Quoted from your documents: the model answered “{model}”, which the passage sentence that "
+                  "matches your question does not say, so that sentence is given instead.")
 TABLE_NOTE = ("Read from a table in your documents: the figure of the cited row, in the column of the year "
               "asked. Check the row's label against what you asked.")
 
@@ -278,7 +278,7 @@ def extractive_note(kind: str, set_aside: str = "") -> str:
     """The line shown (and exported) with an extractive answer of this kind; with `set_aside`, the
     model's answer that the quoted sentence stands in place of."""
     if set_aside and kind == "sentence":
-        return SET_ASIDE_NOTE.format(model=without_citations(set_aside))
+        return SET_ASIDE_NOTE.format(model=without_citations(set_aside).rstrip(" ."))
     return {"table": TABLE_NOTE, "computed": COMPUTED_NOTE}.get(kind, EXTRACTIVE_NOTE)
 
 

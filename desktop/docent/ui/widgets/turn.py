@@ -333,17 +333,20 @@ class TurnWidget(QWidget):
             answer = renumber_text(self._streamed, display_numbers(self._streamed, self._sources))
         # what the answer says before each [n] (since the sentence's start or the previous marker):
         # "Total current assets (2021): 29,505 [1]; Total current liabilities (2021): 29,441 [2]"
-        # rests on passage 2 for the liabilities only
-        # rests on passage 2 for the liabilities only; markers side by side ("[1][2]") share the words
+        # rests on passage 2 for the liabilities only; markers side by side ("[1][2]") share the words,
+        # and a marker standing alone after a sentence's end ("… movement. [1]", a quote) cites that sentence
         claims = []
+        said = ""
         for s, e in sentences(answer):
-            start, said = s, ""
+            start = s
             for m in CITE.finditer(answer, s, e):
                 piece = answer[start:m.start()]
                 said = piece if piece.strip(" ,;.") else said
                 if str(p.n) in [x.strip() for x in m.group(1).replace(";", ",").split(",")]:
                     claims.append(said)
                 start = m.end()
+            if answer[start:e].strip(" ,;."):  # words after the last marker: what a lone marker next cites
+                said = answer[start:e]
         return supporting_sentence(p.text, " ".join(claims)) if claims else ""
 
     def activate_citation(self, n: int) -> None:
