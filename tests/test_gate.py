@@ -109,7 +109,7 @@ def test_a_question_naming_what_no_document_mentions_is_declined_before_the_mode
 
 def test_a_near_form_of_a_name_is_no_absent_name(tmp_path, embedder) -> None:  # noqa: ANN001
     """A question may write a demonym of the place its document names ("Indian" for "India") or a
-    long name less its last letter ("Maastrich"): the gate takes those as there, before the model
+    long name less its last letter ("Maastrich"), or a name with a typo ("Zeria" for "Zeira"): the gate takes those as there, before the model
     (`absent_names`) and in the passages found (`unmatched`); a name with no near form in the
     library stays absent, and so does a short one a letter off."""
     from docent.core.answer.gate import absent_names, near_forms, unmatched
@@ -120,15 +120,21 @@ def test_a_near_form_of_a_name_is_no_absent_name(tmp_path, embedder) -> None:  #
     docs.mkdir()
     (docs / "trade.txt").write_text(
         "Trade notes.\n\nThe Maastricht Treaty was signed in 1992. India exported tea and cotton to Europe, "
-        "and Japan exported cars.\n", encoding="utf-8")
+        "and Japan exported cars. Galor and Zeira wrote on inequality; wool came from Bendigo. Being a port, "
+        "the town had a shell market.\n", encoding="utf-8")
     with Library(tmp_path / "lib", embedder=embedder) as lib:
         run_index(lib, [docs])
         assert near_forms("Indian", lib.catalog) == ["india"]
         assert near_forms("Japanese", lib.catalog) == ["japan"]
         assert near_forms("Maastrich", lib.catalog) == ["maastricht"]
         assert near_forms("Peruvian", lib.catalog) == [] and near_forms("Tex", lib.catalog) == []
+        # a typo: two letters swapped, or one left out ("Zeria", "Bedigo"); not a letter too many, which
+        # makes names of common words ("Boeing" → "being", "Shelly" → "shell")
+        assert near_forms("Zeria", lib.catalog) == ["zeira"] and near_forms("Bedigo", lib.catalog) == ["bendigo"]
+        assert near_forms("Boeing", lib.catalog) == [] and near_forms("Shelly", lib.catalog) == []
+        assert absent_names("What did Boeing and Shelly export?", lib.catalog) == ["Boeing", "Shelly"]
         for question in ("What did Indian merchants export to Europe?", "When was the Maastrich Treaty signed?",
-                         "What did Japanese makers export?"):
+                         "What did Japanese makers export?", "What did Galor and Zeria write on?"):
             assert absent_names(question, lib.catalog) == [], question
             hits = lib.searcher().search(question, 3)
             assert unmatched(question, hits, lib.catalog) == [], question
