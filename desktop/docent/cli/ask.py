@@ -109,6 +109,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
             sys.stdout.write(done.answer)
         elif done.withheld:
             sys.stdout.write(f"\n\nChecked against the sources, the answer is: {done.answer}")
+        elif done.set_aside:
+            sys.stdout.write(f"\n\nThe documents say instead: {done.answer}")
         elif done.answer.startswith(streamed.strip()) and len(done.answer) > len(streamed.strip()):
             sys.stdout.write(done.answer[len(streamed.strip()):])  # a citation added after the stream
         elif _without_markers(done.answer) == _without_markers(streamed):
