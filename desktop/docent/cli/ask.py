@@ -93,7 +93,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
                 # the numbers no passage states and the closest passage
                 "withheld": [w.to_json() for w in done.withheld],
                 # true when "answer" is the passages' own words, not the model's: their best sentence
-                # (the model wrote nothing it could stand on) or a table row's figure
+                # (the model wrote nothing it could stand on, or a one-sentence answer that sentence
+                # does not state: "set_aside") or a table row's figure
                 "extractive": done.extractive,
                 # "sentence", "table" ("Total assets (2021): $59,268 million [1].") or "computed" (a
                 # metric computed from table rows); "" when not extractive
