@@ -335,6 +335,9 @@ def test_a_name_may_stand_where_the_sentence_does_rather_than_in_it() -> None:
     assert bears_on("What was the name of the Norman castle?", "The Normans built a castle called Afranji.")
     assert bears_on("Who was second in command to Lor Loudoun?", "Abercrombie was named second in command to Lord Loudoun.")
     assert not bears_on("Who was second in command to Lor Loudoun?", "Abercrombie was named second in command to Loudoun.")
+    # a plural name is written by its singular (SQuAD: the passage says "Six-time Grammy winner")
+    assert bears_on("How many Grammys has Lady Gaga won?", "Six-time Grammy winner Lady Gaga sang the national anthem.")
+    assert not bears_on("How many Grammys has Lady Gaga won?", "Six-time winner Lady Gaga sang the national anthem.")
 
 
 def test_a_sentence_that_bears_out_the_question_passes_the_gate_below_its_similarity() -> None:

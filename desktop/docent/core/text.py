@@ -47,7 +47,7 @@ def writes_name(name: str, text: str, opening: bool = False) -> bool:
     "RoBERTa". A hyphenated name is also written as its first part ("Megatron-LM", "Megatron").
     With `opening`, the name may also open a longer word: "Normans" and "Loudoun's" write
     "Norman" and "Loudoun", and "Lord" the question's misspelt "Lor"; "codellama" still does not
-    write "LLaMA"."""
+    write "LLaMA"; and a plural name its singular: "Grammy" writes the question's "Grammys"."""
     return writes_folded(fold(name), fold(text), opening)
 
 
@@ -56,8 +56,10 @@ def writes_folded(name: str, text: str, opening: bool = False) -> bool:
     against the same long text folds it once."""
     head = name.split("-")[0]
     end = "" if opening else r"(?![^\W_])"
-    return any(re.search(rf"(?<![^\W_]){re.escape(n)}{end}", text) is not None
-               for n in {name, head if len(head) >= 4 else name})
+    forms = {name, head if len(head) >= 4 else name}
+    if opening and len(name) >= 5 and name.endswith("s") and not name.endswith("ss"):
+        forms.add(name[:-1])  # "Grammys" in the question, "Grammy" in the text
+    return any(re.search(rf"(?<![^\W_]){re.escape(n)}{end}", text) is not None for n in forms)
 
 
 # ---- citations -----------------------------------------------------------------------------------
