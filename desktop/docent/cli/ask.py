@@ -114,7 +114,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
             sys.stdout.write(f"\n\nThe documents say instead: {done.answer}")
         elif done.answer.startswith(streamed.strip()) and len(done.answer) > len(streamed.strip()):
             sys.stdout.write(done.answer[len(streamed.strip()):])  # a citation added after the stream
-        elif _without_markers(done.answer) == _without_markers(streamed):
+        elif without_citations(done.answer) == without_citations(streamed):
             # only citation markers were added after streaming: show them
             added = [m for m in re.findall(r"\[\d+\]", done.answer) if m not in streamed]
             if added:
@@ -157,10 +157,6 @@ def cmd_ask(args: argparse.Namespace) -> int:
             print(f"\n({coverage.mode}: read {coverage.chunks_read} of {coverage.chunks_total} passages "
                   f"of {len(coverage.documents)} document(s))")
     return 0
-
-
-def _without_markers(text: str) -> str:
-    return re.sub(r" ([.,;:!?])", r"\1", " ".join(re.sub(r"\[\d+(?:\s*[,;]\s*\d+)*\]", " ", text).split()))
 
 
 def cmd_search(args: argparse.Namespace) -> int:

@@ -67,9 +67,9 @@ CITE = re.compile(r"\[(\d{1,2}(?:\s*[,;]\s*\d{1,2})*)\]")  # "[1]", "[2, 3]", "[
 
 
 def without_citations(text: str) -> str:
-    """The text without its [n] markers, and without the space each leaves: "For twenty-two
-    nautical miles [1]." → "For twenty-two nautical miles."."""
-    return " ".join(re.sub(r"\s*" + CITE.pattern, "", text).split())
+    """The text without its [n] markers, and without the space each leaves before punctuation:
+    "For twenty-two nautical miles [1]." → "For twenty-two nautical miles."."""
+    return re.sub(r" ([.,;:!?])", r"\1", " ".join(re.sub(r"\[\d+(?:\s*[,;]\s*\d+)*\]", " ", text).split()))
 
 
 def parse_citations(answer: str, count: int) -> list[int]:

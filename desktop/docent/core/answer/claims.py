@@ -83,8 +83,7 @@ def states(sentence: str, answer: str, question: str = "") -> bool:
     Island was built in 1887 by the engineer Margit Solberg." states "Margit Solberg built it in
     1887 [1]." and not "For twenty-two nautical miles [1]." (words of the passage's next sentence)."""
     own = words_of(answer) - stems(question)
-    held = stems(sentence)
-    if own and len(own & held) / len(own) < SUPPORTED_SHARE:
+    if own and support(own, stems(sentence)) < SUPPORTED_SHARE:
         return False
     return numbers(CITE.sub(" ", answer)) - numbers(question) <= numbers(sentence)
 

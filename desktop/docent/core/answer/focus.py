@@ -8,9 +8,9 @@ import re
 from dataclasses import replace
 from typing import Any, Sequence
 
-from docent.core.answer.gate import copies_heading, lead_in
+from docent.core.answer.gate import copies_heading, lead_in, writes_all
 from docent.core.answer.wholedoc_plan import is_boilerplate
-from docent.core.text import sentences, stems, writes_name
+from docent.core.text import sentences, stems
 from docent.core.types import Hit
 
 
@@ -60,16 +60,11 @@ def evidence(question: str, hits: Sequence[Hit], embedder: object, names: Sequen
     # refused, not bearing on Baghdad) while the passages say "Baghdad has suffered severely …,
     # and sometimes two-thirds of its population has been wiped out."
     if names:
-        named = [it for it in items if _writes_all(names, hits[it[0]], hits[it[0]].text[it[2]:it[3]])]
+        named = [it for it in items if writes_all(names, hits[it[0]].text[it[2]:it[3]], hits[it[0]].where)]
         items = named or items
     score = _scores(question, hits, items, embedder, keep=1)
     h, _, a, b = items[max(range(len(items)), key=lambda i: float(score[i]))]
     return h + 1, hits[h].text[a:b].strip()
-
-
-def _writes_all(names: Sequence[str], hit: Hit, sentence: str) -> bool:
-    text = f"{sentence} {hit.where}"
-    return all(writes_name(n, text, opening=True) for n in names)
 
 
 def _scores(question: str, hits: Sequence[Hit], items: list[Item], embedder: object, keep: int) -> Any:  # a numpy array

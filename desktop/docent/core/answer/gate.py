@@ -288,9 +288,14 @@ class _Reading:
         repeats its own name in each sentence: ARAGOG's "What is the significance of Megatron-LM's
         approach …" is answered by a sentence of megatron.pdf that says "our approach"), and each
         year in the sentence."""
-        text = f"{self.sentence} {self.where}"
-        return (all(writes_name(n, text, opening=True) for n in self.named)
-                and all(_states(y, self.sentence) for y in self.asked))
+        return writes_all(self.named, self.sentence, self.where) and all(_states(y, self.sentence) for y in self.asked)
+
+
+def writes_all(named: Sequence[str], sentence: str, where: str = "") -> bool:
+    """Whether each name is written, at the start of a word, in the sentence or `where` it stands
+    (its passage's heading and file name, `Hit.where`)."""
+    text = f"{sentence} {where}"
+    return all(writes_name(n, text, opening=True) for n in named)
 
 
 _QUANTITY = re.compile(r"\b(?:how (?:many|much|long|old|far|often|large|big|tall|high|fast)|"

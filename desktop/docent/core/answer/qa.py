@@ -161,6 +161,9 @@ def ask(
         the question (`gate.bears_on`; with `must_bear_out`, that bears it out, `gate.bears_out`);
         the model's claims and withheld sentences kept. With `set_aside` (the model's answer), only
         when that sentence does not state it (`claims.states`)."""
+        if must_bear_out and not any(bears_out(question, h.text[a:b], h.where)
+                                     for h in included for a, b in sentences(h.text)):
+            return None  # no sentence bears it out, so the best one cannot: the ~50 ms of choosing it saved
         best = evidence(question, included, searcher.embedder, names(question))
         if best is None:
             return None
