@@ -169,10 +169,16 @@ def test_a_one_sentence_answer_the_best_sentence_does_not_state_gives_way_to_it(
         assert done.set_aside == "" and [w.missing for w in done.withheld] == [["1902"]]
 
 
-def test_a_longer_answer_or_a_question_no_sentence_bears_out_keeps_the_models_words(qa) -> None:  # noqa: ANN001
+def test_a_longer_answer_gives_way_too_and_a_question_no_sentence_bears_out_keeps_the_models_words(qa) -> None:  # noqa: ANN001
     lib, _, _ = qa
     two = "It has a lamp [1]. Its lamp is visible for twenty-two nautical miles [1]."
-    assert _ask_with(lib, "Who built the lighthouse on Karvik Island?", two).set_aside == ""
+    longer = _ask_with(lib, "Who built the lighthouse on Karvik Island?", two)
+    assert longer.set_aside.startswith("It has a lamp") and longer.extractive_kind == "sentence"
+    assert longer.answer.startswith("The lighthouse on Karvik Island was built in 1887 by the engineer Margit Solberg.")
+    # two sentences of which the best one states one: the model's words stand
+    stated = "Margit Solberg built it [1]. Its lamp is visible for twenty-two nautical miles [1]."
+    kept = _ask_with(lib, "Who built the lighthouse on Karvik Island?", stated)
+    assert kept.set_aside == "" and kept.answer.startswith("Margit Solberg built it"), kept.answer
     # "engineer" and "colour" are not in the sentence: it does not bear the question out
     loose = _ask_with(lib, "What colour did the engineer paint the lighthouse on Karvik Island?", "Red [1].")
     assert not loose.extractive and loose.set_aside == ""

@@ -37,9 +37,9 @@ in its own module of `core/answer/`):
    (`gate.bears_on`: 0.4 of its words, its years, and its names, in the sentence or in its
    passage's heading or file name), else "not in your documents"; a
    quoted sentence is always of the kind asked (`gate.gives_kind`: an amount for "How many …");
-   a one-sentence answer that the passages' best sentence does not state (`claims.states`: half
-   of its own words, each of its numbers), where that sentence bears the question out
-   (`gate.bears_out`) and does not open with a pronoun ("He is also …"), gives way to that
+   an answer none of whose sentences the passages' best sentence states (`claims.states`: half
+   of its own words, each of its numbers), where that sentence bears the question out (`gate.bears_out`, at
+   `gate.IN_PLACE_COVERAGE`) and does not open with a pronoun ("He is also …"), gives way to that
    sentence: the answer is the quote (extractive), the model's words on `AnswerDone.set_aside`;
 8. provenance (`provenance.py`): what the answer was made from, on the final AnswerDone.
 
@@ -57,8 +57,8 @@ from docent.core.answer.claims import NOT_STATED, check_claims, refers_back, sta
 from docent.core.answer.figures import table_figure
 from docent.core.answer.focus import evidence, focus
 from docent.core.answer.gate import (
-    NOT_FOUND, absent_names, bears_on, bears_out, copies_heading, drop_trailing_refusal, gives_kind, is_refusal,
-    is_relevant, lead_in, names, not_in_passages, not_mentioned, says_nothing, unmatched,
+    EVIDENCE_COVERAGE, IN_PLACE_COVERAGE, NOT_FOUND, absent_names, bears_on, bears_out, copies_heading,
+    drop_trailing_refusal, gives_kind, is_refusal, is_relevant, lead_in, names, not_in_passages, not_mentioned, says_nothing, unmatched,
 )
 from docent.core.answer.generate import generate
 from docent.core.answer.metrics import computed
@@ -160,18 +160,21 @@ def ask(
         """The passages' best sentence as the answer (extractive), if there is one that bears on
         the question (`gate.bears_on`; with `must_bear_out`, that bears it out, `gate.bears_out`);
         the model's claims and withheld sentences kept. With `set_aside` (the model's answer), only
-        when that sentence does not state it (`claims.states`)."""
-        if must_bear_out and not any(bears_out(question, h.text[a:b], h.where)
+        when that sentence states none of its sentences (`claims.states`)."""
+        coverage = IN_PLACE_COVERAGE if set_aside else EVIDENCE_COVERAGE
+        if must_bear_out and not any(bears_out(question, h.text[a:b], h.where, coverage)
                                      for h in included for a, b in sentences(h.text)):
             return None  # no sentence bears it out, so the best one cannot: the ~50 ms of choosing it saved
         best = evidence(question, included, searcher.embedder, names(question))
         if best is None:
             return None
         where = included[best[0] - 1].where
-        if not (bears_out if must_bear_out else bears_on)(question, best[1], where) or not gives_kind(question, best[1]):
+        borne = bears_out(question, best[1], where, coverage) if must_bear_out else bears_on(question, best[1], where)
+        if not borne or not gives_kind(question, best[1]):
             return None
-        if set_aside and (states(best[1], set_aside, question) or refers_back(best[1])):
-            return None  # it says what the model did, or it is about someone the sentence before it names ("He …")
+        if set_aside and (any(states(best[1], set_aside[a:b], question) for a, b in sentences(set_aside))
+                          or refers_back(best[1])):
+            return None  # it says what one of the model's sentences did, or it is about someone named before it ("He …")
         quote = f"{best[1]} [{best[0]}]"
         return AnswerDone(quote, True, citations(quote, included), timings=timings,
                           claims=[*claims, *check_claims(quote, included)], withheld=list(withheld), extractive=True,
@@ -198,10 +201,12 @@ def ask(
             yield trail.done(done, included)
             return
     answered = bool(shown) and shown != NOT_STATED
-    if answered and len(sentences(shown)) == 1:
-        # a one-sentence answer that the sentence bearing the question out does not state: that
-        # sentence stands in its place. On SQuAD 200 the passages' best sentence holds the gold
-        # answer for 140 questions, Gemma's answers for 61; of its wrong answers, 80 had it there.
+    if answered:
+        # an answer that the sentence bearing the question out does not state: that sentence
+        # stands in its place. On SQuAD 200 the passages' best sentence holds the gold answer for
+        # 140 questions, Gemma's answers for 61; of its wrong answers, 80 had it there. It bears
+        # the question out at `gate.IN_PLACE_COVERAGE` of its words: the model answered, so the
+        # question is one the passages may answer.
         done = quoted(must_bear_out=True, claims=claims, withheld=withheld, set_aside=shown)
         if done is not None:
             yield trail.done(done, included)
