@@ -9,8 +9,8 @@
   sentence is withheld and the handbook's sentence is the answer, marked as quoted (when the model
   gets it right itself, the shot shows that instead, and says so);
 - with --set-aside-only, a quote in place of the model's answer: SQuAD questions on two of its
-  articles (../shared/eval/squad) until one gets a one-sentence answer that the passages' best
-  sentence does not state, which then stands as the answer with the model's words named beside it;
+  articles (../shared/eval/squad) until one gets an answer that the passages' best sentence
+  does not state, which then stands as the answer with the model's words named beside it;
 - with --table-only, a figure read from a table: a one-figure question about a real 10-K filing
   (../shared/eval/financebench), answered by the balance sheet's row, marked as read from a table;
   then a metric computed from the same filing's rows (the working capital ratio), marked as computed.
@@ -118,7 +118,7 @@ def main(argv: list[str]) -> int:
             window.chats.new_chat()
             pump(app, 300)
         else:
-            print("no answer gave way to a quote (each was stated by the passages' best sentence, or was longer)")
+            print("no answer gave way to a quote (the passages' best sentence stated each)")
         window.close()
         print(f"screenshots in {out}")
         return 0

@@ -93,14 +93,14 @@ def cmd_ask(args: argparse.Namespace) -> int:
                 # the numbers no passage states and the closest passage
                 "withheld": [w.to_json() for w in done.withheld],
                 # true when "answer" is the passages' own words, not the model's: their best sentence
-                # (the model wrote nothing it could stand on, or a one-sentence answer that sentence
-                # does not state: "set_aside") or a table row's figure
+                # (the model wrote nothing it could stand on, or an answer that sentence does not
+                # state: "set_aside") or a table row's figure
                 "extractive": done.extractive,
                 # "sentence", "table" ("Total assets (2021): $59,268 million [1].") or "computed" (a
                 # metric computed from table rows); "" when not extractive
                 "extractive_kind": done.extractive_kind,
-                # the model's one-sentence answer when "answer" is instead the passages' sentence that
-                # bears the question out and does not state it (extractive "sentence"); "" otherwise
+                # the model's answer when "answer" is instead the passages' sentence that bears the
+                # question out and states none of its sentences (extractive "sentence"); "" otherwise
                 "set_aside": done.set_aside,
                 # for "computed": the metric, its formula, the result and each figure used with its source
                 "computation": done.computation.to_json() if done.computation is not None else None,

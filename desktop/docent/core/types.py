@@ -336,8 +336,8 @@ class AnswerDone:
     extractive_kind: str = ""
     # how a "computed" answer was computed: the formula and each figure it used, with its source
     computation: "Computation | None" = None
-    # the model's one-sentence answer when the passages' sentence that bears the question out, which
-    # does not state it, is shown in its place (`answer` is then that sentence, extractive); "" otherwise
+    # the model's answer when the passages' sentence that bears the question out, which states none
+    # of its sentences, is shown in its place (`answer` is then that sentence, extractive); "" otherwise
     set_aside: str = ""
 
 
