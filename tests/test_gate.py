@@ -244,6 +244,34 @@ def test_a_sentence_of_the_passages_bears_the_question_out(question: str, senten
     assert bears_out(question, sentence) is expected
 
 
+def test_a_quote_in_place_needs_fewer_of_the_questions_words_than_a_quote_against_a_refusal() -> None:
+    """The model answered: a sentence holding 0.6 of the question's words may stand in for its answer
+    (`IN_PLACE_COVERAGE`), where 0.75 is asked against a refusal (`EVIDENCE_COVERAGE`)."""
+    from docent.core.answer.gate import EVIDENCE_COVERAGE, IN_PLACE_COVERAGE, bears_out
+
+    question = "What tool do stratigraphers use to see their data in three dimensions?"  # SQuAD
+    sentence = ("Geophysical data and well logs can be combined to produce a better view of the subsurface, and "
+                "stratigraphers often use computer programs to do this in three dimensions.")
+    assert not bears_out(question, sentence, coverage=EVIDENCE_COVERAGE)
+    assert bears_out(question, sentence, coverage=IN_PLACE_COVERAGE)
+    assert not bears_out(question, "Stratigraphers study rock layers.", coverage=IN_PLACE_COVERAGE)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Students thronged to Wittenberg to hear Luther speak. [1]", True),
+    ('He called it "a gorge."', True),
+    ("Did it (really)?", True),
+    # an earnings release's headline (FinanceBench: it stood in for Gemma's answer) and a table row
+    ("PepsiCo Reports First-Quarter 2023 Results; Raises Full-Year Guidance Reported (GAAP) First-Quarter 2023 "
+     "Results [1]", False),
+    ("Net earnings | 2023: 5,144 | 2022: 4,814", False),
+])
+def test_only_a_line_that_ends_as_a_sentence_does_is_a_statement(text: str, expected: bool) -> None:
+    from docent.core.answer.gate import ends_sentence
+
+    assert ends_sentence(text) is expected
+
+
 @contextmanager
 def _asker(tmp_path, embedder, words: str):  # noqa: ANN001, ANN202
     """`ask` on a library of the Northwind report with the real model, except that the model

@@ -378,6 +378,18 @@ def copies_heading(answer: str) -> bool:
     return len(words) >= 4 and sum(ch.isupper() for ch in letters) >= 0.9 * len(letters)
 
 
+_ENDED = re.compile(r"[.!?][\"'”’)\]]*\s*$")
+
+
+def ends_sentence(text: str) -> bool:
+    """Whether a passage's sentence ends as a sentence does (a full stop, a question or exclamation
+    mark, perhaps inside quotes or brackets). A line that does not is a title, a table row or a
+    fragment: "PepsiCo Reports First-Quarter 2023 Results; Raises Full-Year Guidance Reported (GAAP)
+    First-Quarter 2023 Results", an earnings release's headline, held the question's words and
+    stood in for Gemma's answer on FinanceBench."""
+    return _ENDED.search(CITE.sub(" ", text).rstrip()) is not None
+
+
 def lead_in(text: str) -> bool:
     """A line that only introduces what follows: it ends with a colon ("Pfizer Inc. acquired the
     following companies in 2023: [4]", a balance sheet's "… Assets Current assets:"). Gemma wrote

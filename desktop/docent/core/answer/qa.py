@@ -39,7 +39,8 @@ in its own module of `core/answer/`):
    quoted sentence is always of the kind asked (`gate.gives_kind`: an amount for "How many …");
    an answer none of whose sentences the passages' best sentence states (`claims.states`: half
    of its own words, each of its numbers), where that sentence bears the question out (`gate.bears_out`, at
-   `gate.IN_PLACE_COVERAGE`) and does not open with a pronoun ("He is also …"), gives way to that
+   `gate.IN_PLACE_COVERAGE`), ends as a sentence does (`gate.ends_sentence`: not a headline) and
+   does not open with a pronoun ("He is also …"), gives way to that
    sentence: the answer is the quote (extractive), the model's words on `AnswerDone.set_aside`;
 8. provenance (`provenance.py`): what the answer was made from, on the final AnswerDone.
 
@@ -58,7 +59,7 @@ from docent.core.answer.figures import table_figure
 from docent.core.answer.focus import evidence, focus
 from docent.core.answer.gate import (
     EVIDENCE_COVERAGE, IN_PLACE_COVERAGE, NOT_FOUND, absent_names, bears_on, bears_out, copies_heading,
-    drop_trailing_refusal, gives_kind, is_refusal, is_relevant, lead_in, names, not_in_passages, not_mentioned, says_nothing, unmatched,
+    drop_trailing_refusal, ends_sentence, gives_kind, is_refusal, is_relevant, lead_in, names, not_in_passages, not_mentioned, says_nothing, unmatched,
 )
 from docent.core.answer.generate import generate
 from docent.core.answer.metrics import computed
@@ -173,8 +174,10 @@ def ask(
         if not borne or not gives_kind(question, best[1]):
             return None
         if set_aside and (any(states(best[1], set_aside[a:b], question) for a, b in sentences(set_aside))
-                          or refers_back(best[1])):
-            return None  # it says what one of the model's sentences did, or it is about someone named before it ("He …")
+                          or refers_back(best[1]) or not ends_sentence(best[1])):
+            # it says what one of the model's sentences did, it is about someone named before it
+            # ("He …"), or it is a headline or a table row, not a statement
+            return None
         quote = f"{best[1]} [{best[0]}]"
         return AnswerDone(quote, True, citations(quote, included), timings=timings,
                           claims=[*claims, *check_claims(quote, included)], withheld=list(withheld), extractive=True,
