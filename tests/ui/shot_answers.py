@@ -118,7 +118,7 @@ def main(argv: list[str]) -> int:
             window.chats.new_chat()
             pump(app, 300)
         else:
-            print("no answer gave way to a quote (the passages' best sentence stated each)")
+            print("no answer gave way to a quote")
         window.close()
         print(f"screenshots in {out}")
         return 0

@@ -10,7 +10,7 @@ import re
 from typing import Protocol, Sequence
 
 from docent.core.answer.params import AskParams
-from docent.core.text import CITE, STOPWORDS, fold, numbers, sentences, stems, writes_name
+from docent.core.text import CITE, STOPWORDS, fold, numbers, sentences, stems, without_citations, writes_name
 from docent.core.types import Hit
 
 NOT_FOUND = "The documents do not contain the answer."
@@ -387,7 +387,7 @@ def ends_sentence(text: str) -> bool:
     fragment: "PepsiCo Reports First-Quarter 2023 Results; Raises Full-Year Guidance Reported (GAAP)
     First-Quarter 2023 Results", an earnings release's headline, held the question's words and
     stood in for Gemma's answer on FinanceBench."""
-    return _ENDED.search(CITE.sub(" ", text).rstrip()) is not None
+    return _ENDED.search(without_citations(text)) is not None
 
 
 def lead_in(text: str) -> bool:

@@ -38,9 +38,9 @@ in its own module of `core/answer/`):
    passage's heading or file name), else "not in your documents"; a
    quoted sentence is always of the kind asked (`gate.gives_kind`: an amount for "How many …");
    an answer none of whose sentences the passages' best sentence states (`claims.states`: half
-   of its own words, each of its numbers), where that sentence bears the question out (`gate.bears_out`, at
-   `gate.IN_PLACE_COVERAGE`), ends as a sentence does (`gate.ends_sentence`: not a headline) and
-   does not open with a pronoun ("He is also …"), gives way to that
+   of its own words, each of its numbers), where that sentence bears the question out
+   (`gate.bears_out`, at `gate.IN_PLACE_COVERAGE`), ends as a sentence does (`gate.ends_sentence`:
+   not a headline) and does not open with a pronoun ("He is also …"), gives way to that
    sentence: the answer is the quote (extractive), the model's words on `AnswerDone.set_aside`;
 8. provenance (`provenance.py`): what the answer was made from, on the final AnswerDone.
 
@@ -59,7 +59,8 @@ from docent.core.answer.figures import table_figure
 from docent.core.answer.focus import evidence, focus
 from docent.core.answer.gate import (
     EVIDENCE_COVERAGE, IN_PLACE_COVERAGE, NOT_FOUND, absent_names, bears_on, bears_out, copies_heading,
-    drop_trailing_refusal, ends_sentence, gives_kind, is_refusal, is_relevant, lead_in, names, not_in_passages, not_mentioned, says_nothing, unmatched,
+    drop_trailing_refusal, ends_sentence, gives_kind, is_refusal, is_relevant, lead_in, names, not_in_passages,
+    not_mentioned, says_nothing, unmatched,
 )
 from docent.core.answer.generate import generate
 from docent.core.answer.metrics import computed
@@ -157,12 +158,12 @@ def ask(
                                     timings=timings), included)
         return
     def quoted(must_bear_out: bool, claims: Sequence[Claim] = (), withheld: Sequence[Withheld] = (),
-               set_aside: str = "") -> AnswerDone | None:
+               set_aside: str = "", coverage: float = EVIDENCE_COVERAGE) -> AnswerDone | None:
         """The passages' best sentence as the answer (extractive), if there is one that bears on
         the question (`gate.bears_on`; with `must_bear_out`, that bears it out, `gate.bears_out`);
         the model's claims and withheld sentences kept. With `set_aside` (the model's answer), only
-        when that sentence states none of its sentences (`claims.states`)."""
-        coverage = IN_PLACE_COVERAGE if set_aside else EVIDENCE_COVERAGE
+        when that sentence states none of its sentences (`claims.states`). `coverage`: the share of
+        the question's words that bearing it out takes (`gate.bears_out`)."""
         if must_bear_out and not any(bears_out(question, h.text[a:b], h.where, coverage)
                                      for h in included for a, b in sentences(h.text)):
             return None  # no sentence bears it out, so the best one cannot: the ~50 ms of choosing it saved
@@ -210,7 +211,8 @@ def ask(
         # 140 questions, Gemma's answers for 61; of its wrong answers, 80 had it there. It bears
         # the question out at `gate.IN_PLACE_COVERAGE` of its words: the model answered, so the
         # question is one the passages may answer.
-        done = quoted(must_bear_out=True, claims=claims, withheld=withheld, set_aside=shown)
+        done = quoted(must_bear_out=True, claims=claims, withheld=withheld, set_aside=shown,
+                      coverage=IN_PLACE_COVERAGE)
         if done is not None:
             yield trail.done(done, included)
             return
